@@ -1,0 +1,1 @@
+//! Stage 2: name resolution, types and program-level checks.

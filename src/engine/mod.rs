@@ -1,0 +1,1 @@
+//! Stage 4: running a plan over contacts, events and accounts.

@@ -1,0 +1,5 @@
+//! The `funnel` command.
+
+fn main() {
+    std::process::exit(funnel::cli::main());
+}

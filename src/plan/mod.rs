@@ -1,0 +1,1 @@
+//! Stage 3: lowering a checked program to an evaluation plan.
