@@ -902,10 +902,7 @@ impl Builder<'_> {
             self.error(
                 Code::InvalidLiteral,
                 span,
-                format!(
-                    "`{}` is longer than any window Funnel accepts",
-                    self.text(span)
-                ),
+                format!("a duration of {amount} units is longer than any window Funnel accepts"),
             );
         }
         Duration { amount, unit, span }
