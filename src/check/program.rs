@@ -29,7 +29,7 @@ impl Program {
 pub struct Signal {
     pub name: String,
     pub event: EventSel,
-    pub filter: Option<Expr>,
+    pub filter: Option<Box<Expr>>,
 }
 
 /// Whether a definition is per contact or per account.
@@ -221,7 +221,7 @@ pub struct Stream {
     pub event: EventSel,
     /// A condition over the event's fields (signal filters and the use site's `where`,
     /// joined with `and`).
-    pub filter: Option<Expr>,
+    pub filter: Option<Box<Expr>>,
     pub window: Window,
 }
 
