@@ -1,1 +1,16 @@
-//! Stage 4: running a plan over contacts, events and accounts.
+//! Stage 4: running a plan over contacts, events and accounts. Reads only the plan.
+
+pub mod aggregate;
+pub mod atomic;
+pub mod context;
+pub mod data;
+pub mod eval;
+pub mod results;
+pub mod run;
+pub mod score;
+pub mod time;
+pub mod value;
+
+pub use context::EngineError;
+pub use results::{Column, ColumnKind, Results, RowView, Table};
+pub use run::run;

@@ -1,0 +1,266 @@
+//! Expression evaluation: the one implementation of Funnel's semantics that `run` and
+//! `explain` share.
+
+use super::context::Context;
+use super::time::{self, Micros};
+use super::value::{self, truthy};
+use crate::plan::Expr;
+use crate::plan::types::{AggFunc, BinOp, Value};
+use std::cmp::Ordering;
+
+/// What an expression is evaluated for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Row {
+    Contact(u32),
+    Account(u32),
+    /// An event of a contact (inside aggregate filters).
+    Event { contact: u32, event: u32 },
+}
+
+impl Row {
+    fn contact(self) -> Option<u32> {
+        match self {
+            Row::Contact(c) | Row::Event { contact: c, .. } => Some(c),
+            Row::Account(_) => None,
+        }
+    }
+}
+
+/// Computed values: aggregates per contact and nodes per contact or account.
+#[derive(Debug, Default)]
+pub struct State {
+    /// `aggs[aggregate][contact]`
+    pub aggs: Vec<Vec<Option<Value>>>,
+    /// `nodes[node][contact or account]`, filled in plan order.
+    pub nodes: Vec<Vec<Option<Value>>>,
+}
+
+fn get(v: &[Vec<Option<Value>>], i: usize, j: u32) -> Option<Value> {
+    v.get(i)?.get(j as usize)?.clone()
+}
+
+impl State {
+    /// Evaluates `e` for `row`.
+    pub fn eval(&self, ctx: &Context<'_>, e: &Expr, row: Row) -> Option<Value> {
+        let moment = |m: usize| ctx.moments.get(m).copied().unwrap_or(ctx.now);
+        match e {
+            Expr::Lit(v) => Some(v.clone()),
+            Expr::Attr { name, moment: m } => {
+                let c = row.contact()?;
+                let i = *ctx.contact_attr.get(name)?;
+                attr_at(ctx, c, i, time::micros(moment(*m)))
+            }
+            Expr::AccountAttr(name) => {
+                let a = match row {
+                    Row::Account(a) => a,
+                    _ => (*ctx.account_of.get(row.contact()? as usize)?)?,
+                };
+                let i = *ctx.account_attr.get(name)?;
+                ctx.data.accounts.get(a as usize)?.attrs.get(i)?.clone()
+            }
+            Expr::Field(name) => {
+                let Row::Event { event, .. } = row else {
+                    return None;
+                };
+                let ev = ctx.data.events.get(event as usize)?;
+                let i = *ctx.event_fields.get(ev.event as usize)?.get(name)?;
+                ev.fields.get(i)?.clone()
+            }
+            Expr::Node(id) => match row {
+                Row::Account(a) => get(&self.nodes, *id, a),
+                _ => get(&self.nodes, *id, row.contact()?),
+            },
+            Expr::AccountNode(id) => {
+                let a = (*ctx.account_of.get(row.contact()? as usize)?)?;
+                get(&self.nodes, *id, a)
+            }
+            Expr::Agg(id) => get(&self.aggs, *id, row.contact()?),
+            Expr::Contacts { func, expr, filter } => {
+                let Row::Account(a) = row else { return None };
+                let contacts = ctx.contacts_of.get(a as usize)?;
+                let selected = contacts.iter().copied().filter(|&c| {
+                    filter
+                        .as_ref()
+                        .is_none_or(|f| truthy(&self.eval(ctx, f, Row::Contact(c))))
+                });
+                contacts_agg(*func, selected, |c| {
+                    expr.as_ref().and_then(|x| self.eval(ctx, x, Row::Contact(c)))
+                })
+            }
+            Expr::Was {
+                attr,
+                value: v,
+                window,
+                moment: m,
+            } => {
+                let c = row.contact()?;
+                let i = *ctx.contact_attr.get(attr)?;
+                let b = time::bounds(window, moment(*m));
+                let want = Some(v.clone());
+                let held_at_start = match b.start {
+                    Some(s) => attr_at(ctx, c, i, s),
+                    None => before_history(ctx, c, i),
+                };
+                let held = value::compare(BinOp::Eq, &held_at_start, &want)
+                    || log(ctx, c, i).iter().any(|(at, val)| {
+                        b.contains(*at) && value::compare(BinOp::Eq, val, &want)
+                    });
+                Some(Value::Bool(held))
+            }
+            Expr::Changed {
+                attr,
+                from,
+                to,
+                window,
+                moment: m,
+            } => {
+                let c = row.contact()?;
+                let i = *ctx.contact_attr.get(attr)?;
+                let b = time::bounds(window, moment(*m));
+                let entries = log(ctx, c, i);
+                let hit = entries.iter().enumerate().any(|(k, (at, val))| {
+                    let prev = k
+                        .checked_sub(1)
+                        .and_then(|p| entries.get(p))
+                        .and_then(|(_, v)| v.clone());
+                    b.contains(*at)
+                        && to
+                            .as_ref()
+                            .is_none_or(|t| value::compare(BinOp::Eq, val, &Some(t.clone())))
+                        && from
+                            .as_ref()
+                            .is_none_or(|f| value::compare(BinOp::Eq, &prev, &Some(f.clone())))
+                });
+                Some(Value::Bool(hit))
+            }
+            Expr::InWindow {
+                expr,
+                window,
+                moment: m,
+            } => {
+                let t = self.eval(ctx, expr, row).as_ref().and_then(value::as_micros);
+                let b = time::bounds(window, moment(*m));
+                Some(Value::Bool(t.is_some_and(|t| b.contains(t))))
+            }
+            Expr::TimeSince { expr, moment: m } => {
+                let t = value::as_micros(&self.eval(ctx, expr, row)?)?;
+                let secs = (time::micros(moment(*m)) - t).div_euclid(1_000_000);
+                Some(Value::Duration(secs))
+            }
+            Expr::Not(x) => Some(Value::Bool(!truthy(&self.eval(ctx, x, row)))),
+            Expr::Neg(x) => value::neg(&self.eval(ctx, x, row)),
+            Expr::And(xs) => Some(Value::Bool(
+                xs.iter().all(|x| truthy(&self.eval(ctx, x, row))),
+            )),
+            Expr::Or(xs) => Some(Value::Bool(
+                xs.iter().any(|x| truthy(&self.eval(ctx, x, row))),
+            )),
+            Expr::Binary { op, lhs, rhs } => {
+                let (a, b) = (self.eval(ctx, lhs, row), self.eval(ctx, rhs, row));
+                if op.is_comparison() {
+                    Some(Value::Bool(value::compare(*op, &a, &b)))
+                } else {
+                    value::arith(*op, &a, &b)
+                }
+            }
+            Expr::InList {
+                expr,
+                items,
+                negated,
+            } => {
+                let v = self.eval(ctx, expr, row);
+                let hit = value::in_list(&v, items);
+                Some(Value::Bool(v.is_some() && hit != *negated))
+            }
+            Expr::InRange { expr, lo, hi } => {
+                let v = self.eval(ctx, expr, row);
+                let x = v.as_ref().and_then(value::as_f64);
+                Some(Value::Bool(x.is_some_and(|x| x >= *lo && x <= *hi)))
+            }
+            Expr::Text {
+                expr,
+                op,
+                patterns,
+            } => Some(Value::Bool(value::text_test(
+                &self.eval(ctx, expr, row),
+                *op,
+                patterns,
+            ))),
+            Expr::Matches {
+                expr,
+                pattern,
+                flags,
+            } => {
+                let hit = match (self.eval(ctx, expr, row), ctx.regex(pattern, flags)) {
+                    (Some(Value::Text(s)), Some(re)) => re.is_match(&s),
+                    _ => false,
+                };
+                Some(Value::Bool(hit))
+            }
+            Expr::IsMissing { expr, negated } => {
+                let missing = self.eval(ctx, expr, row).is_none();
+                Some(Value::Bool(missing != *negated))
+            }
+        }
+    }
+}
+
+/// The change log of one contact attribute (empty when it has none).
+fn log<'c>(ctx: &'c Context<'_>, c: u32, attr: usize) -> &'c [(Micros, Option<Value>)] {
+    ctx.changes
+        .get(&(c, attr as u32))
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+}
+
+/// A contact attribute at instant `t`: the latest change at or before `t`; the contact
+/// table's value when the attribute has no change log; missing before its first change.
+pub fn attr_at(ctx: &Context<'_>, c: u32, attr: usize, t: Micros) -> Option<Value> {
+    let entries = log(ctx, c, attr);
+    if entries.is_empty() {
+        return ctx.data.contacts.get(c as usize)?.attrs.get(attr)?.clone();
+    }
+    let idx = entries.partition_point(|(at, _)| *at <= t);
+    entries.get(idx.checked_sub(1)?)?.1.clone()
+}
+
+/// The value an attribute held before all of its history: known only without a log.
+fn before_history(ctx: &Context<'_>, c: u32, attr: usize) -> Option<Value> {
+    if log(ctx, c, attr).is_empty() {
+        ctx.data.contacts.get(c as usize)?.attrs.get(attr)?.clone()
+    } else {
+        None
+    }
+}
+
+/// count / sum / min / max / avg over selected contacts' values (missing skipped).
+fn contacts_agg(
+    func: AggFunc,
+    contacts: impl Iterator<Item = u32>,
+    value_of: impl Fn(u32) -> Option<Value>,
+) -> Option<Value> {
+    if func == AggFunc::Count {
+        return Some(Value::Int(contacts.count() as i64));
+    }
+    let values: Vec<Value> = contacts.filter_map(value_of).collect();
+    match func {
+        AggFunc::Sum => {
+            let mut acc = Some(Value::Int(0));
+            for v in &values {
+                acc = value::arith(BinOp::Add, &acc, &Some(v.clone()));
+            }
+            acc
+        }
+        AggFunc::Avg => {
+            let nums: Vec<f64> = values.iter().filter_map(value::as_f64).collect();
+            (!nums.is_empty()).then(|| Value::Number(nums.iter().sum::<f64>() / nums.len() as f64))
+        }
+        AggFunc::Min => values
+            .into_iter()
+            .min_by(|a, b| value::order(a, b).unwrap_or(Ordering::Equal)),
+        AggFunc::Max => values
+            .into_iter()
+            .max_by(|a, b| value::order(a, b).unwrap_or(Ordering::Equal)),
+        _ => None,
+    }
+}

@@ -1,0 +1,102 @@
+//! Running a plan: aggregates per contact, then every node in plan order over all
+//! contacts (or accounts), then the output columns.
+
+use super::context::{Context, EngineError};
+use super::data::Dataset;
+use super::eval::{Row, State};
+use super::results::{Column, ColumnKind, Results, Table};
+use super::score;
+use super::value::truthy;
+use crate::plan::types::{Scope, Value};
+use crate::plan::{NodeKind, Plan};
+use chrono::{DateTime, Utc};
+
+/// Runs `plan` over `data` at `now`.
+pub fn run(plan: &Plan, data: &Dataset, now: DateTime<Utc>) -> Result<Results, EngineError> {
+    let ctx = Context::new(plan, data, now)?;
+    let st = evaluate(&ctx);
+    Ok(collect(&ctx, &st))
+}
+
+/// Computes every aggregate and node.
+pub fn evaluate(ctx: &Context<'_>) -> State {
+    let mut st = State::default();
+    let n_contacts = ctx.data.contacts.len() as u32;
+    let n_accounts = ctx.data.accounts.len() as u32;
+    for a in &ctx.plan.aggregates {
+        let col = (0..n_contacts)
+            .map(|c| super::aggregate::compute(ctx, &st, a, c))
+            .collect();
+        st.aggs.push(col);
+    }
+    for node in &ctx.plan.nodes {
+        let rows: Vec<Row> = match node.scope {
+            Scope::Contact => (0..n_contacts).map(Row::Contact).collect(),
+            Scope::Account => (0..n_accounts).map(Row::Account).collect(),
+        };
+        let col: Vec<Option<Value>> = match &node.kind {
+            NodeKind::Segment(e) => rows
+                .iter()
+                .map(|r| Some(Value::Bool(truthy(&st.eval(ctx, e, *r)))))
+                .collect(),
+            NodeKind::Value(e) => rows.iter().map(|r| st.eval(ctx, e, *r)).collect(),
+            NodeKind::Top { n, by } => {
+                let values: Vec<Option<Value>> = rows.iter().map(|r| st.eval(ctx, by, *r)).collect();
+                let ids = row_ids(ctx, node.scope);
+                score::top(&values, &ids, *n)
+                    .into_iter()
+                    .map(|b| Some(Value::Bool(b)))
+                    .collect()
+            }
+            NodeKind::Score(s) => rows
+                .iter()
+                .map(|r| score::score(ctx, &st, s, *r, false).value.map(Value::Number))
+                .collect(),
+            NodeKind::Tiers { score: sid, bands } => rows
+                .iter()
+                .map(|r| {
+                    let v = st.eval(ctx, &crate::plan::Expr::Node(*sid), *r);
+                    score::tier(bands, &v).map(|b| Value::Text(b.name.clone()))
+                })
+                .collect(),
+            NodeKind::Personas(ps) => rows
+                .iter()
+                .map(|r| {
+                    let held = score::personas(ctx, &st, ps, *r);
+                    let first = held.iter().position(|h| *h)?;
+                    ps.get(first).map(|p| Value::Text(p.name.clone()))
+                })
+                .collect(),
+        };
+        st.nodes.push(col);
+    }
+    st
+}
+
+/// Row ids of a scope, in data order.
+pub fn row_ids<'d>(ctx: &Context<'d>, scope: Scope) -> Vec<&'d str> {
+    match scope {
+        Scope::Contact => ctx.data.contacts.iter().map(|c| c.id.as_str()).collect(),
+        Scope::Account => ctx.data.accounts.iter().map(|a| a.id.as_str()).collect(),
+    }
+}
+
+fn collect(ctx: &Context<'_>, st: &State) -> Results {
+    let table = |scope: Scope| Table {
+        ids: row_ids(ctx, scope).into_iter().map(String::from).collect(),
+        columns: ctx
+            .plan
+            .outputs(scope)
+            .map(|(id, node)| Column {
+                name: node.name.clone(),
+                kind: ColumnKind::of(&node.kind),
+                values: st.nodes.get(id).cloned().unwrap_or_default(),
+            })
+            .collect(),
+    };
+    Results {
+        now: ctx.now,
+        contacts: table(Scope::Contact),
+        accounts: table(Scope::Account),
+    }
+}
