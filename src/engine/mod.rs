@@ -5,6 +5,7 @@ pub mod atomic;
 pub mod context;
 pub mod data;
 pub mod eval;
+pub mod explain;
 pub mod results;
 pub mod run;
 pub mod score;
