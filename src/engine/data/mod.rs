@@ -1,0 +1,209 @@
+//! Loading contact data: contacts, accounts, events and attribute changes from CSV or
+//! NDJSON files, validated against the schema. See `docs/data.md` for the file formats.
+
+use crate::plan::types::Value;
+use chrono::{DateTime, Utc};
+use std::fmt;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+/// All the contact data a plan runs on, in file order.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Dataset {
+    pub contacts: Vec<ContactRow>,
+    /// Empty when there is no accounts file.
+    pub accounts: Vec<AccountRow>,
+    /// In file order; the engine groups them.
+    pub events: Vec<EventRow>,
+    /// The attribute change log, in file order.
+    pub changes: Vec<ChangeRow>,
+}
+
+/// One contact.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContactRow {
+    pub id: String,
+    /// Indexed like `schema.contact`; the account link holds `Value::Text(account id)`.
+    pub attrs: Vec<Option<Value>>,
+}
+
+/// One account.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccountRow {
+    pub id: String,
+    /// Indexed like `schema.account`.
+    pub attrs: Vec<Option<Value>>,
+}
+
+/// One event of one contact.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventRow {
+    /// Index into `Dataset::contacts`.
+    pub contact: u32,
+    /// Index into `schema.events`.
+    pub event: u32,
+    pub at: DateTime<Utc>,
+    /// Indexed like that event type's fields.
+    pub fields: Vec<Option<Value>>,
+}
+
+/// One change of a `with history` contact attribute.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChangeRow {
+    /// Index into `Dataset::contacts`.
+    pub contact: u32,
+    /// Index into `schema.contact` (always a `with history` attribute).
+    pub attr: u32,
+    /// The value from `at` on; `None` when the attribute became missing.
+    pub value: Option<Value>,
+    pub at: DateTime<Utc>,
+}
+
+/// The tables of a data set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Table {
+    Contacts,
+    Accounts,
+    Events,
+    Changes,
+}
+
+impl Table {
+    /// Every table, in load order.
+    pub const ALL: [Table; 4] = [
+        Table::Accounts,
+        Table::Contacts,
+        Table::Events,
+        Table::Changes,
+    ];
+
+    /// The table's file stem (`contacts`, `events`, …).
+    pub fn stem(self) -> &'static str {
+        match self {
+            Table::Contacts => "contacts",
+            Table::Accounts => "accounts",
+            Table::Events => "events",
+            Table::Changes => "changes",
+        }
+    }
+}
+
+/// A data file format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// Comma-separated values with a header row.
+    Csv,
+    /// One JSON object per line (`.ndjson` or `.jsonl`).
+    Ndjson,
+}
+
+impl Format {
+    /// File extensions and their formats, in the order they are looked for.
+    pub const EXTENSIONS: [(&'static str, Format); 3] = [
+        ("csv", Format::Csv),
+        ("ndjson", Format::Ndjson),
+        ("jsonl", Format::Ndjson),
+    ];
+
+    /// The format a path's extension names, if any.
+    pub fn from_path(path: &Path) -> Option<Format> {
+        let ext = path.extension()?.to_str()?;
+        Format::EXTENSIONS
+            .iter()
+            .find(|(e, _)| e.eq_ignore_ascii_case(ext))
+            .map(|&(_, f)| f)
+    }
+}
+
+/// Where the tables of a data set are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataFiles {
+    pub contacts: PathBuf,
+    pub events: Option<PathBuf>,
+    pub accounts: Option<PathBuf>,
+    pub changes: Option<PathBuf>,
+}
+
+/// How to treat bad rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LoadOptions {
+    /// Collect bad rows in `Loaded::rejected` and go on, instead of stopping at the first.
+    pub skip_bad_rows: bool,
+}
+
+/// A bad row: where it is, what is wrong with it, and its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejected {
+    /// The file's name as given (a path, or the name of an in-memory source).
+    pub file: String,
+    /// 1-based physical line where the row starts (a CSV header is line 1).
+    pub line: u64,
+    /// The column or key at fault; `None` when the whole row is malformed.
+    pub column: Option<String>,
+    /// What is wrong and what was expected.
+    pub reason: String,
+    /// The row as it was read (a CSV record re-encoded as CSV, or the NDJSON line).
+    pub raw: String,
+}
+
+impl fmt::Display for Rejected {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: ", self.file, self.line)?;
+        if let Some(column) = &self.column {
+            write!(f, "{column}: ")?;
+        }
+        f.write_str(&self.reason)
+    }
+}
+
+/// The result of a load: the data set and the rows skipped with `skip_bad_rows`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Loaded {
+    pub dataset: Dataset,
+    /// Bad rows, in the order they were found; always empty without `skip_bad_rows`.
+    pub rejected: Vec<Rejected>,
+}
+
+/// Why data could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    /// A bad row (without `skip_bad_rows`): `FILE:LINE: COLUMN: what is wrong, what was expected`.
+    #[error("{0}")]
+    BadRow(Rejected),
+    /// A problem with a whole file: a bad header, a missing or ambiguous file.
+    #[error("{file}{}: {message}", line.map(|l| format!(":{l}")).unwrap_or_default())]
+    File {
+        file: String,
+        line: Option<u64>,
+        message: String,
+    },
+    /// A file could not be read.
+    #[error("{file}: cannot read: {source}")]
+    Io { file: String, source: io::Error },
+}
+
+/// One table's data to read: its name (for messages), format and bytes.
+pub struct Source<'a> {
+    pub name: String,
+    pub format: Format,
+    pub reader: Box<dyn Read + 'a>,
+}
+
+impl<'a> Source<'a> {
+    /// A source read from memory or any reader.
+    pub fn new(name: impl Into<String>, format: Format, reader: impl Read + 'a) -> Source<'a> {
+        Source {
+            name: name.into(),
+            format,
+            reader: Box::new(reader),
+        }
+    }
+}
+
+/// The tables to read, as sources.
+pub struct Sources<'a> {
+    pub contacts: Source<'a>,
+    pub events: Option<Source<'a>>,
+    pub accounts: Option<Source<'a>>,
+    pub changes: Option<Source<'a>>,
+}
