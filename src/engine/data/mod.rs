@@ -1,11 +1,20 @@
 //! Loading contact data: contacts, accounts, events and attribute changes from CSV or
 //! NDJSON files, validated against the schema. See `docs/data.md` for the file formats.
 
+mod csv;
+mod ndjson;
+mod rejects;
+mod tables;
+mod validate;
+
+use crate::plan::schema::Schema;
 use crate::plan::types::Value;
 use chrono::{DateTime, Utc};
 use std::fmt;
+use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
+use tables::{Changes, Entities, Events, Sink};
 
 /// All the contact data a plan runs on, in file order.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -206,4 +215,183 @@ pub struct Sources<'a> {
     pub events: Option<Source<'a>>,
     pub accounts: Option<Source<'a>>,
     pub changes: Option<Source<'a>>,
+}
+
+impl DataFiles {
+    /// The tables of a data folder: `contacts`, and optionally `accounts`, `events` and
+    /// `changes`, each as `.csv`, `.ndjson` or `.jsonl` (one file per table).
+    pub fn from_dir(dir: &Path) -> Result<DataFiles, DataError> {
+        let shown = dir.display().to_string();
+        if !std::fs::metadata(dir)
+            .map_err(|source| DataError::Io {
+                file: shown.clone(),
+                source,
+            })?
+            .is_dir()
+        {
+            return Err(DataError::File {
+                file: shown,
+                line: None,
+                message: "not a folder, expected a folder of data files".into(),
+            });
+        }
+        let find = |table: Table| -> Result<Option<PathBuf>, DataError> {
+            let found: Vec<PathBuf> = Format::EXTENSIONS
+                .iter()
+                .map(|(ext, _)| dir.join(format!("{}.{ext}", table.stem())))
+                .filter(|p| p.is_file())
+                .collect();
+            match found.as_slice() {
+                [] => Ok(None),
+                [one] => Ok(Some(one.clone())),
+                [..] => Err(DataError::File {
+                    file: shown.clone(),
+                    line: None,
+                    message: format!(
+                        "{} hold the same table, expected one file for {}",
+                        names(&found),
+                        table.stem()
+                    ),
+                }),
+            }
+        };
+        let contacts = find(Table::Contacts)?.ok_or_else(|| DataError::File {
+            file: shown.clone(),
+            line: None,
+            message: format!(
+                "no contacts file, expected {}",
+                names(&Format::EXTENSIONS.map(|(ext, _)| PathBuf::from(format!("contacts.{ext}"))))
+            ),
+        })?;
+        Ok(DataFiles {
+            contacts,
+            events: find(Table::Events)?,
+            accounts: find(Table::Accounts)?,
+            changes: find(Table::Changes)?,
+        })
+    }
+}
+
+/// File names as a list for messages: `` `a.csv`, `a.ndjson` ``.
+fn names(paths: &[PathBuf]) -> String {
+    let names: Vec<String> = paths
+        .iter()
+        .map(|p| {
+            format!(
+                "`{}`",
+                p.file_name().unwrap_or(p.as_os_str()).to_string_lossy()
+            )
+        })
+        .collect();
+    names.join(", ")
+}
+
+/// Loads and validates the data files against `schema`.
+pub fn load(schema: &Schema, files: &DataFiles, opts: &LoadOptions) -> Result<Loaded, DataError> {
+    let open = |path: &PathBuf| -> Result<Source<'static>, DataError> {
+        let name = path.display().to_string();
+        let Some(format) = Format::from_path(path) else {
+            return Err(DataError::File {
+                file: name,
+                line: None,
+                message: "unknown file format, expected a `.csv`, `.ndjson` or `.jsonl` file"
+                    .into(),
+            });
+        };
+        match File::open(path) {
+            Ok(file) => Ok(Source::new(name, format, file)),
+            Err(source) => Err(DataError::Io { file: name, source }),
+        }
+    };
+    let sources = Sources {
+        contacts: open(&files.contacts)?,
+        events: files.events.as_ref().map(open).transpose()?,
+        accounts: files.accounts.as_ref().map(open).transpose()?,
+        changes: files.changes.as_ref().map(open).transpose()?,
+    };
+    load_readers(schema, sources, opts)
+}
+
+/// Loads and validates data from readers (in memory, or files opened by the caller).
+pub fn load_readers(
+    schema: &Schema,
+    sources: Sources<'_>,
+    opts: &LoadOptions,
+) -> Result<Loaded, DataError> {
+    let mut sink = Sink {
+        skip: opts.skip_bad_rows,
+        rejected: Vec::new(),
+    };
+    let accounts = match sources.accounts {
+        Some(source) => {
+            let mut table = Entities::accounts(schema);
+            read(
+                source.reader,
+                &source.name,
+                source.format,
+                &mut table,
+                &mut sink,
+            )?;
+            Some((table, source.name))
+        }
+        None => None,
+    };
+    let known_accounts = accounts
+        .as_ref()
+        .map(|(table, name)| (&table.ids, name.as_str()));
+    let mut contacts = Entities::contacts(schema, known_accounts);
+    let contacts_file = sources.contacts.name;
+    read(
+        sources.contacts.reader,
+        &contacts_file,
+        sources.contacts.format,
+        &mut contacts,
+        &mut sink,
+    )?;
+    let mut events = Events::new(schema, &contacts.ids, &contacts_file);
+    if let Some(source) = sources.events {
+        read(
+            source.reader,
+            &source.name,
+            source.format,
+            &mut events,
+            &mut sink,
+        )?;
+    }
+    let events = events.rows;
+    let mut changes = Changes::new(schema, &contacts.ids, &contacts_file);
+    if let Some(source) = sources.changes {
+        read(
+            source.reader,
+            &source.name,
+            source.format,
+            &mut changes,
+            &mut sink,
+        )?;
+    }
+    let changes = changes.rows;
+    Ok(Loaded {
+        dataset: Dataset {
+            contacts: contacts.into_contacts(),
+            accounts: accounts
+                .map(|(table, _)| table.into_accounts())
+                .unwrap_or_default(),
+            events,
+            changes,
+        },
+        rejected: sink.rejected,
+    })
+}
+
+fn read(
+    mut reader: Box<dyn Read + '_>,
+    name: &str,
+    format: Format,
+    table: &mut dyn tables::Table,
+    sink: &mut Sink,
+) -> Result<(), DataError> {
+    match format {
+        Format::Csv => csv::read(name, &mut reader, table, sink),
+        Format::Ndjson => ndjson::read(name, &mut reader, table, sink),
+    }
 }
