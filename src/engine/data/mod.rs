@@ -1,13 +1,397 @@
-//! Placeholder types until the data loader lands (see the `data` branch).
+//! Loading contact data: contacts, accounts, events and attribute changes from CSV or
+//! NDJSON files, validated against the schema. See `docs/data.md` for the file formats.
+
+mod csv;
+mod ndjson;
+mod rejects;
+mod tables;
+mod validate;
+
+use crate::plan::schema::Schema;
 use crate::plan::types::Value;
 use chrono::{DateTime, Utc};
-#[derive(Debug, Clone, Default)]
-pub struct Dataset { pub contacts: Vec<ContactRow>, pub accounts: Vec<AccountRow>, pub events: Vec<EventRow>, pub changes: Vec<ChangeRow> }
-#[derive(Debug, Clone)]
-pub struct ContactRow { pub id: String, pub attrs: Vec<Option<Value>> }
-#[derive(Debug, Clone)]
-pub struct AccountRow { pub id: String, pub attrs: Vec<Option<Value>> }
-#[derive(Debug, Clone)]
-pub struct EventRow { pub contact: u32, pub event: u32, pub at: DateTime<Utc>, pub fields: Vec<Option<Value>> }
-#[derive(Debug, Clone)]
-pub struct ChangeRow { pub contact: u32, pub attr: u32, pub value: Option<Value>, pub at: DateTime<Utc> }
+use std::fmt;
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use tables::{Changes, Entities, Events, Sink};
+
+/// All the contact data a plan runs on, in file order.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Dataset {
+    pub contacts: Vec<ContactRow>,
+    /// Empty when there is no accounts file.
+    pub accounts: Vec<AccountRow>,
+    /// In file order; the engine groups them.
+    pub events: Vec<EventRow>,
+    /// The attribute change log, in file order.
+    pub changes: Vec<ChangeRow>,
+}
+
+/// One contact.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContactRow {
+    pub id: String,
+    /// Indexed like `schema.contact`; the account link holds `Value::Text(account id)`.
+    pub attrs: Vec<Option<Value>>,
+}
+
+/// One account.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccountRow {
+    pub id: String,
+    /// Indexed like `schema.account`.
+    pub attrs: Vec<Option<Value>>,
+}
+
+/// One event of one contact.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventRow {
+    /// Index into `Dataset::contacts`.
+    pub contact: u32,
+    /// Index into `schema.events`.
+    pub event: u32,
+    pub at: DateTime<Utc>,
+    /// Indexed like that event type's fields.
+    pub fields: Vec<Option<Value>>,
+}
+
+/// One change of a `with history` contact attribute.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChangeRow {
+    /// Index into `Dataset::contacts`.
+    pub contact: u32,
+    /// Index into `schema.contact` (always a `with history` attribute).
+    pub attr: u32,
+    /// The value from `at` on; `None` when the attribute became missing.
+    pub value: Option<Value>,
+    pub at: DateTime<Utc>,
+}
+
+/// The tables of a data set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Table {
+    Contacts,
+    Accounts,
+    Events,
+    Changes,
+}
+
+impl Table {
+    /// Every table, in load order.
+    pub const ALL: [Table; 4] = [
+        Table::Accounts,
+        Table::Contacts,
+        Table::Events,
+        Table::Changes,
+    ];
+
+    /// The table's file stem (`contacts`, `events`, …).
+    pub fn stem(self) -> &'static str {
+        match self {
+            Table::Contacts => "contacts",
+            Table::Accounts => "accounts",
+            Table::Events => "events",
+            Table::Changes => "changes",
+        }
+    }
+}
+
+/// A data file format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// Comma-separated values with a header row.
+    Csv,
+    /// One JSON object per line (`.ndjson` or `.jsonl`).
+    Ndjson,
+}
+
+impl Format {
+    /// File extensions and their formats, in the order they are looked for.
+    pub const EXTENSIONS: [(&'static str, Format); 3] = [
+        ("csv", Format::Csv),
+        ("ndjson", Format::Ndjson),
+        ("jsonl", Format::Ndjson),
+    ];
+
+    /// The format a path's extension names, if any.
+    pub fn from_path(path: &Path) -> Option<Format> {
+        let ext = path.extension()?.to_str()?;
+        Format::EXTENSIONS
+            .iter()
+            .find(|(e, _)| e.eq_ignore_ascii_case(ext))
+            .map(|&(_, f)| f)
+    }
+}
+
+/// Where the tables of a data set are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataFiles {
+    pub contacts: PathBuf,
+    pub events: Option<PathBuf>,
+    pub accounts: Option<PathBuf>,
+    pub changes: Option<PathBuf>,
+}
+
+/// How to treat bad rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LoadOptions {
+    /// Collect bad rows in `Loaded::rejected` and go on, instead of stopping at the first.
+    pub skip_bad_rows: bool,
+}
+
+/// A bad row: where it is, what is wrong with it, and its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejected {
+    /// The file's name as given (a path, or the name of an in-memory source).
+    pub file: String,
+    /// 1-based physical line where the row starts (a CSV header is line 1).
+    pub line: u64,
+    /// The column or key at fault; `None` when the whole row is malformed.
+    pub column: Option<String>,
+    /// What is wrong and what was expected.
+    pub reason: String,
+    /// The row as it was read (a CSV record re-encoded as CSV, or the NDJSON line).
+    pub raw: String,
+}
+
+impl fmt::Display for Rejected {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: ", self.file, self.line)?;
+        if let Some(column) = &self.column {
+            write!(f, "{column}: ")?;
+        }
+        f.write_str(&self.reason)
+    }
+}
+
+/// The result of a load: the data set and the rows skipped with `skip_bad_rows`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Loaded {
+    pub dataset: Dataset,
+    /// Bad rows, in the order they were found; always empty without `skip_bad_rows`.
+    pub rejected: Vec<Rejected>,
+}
+
+/// Why data could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    /// A bad row (without `skip_bad_rows`): `FILE:LINE: COLUMN: what is wrong, what was expected`.
+    #[error("{0}")]
+    BadRow(Rejected),
+    /// A problem with a whole file: a bad header, a missing or ambiguous file.
+    #[error("{file}{}: {message}", line.map(|l| format!(":{l}")).unwrap_or_default())]
+    File {
+        file: String,
+        line: Option<u64>,
+        message: String,
+    },
+    /// A file could not be read.
+    #[error("{file}: cannot read: {source}")]
+    Io { file: String, source: io::Error },
+}
+
+/// One table's data to read: its name (for messages), format and bytes.
+pub struct Source<'a> {
+    pub name: String,
+    pub format: Format,
+    pub reader: Box<dyn Read + 'a>,
+}
+
+impl<'a> Source<'a> {
+    /// A source read from memory or any reader.
+    pub fn new(name: impl Into<String>, format: Format, reader: impl Read + 'a) -> Source<'a> {
+        Source {
+            name: name.into(),
+            format,
+            reader: Box::new(reader),
+        }
+    }
+}
+
+/// The tables to read, as sources.
+pub struct Sources<'a> {
+    pub contacts: Source<'a>,
+    pub events: Option<Source<'a>>,
+    pub accounts: Option<Source<'a>>,
+    pub changes: Option<Source<'a>>,
+}
+
+impl DataFiles {
+    /// The tables of a data folder: `contacts`, and optionally `accounts`, `events` and
+    /// `changes`, each as `.csv`, `.ndjson` or `.jsonl` (one file per table).
+    pub fn from_dir(dir: &Path) -> Result<DataFiles, DataError> {
+        let shown = dir.display().to_string();
+        if !std::fs::metadata(dir)
+            .map_err(|source| DataError::Io {
+                file: shown.clone(),
+                source,
+            })?
+            .is_dir()
+        {
+            return Err(DataError::File {
+                file: shown,
+                line: None,
+                message: "not a folder, expected a folder of data files".into(),
+            });
+        }
+        let find = |table: Table| -> Result<Option<PathBuf>, DataError> {
+            let found: Vec<PathBuf> = Format::EXTENSIONS
+                .iter()
+                .map(|(ext, _)| dir.join(format!("{}.{ext}", table.stem())))
+                .filter(|p| p.is_file())
+                .collect();
+            match found.as_slice() {
+                [] => Ok(None),
+                [one] => Ok(Some(one.clone())),
+                [..] => Err(DataError::File {
+                    file: shown.clone(),
+                    line: None,
+                    message: format!(
+                        "{} hold the same table, expected one file for {}",
+                        names(&found),
+                        table.stem()
+                    ),
+                }),
+            }
+        };
+        let contacts = find(Table::Contacts)?.ok_or_else(|| DataError::File {
+            file: shown.clone(),
+            line: None,
+            message: format!(
+                "no contacts file, expected {}",
+                names(&Format::EXTENSIONS.map(|(ext, _)| PathBuf::from(format!("contacts.{ext}"))))
+            ),
+        })?;
+        Ok(DataFiles {
+            contacts,
+            events: find(Table::Events)?,
+            accounts: find(Table::Accounts)?,
+            changes: find(Table::Changes)?,
+        })
+    }
+}
+
+/// File names as a list for messages: `` `a.csv`, `a.ndjson` ``.
+fn names(paths: &[PathBuf]) -> String {
+    let names: Vec<String> = paths
+        .iter()
+        .map(|p| {
+            format!(
+                "`{}`",
+                p.file_name().unwrap_or(p.as_os_str()).to_string_lossy()
+            )
+        })
+        .collect();
+    names.join(", ")
+}
+
+/// Loads and validates the data files against `schema`.
+pub fn load(schema: &Schema, files: &DataFiles, opts: &LoadOptions) -> Result<Loaded, DataError> {
+    let open = |path: &PathBuf| -> Result<Source<'static>, DataError> {
+        let name = path.display().to_string();
+        let Some(format) = Format::from_path(path) else {
+            return Err(DataError::File {
+                file: name,
+                line: None,
+                message: "unknown file format, expected a `.csv`, `.ndjson` or `.jsonl` file"
+                    .into(),
+            });
+        };
+        match File::open(path) {
+            Ok(file) => Ok(Source::new(name, format, file)),
+            Err(source) => Err(DataError::Io { file: name, source }),
+        }
+    };
+    let sources = Sources {
+        contacts: open(&files.contacts)?,
+        events: files.events.as_ref().map(open).transpose()?,
+        accounts: files.accounts.as_ref().map(open).transpose()?,
+        changes: files.changes.as_ref().map(open).transpose()?,
+    };
+    load_readers(schema, sources, opts)
+}
+
+/// Loads and validates data from readers (in memory, or files opened by the caller).
+pub fn load_readers(
+    schema: &Schema,
+    sources: Sources<'_>,
+    opts: &LoadOptions,
+) -> Result<Loaded, DataError> {
+    let mut sink = Sink {
+        skip: opts.skip_bad_rows,
+        rejected: Vec::new(),
+    };
+    let accounts = match sources.accounts {
+        Some(source) => {
+            let mut table = Entities::accounts(schema);
+            read(
+                source.reader,
+                &source.name,
+                source.format,
+                &mut table,
+                &mut sink,
+            )?;
+            Some((table, source.name))
+        }
+        None => None,
+    };
+    let known_accounts = accounts
+        .as_ref()
+        .map(|(table, name)| (&table.ids, name.as_str()));
+    let mut contacts = Entities::contacts(schema, known_accounts);
+    let contacts_file = sources.contacts.name;
+    read(
+        sources.contacts.reader,
+        &contacts_file,
+        sources.contacts.format,
+        &mut contacts,
+        &mut sink,
+    )?;
+    let mut events = Events::new(schema, &contacts.ids, &contacts_file);
+    if let Some(source) = sources.events {
+        read(
+            source.reader,
+            &source.name,
+            source.format,
+            &mut events,
+            &mut sink,
+        )?;
+    }
+    let events = events.rows;
+    let mut changes = Changes::new(schema, &contacts.ids, &contacts_file);
+    if let Some(source) = sources.changes {
+        read(
+            source.reader,
+            &source.name,
+            source.format,
+            &mut changes,
+            &mut sink,
+        )?;
+    }
+    let changes = changes.rows;
+    Ok(Loaded {
+        dataset: Dataset {
+            contacts: contacts.into_contacts(),
+            accounts: accounts
+                .map(|(table, _)| table.into_accounts())
+                .unwrap_or_default(),
+            events,
+            changes,
+        },
+        rejected: sink.rejected,
+    })
+}
+
+fn read(
+    mut reader: Box<dyn Read + '_>,
+    name: &str,
+    format: Format,
+    table: &mut dyn tables::Table,
+    sink: &mut Sink,
+) -> Result<(), DataError> {
+    match format {
+        Format::Csv => csv::read(name, &mut reader, table, sink),
+        Format::Ndjson => ndjson::read(name, &mut reader, table, sink),
+    }
+}

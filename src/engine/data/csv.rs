@@ -1,0 +1,173 @@
+//! Reading a table from CSV: a header row naming the columns, then one record per row.
+
+use super::tables::{RowError, Sink, Table};
+use super::validate::Raw;
+use super::{DataError, Rejected};
+use csv::ByteRecord;
+use std::io::Read;
+
+/// Reads every row of `reader` (named `file` in messages) into `table`.
+pub(crate) fn read(
+    file: &str,
+    reader: &mut dyn Read,
+    table: &mut dyn Table,
+    sink: &mut Sink,
+) -> Result<(), DataError> {
+    let mut csv = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(reader);
+    let mut record = ByteRecord::new();
+    if !next(&mut csv, &mut record, file)? {
+        return Err(file_error(
+            file,
+            None,
+            "empty file, expected a header row".into(),
+        ));
+    }
+    let header_line = line(&record);
+    let slots = header(file, header_line, &record, table)?;
+    let width = table.columns().names.len();
+    while next(&mut csv, &mut record, file)? {
+        let line = line(&record);
+        let result = cells(&record, &slots, width, table).and_then(|cells| table.row(line, &cells));
+        if let Err(e) = result {
+            sink.reject(Rejected {
+                file: file.to_owned(),
+                line,
+                column: e.column,
+                reason: e.reason,
+                raw: raw(&record),
+            })?;
+        }
+    }
+    Ok(())
+}
+
+fn next(
+    csv: &mut csv::Reader<&mut dyn Read>,
+    record: &mut ByteRecord,
+    file: &str,
+) -> Result<bool, DataError> {
+    csv.read_byte_record(record)
+        .map_err(|e| match e.into_kind() {
+            csv::ErrorKind::Io(source) => DataError::Io {
+                file: file.to_owned(),
+                source,
+            },
+            other => file_error(file, None, format!("cannot read CSV: {other:?}")),
+        })
+}
+
+fn line(record: &ByteRecord) -> u64 {
+    record.position().map_or(0, csv::Position::line)
+}
+
+fn file_error(file: &str, line: Option<u64>, message: String) -> DataError {
+    DataError::File {
+        file: file.to_owned(),
+        line,
+        message,
+    }
+}
+
+/// The column index (in `table.columns()`) of each header cell.
+fn header(
+    file: &str,
+    line: u64,
+    record: &ByteRecord,
+    table: &dyn Table,
+) -> Result<Vec<usize>, DataError> {
+    let columns = table.columns();
+    let index = columns.index();
+    let mut slots = Vec::with_capacity(record.len());
+    for (i, bytes) in record.iter().enumerate() {
+        let name = std::str::from_utf8(bytes).map_err(|_| {
+            file_error(
+                file,
+                Some(line),
+                "header is not valid UTF-8, expected UTF-8 text".into(),
+            )
+        })?;
+        let name = if i == 0 {
+            name.trim_start_matches('\u{feff}')
+        } else {
+            name
+        }
+        .trim();
+        let Some(&slot) = index.get(name) else {
+            return Err(file_error(
+                file,
+                Some(line),
+                columns.unknown("column", name),
+            ));
+        };
+        if slots.contains(&slot) {
+            return Err(file_error(
+                file,
+                Some(line),
+                format!("duplicate column `{name}`, expected each column once"),
+            ));
+        }
+        slots.push(slot);
+    }
+    let absent = columns
+        .names
+        .iter()
+        .zip(&columns.required)
+        .enumerate()
+        .find(|&(i, (_, &required))| required && !slots.contains(&i));
+    if let Some((_, (name, _))) = absent {
+        return Err(file_error(
+            file,
+            Some(line),
+            format!("missing column `{name}`, expected a column for each required field"),
+        ));
+    }
+    Ok(slots)
+}
+
+/// A record's cells in column order; columns the header lacks are missing.
+fn cells<'r>(
+    record: &'r ByteRecord,
+    slots: &[usize],
+    width: usize,
+    table: &dyn Table,
+) -> Result<Vec<Raw<'r>>, RowError> {
+    if record.len() != slots.len() {
+        return Err(RowError::row(format!(
+            "malformed row: {} cells, expected {} like the header",
+            record.len(),
+            slots.len()
+        )));
+    }
+    let mut cells = vec![Raw::Missing; width];
+    for (bytes, &slot) in record.iter().zip(slots) {
+        let name = || table.columns().names.get(slot).map_or("", String::as_str);
+        let text = std::str::from_utf8(bytes).map_err(|_| {
+            RowError::at(
+                name(),
+                "cell is not valid UTF-8, expected UTF-8 text".into(),
+            )
+        })?;
+        if let Some(cell) = cells.get_mut(slot) {
+            *cell = Raw::text(text);
+        }
+    }
+    Ok(cells)
+}
+
+/// The record re-encoded as one CSV line, for the rejects file.
+fn raw(record: &ByteRecord) -> String {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let bytes = match out
+        .write_byte_record(record)
+        .and_then(|()| out.into_inner().map_err(|e| e.into_error().into()))
+    {
+        Ok(bytes) => bytes,
+        Err(_) => return String::new(),
+    };
+    String::from_utf8_lossy(&bytes)
+        .trim_end_matches(['\r', '\n'])
+        .to_owned()
+}

@@ -1,0 +1,427 @@
+//! Building the rows of each table from the cells a reader found, whatever the format:
+//! ids, references between tables, event types and the attribute change log.
+
+use super::validate::{self, Raw, did_you_mean, list, quote};
+use super::{AccountRow, ChangeRow, ContactRow, DataError, EventRow, Rejected};
+use crate::plan::schema::{Field, Schema, Type};
+use crate::plan::types::Value;
+use std::collections::HashMap;
+
+/// The columns (CSV) or keys (NDJSON) of a table; a row's cells come in this order.
+pub(crate) struct Columns {
+    pub names: Vec<String>,
+    /// Whether a CSV header must have the column.
+    pub required: Vec<bool>,
+}
+
+impl Columns {
+    fn new(names: impl IntoIterator<Item = (String, bool)>) -> Columns {
+        let (names, required) = names.into_iter().unzip();
+        Columns { names, required }
+    }
+
+    /// A column's index by name.
+    pub fn index(&self) -> HashMap<&str, usize> {
+        self.names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.as_str(), i))
+            .collect()
+    }
+
+    /// The reason for an unknown column or key (`noun`) named `name`.
+    pub fn unknown(&self, noun: &str, name: &str) -> String {
+        let names = self.names.iter().map(String::as_str);
+        format!(
+            "unknown {noun} {}, expected one of {}{}",
+            quote(name),
+            list(names.clone()),
+            did_you_mean(name, names)
+        )
+    }
+}
+
+/// What is wrong with a row: the column at fault (if any) and why.
+#[derive(Debug)]
+pub(crate) struct RowError {
+    pub column: Option<String>,
+    pub reason: String,
+}
+
+impl RowError {
+    pub fn at(column: &str, reason: String) -> RowError {
+        RowError {
+            column: Some(column.to_owned()),
+            reason,
+        }
+    }
+
+    pub fn row(reason: String) -> RowError {
+        RowError {
+            column: None,
+            reason,
+        }
+    }
+}
+
+/// A table being read: its columns and what to do with each row's cells.
+pub(crate) trait Table {
+    fn columns(&self) -> &Columns;
+    /// Takes one row (cells indexed like `columns`) that starts at `line`.
+    fn row(&mut self, line: u64, cells: &[Raw<'_>]) -> Result<(), RowError>;
+}
+
+/// Where bad rows go: an error that stops the load, or the rejected list.
+pub(crate) struct Sink {
+    pub skip: bool,
+    pub rejected: Vec<Rejected>,
+}
+
+impl Sink {
+    pub fn reject(&mut self, row: Rejected) -> Result<(), DataError> {
+        if self.skip {
+            self.rejected.push(row);
+            Ok(())
+        } else {
+            Err(DataError::BadRow(row))
+        }
+    }
+}
+
+/// Ids seen so far: index and line of each.
+pub(crate) type Ids = HashMap<String, (u32, u64)>;
+
+fn cell<'a>(cells: &[Raw<'a>], i: usize) -> Raw<'a> {
+    cells.get(i).copied().unwrap_or(Raw::Missing)
+}
+
+fn next_index(len: usize, what: &str) -> Result<u32, RowError> {
+    u32::try_from(len)
+        .map_err(|_| RowError::row(format!("too many {what}s, expected at most {}", u32::MAX)))
+}
+
+/// Contacts or accounts: an `id` column, then one column per attribute.
+pub(crate) struct Entities<'a> {
+    what: &'static str,
+    fields: &'a [Field],
+    columns: Columns,
+    pub ids: Ids,
+    pub rows: Vec<(String, Vec<Option<Value>>)>,
+    /// For contacts with an accounts file: the link attribute, known accounts, their file.
+    link: Option<(usize, &'a Ids, &'a str)>,
+}
+
+impl<'a> Entities<'a> {
+    pub fn accounts(schema: &'a Schema) -> Entities<'a> {
+        Entities::new("account", &schema.account, None)
+    }
+
+    /// Contacts; links are checked against `accounts` (ids and file name) when given.
+    pub fn contacts(schema: &'a Schema, accounts: Option<(&'a Ids, &'a str)>) -> Entities<'a> {
+        let link = schema
+            .contact
+            .iter()
+            .position(|f| f.ty == Type::AccountLink);
+        let link = link.zip(accounts).map(|(i, (ids, file))| (i, ids, file));
+        Entities::new("contact", &schema.contact, link)
+    }
+
+    fn new(
+        what: &'static str,
+        fields: &'a [Field],
+        link: Option<(usize, &'a Ids, &'a str)>,
+    ) -> Entities<'a> {
+        let columns = std::iter::once(("id".to_owned(), true))
+            .chain(fields.iter().map(|f| (f.name.clone(), !f.optional)));
+        Entities {
+            what,
+            fields,
+            columns: Columns::new(columns),
+            ids: Ids::new(),
+            rows: Vec::new(),
+            link,
+        }
+    }
+
+    pub fn into_contacts(self) -> Vec<ContactRow> {
+        self.rows
+            .into_iter()
+            .map(|(id, attrs)| ContactRow { id, attrs })
+            .collect()
+    }
+
+    pub fn into_accounts(self) -> Vec<AccountRow> {
+        self.rows
+            .into_iter()
+            .map(|(id, attrs)| AccountRow { id, attrs })
+            .collect()
+    }
+}
+
+impl Table for Entities<'_> {
+    fn columns(&self) -> &Columns {
+        &self.columns
+    }
+
+    fn row(&mut self, line: u64, cells: &[Raw<'_>]) -> Result<(), RowError> {
+        let id = validate::id(cell(cells, 0), self.what).map_err(|r| RowError::at("id", r))?;
+        if let Some((_, first)) = self.ids.get(&id) {
+            return Err(RowError::at(
+                "id",
+                format!(
+                    "duplicate {} id {}, expected each id once (first on line {first})",
+                    self.what,
+                    quote(&id)
+                ),
+            ));
+        }
+        let mut attrs = Vec::with_capacity(self.fields.len());
+        for (i, field) in self.fields.iter().enumerate() {
+            let value = validate::value(field, cell(cells, i + 1))
+                .map_err(|r| RowError::at(&field.name, r))?;
+            if let (Some((link, accounts, file)), Some(Value::Text(account))) = (self.link, &value)
+                && link == i
+                && !accounts.contains_key(account)
+            {
+                return Err(RowError::at(
+                    &field.name,
+                    format!(
+                        "unknown account {}, expected an id from `{file}`",
+                        quote(account)
+                    ),
+                ));
+            }
+            attrs.push(value);
+        }
+        let index = next_index(self.rows.len(), self.what)?;
+        self.ids.insert(id.clone(), (index, line));
+        self.rows.push((id, attrs));
+        Ok(())
+    }
+}
+
+/// The contact a row names in its `contact_id` cell.
+fn contact(cells: &[Raw<'_>], contacts: &Ids, file: &str) -> Result<u32, RowError> {
+    let id = validate::id(cell(cells, 0), "contact").map_err(|r| RowError::at("contact_id", r))?;
+    match contacts.get(&id) {
+        Some(&(index, _)) => Ok(index),
+        None => Err(RowError::at(
+            "contact_id",
+            format!(
+                "unknown contact {}, expected an id from `{file}`",
+                quote(&id)
+            ),
+        )),
+    }
+}
+
+fn at(cells: &[Raw<'_>], i: usize) -> Result<chrono::DateTime<chrono::Utc>, RowError> {
+    validate::timestamp_cell(cell(cells, i)).map_err(|r| RowError::at("at", r))
+}
+
+/// Events: `contact_id`, `event`, `at`, then the fields of every event type.
+pub(crate) struct Events<'a> {
+    schema: &'a Schema,
+    contacts: &'a Ids,
+    contacts_file: &'a str,
+    columns: Columns,
+    types: HashMap<&'a str, usize>,
+    /// Per event type: for each field column (after the first three), the field's index.
+    fields: Vec<Vec<Option<usize>>>,
+    pub rows: Vec<EventRow>,
+}
+
+const EVENT_KEYS: usize = 3;
+
+impl<'a> Events<'a> {
+    pub fn new(schema: &'a Schema, contacts: &'a Ids, contacts_file: &'a str) -> Events<'a> {
+        let mut names: Vec<&str> = Vec::new();
+        for field in schema.events.iter().flat_map(|e| &e.fields) {
+            if !names.contains(&field.name.as_str()) {
+                names.push(&field.name);
+            }
+        }
+        let fields = schema
+            .events
+            .iter()
+            .map(|e| {
+                names
+                    .iter()
+                    .map(|n| e.fields.iter().position(|f| f.name == *n))
+                    .collect()
+            })
+            .collect();
+        let columns = ["contact_id", "event", "at"]
+            .into_iter()
+            .map(|n| (n.to_owned(), true))
+            .chain(names.iter().map(|n| ((*n).to_owned(), false)));
+        Events {
+            schema,
+            contacts,
+            contacts_file,
+            columns: Columns::new(columns),
+            types: schema
+                .events
+                .iter()
+                .enumerate()
+                .map(|(i, e)| (e.name.as_str(), i))
+                .collect(),
+            fields,
+            rows: Vec::new(),
+        }
+    }
+
+    fn event_type(&self, raw: Raw<'_>) -> Result<usize, RowError> {
+        let names = || self.schema.events.iter().map(|e| e.name.as_str());
+        let reason = match raw {
+            Raw::Missing => "missing required field, expected an event type".to_owned(),
+            Raw::Text(name) => match self.types.get(name) {
+                Some(&i) => return Ok(i),
+                None => format!(
+                    "unknown event type {}, expected one of {}{}",
+                    quote(name),
+                    list(names()),
+                    did_you_mean(name, names())
+                ),
+            },
+            _ => format!(
+                "{} is not an event type, expected one of {}",
+                raw.show(),
+                list(names())
+            ),
+        };
+        Err(RowError::at("event", reason))
+    }
+}
+
+impl Table for Events<'_> {
+    fn columns(&self) -> &Columns {
+        &self.columns
+    }
+
+    fn row(&mut self, _line: u64, cells: &[Raw<'_>]) -> Result<(), RowError> {
+        let contact = contact(cells, self.contacts, self.contacts_file)?;
+        let event = self.event_type(cell(cells, 1))?;
+        let at = at(cells, 2)?;
+        let (Some(ty), Some(slots)) = (self.schema.events.get(event), self.fields.get(event))
+        else {
+            return Err(RowError::at("event", "unknown event type".into()));
+        };
+        let mut fields = vec![None; ty.fields.len()];
+        let names = self.columns.names.iter().skip(EVENT_KEYS);
+        for ((slot, name), raw) in slots.iter().zip(names).zip(cells.iter().skip(EVENT_KEYS)) {
+            match slot.and_then(|f| ty.fields.get(f).zip(fields.get_mut(f))) {
+                Some((field, out)) => {
+                    *out = validate::value(field, *raw).map_err(|r| RowError::at(name, r))?;
+                }
+                None if raw.is_missing() => {}
+                None => {
+                    return Err(RowError::at(
+                        name,
+                        format!(
+                            "field `{name}` does not belong to event `{}`, expected only its fields ({})",
+                            ty.name,
+                            list(ty.fields.iter().map(|f| f.name.as_str()))
+                        ),
+                    ));
+                }
+            }
+        }
+        let event = next_index(event, "event type")?;
+        self.rows.push(EventRow {
+            contact,
+            event,
+            at,
+            fields,
+        });
+        Ok(())
+    }
+}
+
+/// Attribute changes: `contact_id`, `attribute`, `value`, `at`.
+pub(crate) struct Changes<'a> {
+    schema: &'a Schema,
+    contacts: &'a Ids,
+    contacts_file: &'a str,
+    columns: Columns,
+    pub rows: Vec<ChangeRow>,
+}
+
+impl<'a> Changes<'a> {
+    pub fn new(schema: &'a Schema, contacts: &'a Ids, contacts_file: &'a str) -> Changes<'a> {
+        let columns = ["contact_id", "attribute", "value", "at"].map(|n| (n.to_owned(), true));
+        Changes {
+            schema,
+            contacts,
+            contacts_file,
+            columns: Columns::new(columns),
+            rows: Vec::new(),
+        }
+    }
+
+    fn attribute(&self, raw: Raw<'_>) -> Result<(u32, &'a Field), RowError> {
+        let schema = self.schema;
+        let history = || {
+            schema
+                .contact
+                .iter()
+                .filter(|f| f.history)
+                .map(|f| f.name.as_str())
+        };
+        let found = match raw {
+            Raw::Text(name) => schema
+                .contact
+                .iter()
+                .enumerate()
+                .find(|(_, f)| f.name == name),
+            _ => None,
+        };
+        let reason = match (raw, found) {
+            (_, Some((i, f))) if f.history => {
+                let i = next_index(i, "attribute")?;
+                return Ok((i, f));
+            }
+            (_, Some((_, f))) => format!(
+                "attribute `{}` has no history, expected one declared `with history` ({})",
+                f.name,
+                list(history())
+            ),
+            (Raw::Missing, None) => {
+                format!(
+                    "missing required field, expected an attribute with history ({})",
+                    list(history())
+                )
+            }
+            (_, None) => format!(
+                "unknown attribute {}, expected one declared `with history` ({}){}",
+                raw.show(),
+                list(history()),
+                match raw {
+                    Raw::Text(name) => did_you_mean(name, history()),
+                    _ => String::new(),
+                }
+            ),
+        };
+        Err(RowError::at("attribute", reason))
+    }
+}
+
+impl Table for Changes<'_> {
+    fn columns(&self) -> &Columns {
+        &self.columns
+    }
+
+    fn row(&mut self, _line: u64, cells: &[Raw<'_>]) -> Result<(), RowError> {
+        let contact = contact(cells, self.contacts, self.contacts_file)?;
+        let (attr, field) = self.attribute(cell(cells, 1))?;
+        let value = validate::value(field, cell(cells, 2)).map_err(|r| RowError::at("value", r))?;
+        let at = at(cells, 3)?;
+        self.rows.push(ChangeRow {
+            contact,
+            attr,
+            value,
+            at,
+        });
+        Ok(())
+    }
+}

@@ -1,0 +1,281 @@
+//! Parsing one value and checking it against its field: type, declared enum values,
+//! `in lo..hi` ranges and optionality. Shared by the CSV and NDJSON readers, which both
+//! hand over cells as [`Raw`].
+
+use crate::plan::schema::{Field, Type};
+use crate::plan::types::Value;
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+
+/// A cell as read from a file, before it is given a type.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Raw<'a> {
+    /// An empty CSV cell, a JSON `null` or `""`, an absent key.
+    Missing,
+    /// A CSV cell or a JSON string.
+    Text(&'a str),
+    /// A JSON integer.
+    Int(i64),
+    /// A JSON number that is not an `i64`.
+    Float(f64),
+    /// A JSON `true` or `false`.
+    Bool(bool),
+    /// A JSON array or object, named (`an array`).
+    Other(&'static str),
+}
+
+impl Raw<'_> {
+    /// A cell with the empty string read as missing.
+    pub(crate) fn text(s: &str) -> Raw<'_> {
+        if s.is_empty() {
+            Raw::Missing
+        } else {
+            Raw::Text(s)
+        }
+    }
+
+    pub(crate) fn is_missing(&self) -> bool {
+        matches!(self, Raw::Missing)
+    }
+
+    /// The cell as quoted in messages: `` `42` ``, or `an array`.
+    pub(crate) fn show(&self) -> String {
+        match self {
+            Raw::Missing => "nothing".into(),
+            Raw::Text(s) => quote(s),
+            Raw::Int(i) => format!("`{i}`"),
+            Raw::Float(x) => format!("`{x}`"),
+            Raw::Bool(b) => format!("`{b}`"),
+            Raw::Other(what) => (*what).into(),
+        }
+    }
+}
+
+/// User input in backticks, shortened when long.
+pub(crate) fn quote(s: &str) -> String {
+    const MAX: usize = 60;
+    match s.char_indices().nth(MAX) {
+        Some((end, _)) => format!("`{}…`", s.get(..end).unwrap_or(s)),
+        None => format!("`{s}`"),
+    }
+}
+
+/// Names as a list for messages: `` `a`, `b`, `c` ``.
+pub(crate) fn list<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
+    let quoted: Vec<String> = names.into_iter().map(|n| format!("`{n}`")).collect();
+    if quoted.is_empty() {
+        "none".into()
+    } else {
+        quoted.join(", ")
+    }
+}
+
+/// ` (did you mean `x`?)` when one of `candidates` is close to `word`, else nothing.
+pub(crate) fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> String {
+    let lower = word.to_lowercase();
+    let best = candidates
+        .into_iter()
+        .map(|c| (strsim::levenshtein(&lower, &c.to_lowercase()), c))
+        .filter(|&(d, c)| d <= (c.chars().count() / 3).max(1))
+        .min_by_key(|&(d, _)| d);
+    match best {
+        Some((_, c)) => format!(" (did you mean `{c}`?)"),
+        None => String::new(),
+    }
+}
+
+/// The value of `field` in `raw`: `None` when missing and the field is optional.
+pub(crate) fn value(field: &Field, raw: Raw<'_>) -> Result<Option<Value>, String> {
+    if raw.is_missing() {
+        return if field.optional {
+            Ok(None)
+        } else {
+            Err(missing(&field.ty))
+        };
+    }
+    let value = parse(&field.ty, raw)?;
+    if let Some((lo, hi)) = field.range {
+        let x = match value {
+            Value::Int(i) => Some(i as f64),
+            Value::Number(x) => Some(x),
+            _ => None,
+        };
+        if x.is_some_and(|x| x < lo || x > hi) {
+            return Err(format!(
+                "{} is out of range, expected a value in `{lo}..{hi}`",
+                raw.show()
+            ));
+        }
+    }
+    Ok(Some(value))
+}
+
+/// An id (of a contact or account): a non-empty string, or a JSON integer.
+pub(crate) fn id(raw: Raw<'_>, what: &str) -> Result<String, String> {
+    match raw {
+        Raw::Text(s) => Ok(s.to_owned()),
+        Raw::Int(i) => Ok(i.to_string()),
+        Raw::Missing => Err(format!("missing {what} id, expected a non-empty id")),
+        _ => Err(format!(
+            "{} is not an id, expected a string or a whole number",
+            raw.show()
+        )),
+    }
+}
+
+/// A required timestamp (an event's or a change's `at`).
+pub(crate) fn timestamp_cell(raw: Raw<'_>) -> Result<DateTime<Utc>, String> {
+    match raw {
+        Raw::Missing => Err(missing(&Type::Timestamp)),
+        Raw::Text(s) => timestamp(s).ok_or_else(|| not_a(raw, &Type::Timestamp)),
+        _ => Err(not_a(raw, &Type::Timestamp)),
+    }
+}
+
+fn missing(ty: &Type) -> String {
+    format!(
+        "missing required field, expected a value of type `{}`",
+        ty.name()
+    )
+}
+
+fn not_a(raw: Raw<'_>, ty: &Type) -> String {
+    format!(
+        "{} is not {}, expected {}",
+        raw.show(),
+        article(ty),
+        expected(ty)
+    )
+}
+
+/// A non-missing cell as a value of type `ty`.
+pub(crate) fn parse(ty: &Type, raw: Raw<'_>) -> Result<Value, String> {
+    let parsed = match (ty, raw) {
+        (Type::Text, Raw::Text(s)) => Some(Value::Text(s.to_owned())),
+        (Type::AccountLink, _) => return id(raw, "account").map(Value::Text),
+        (Type::Enum(values), Raw::Text(s)) => {
+            if values.iter().any(|v| v == s) {
+                Some(Value::Text(s.to_owned()))
+            } else {
+                return Err(format!(
+                    "{} is not a declared value, expected one of {}{}",
+                    raw.show(),
+                    list(values.iter().map(String::as_str)),
+                    did_you_mean(s, values.iter().map(String::as_str))
+                ));
+            }
+        }
+        (Type::Int, Raw::Int(i)) => Some(Value::Int(i)),
+        (Type::Int, Raw::Text(s)) => s.trim().parse().ok().map(Value::Int),
+        (Type::Number, Raw::Int(i)) => Some(Value::Number(i as f64)),
+        (Type::Number, Raw::Float(x)) => Some(Value::Number(x)),
+        (Type::Number, Raw::Text(s)) => number(s).map(Value::Number),
+        (Type::Bool, Raw::Bool(b)) => Some(Value::Bool(b)),
+        (Type::Bool, Raw::Text(s)) => boolean(s).map(Value::Bool),
+        (Type::Date, Raw::Text(s)) => date(s).map(Value::Date),
+        (Type::Timestamp, Raw::Text(s)) => timestamp(s).map(Value::Timestamp),
+        (Type::Duration, Raw::Int(i)) => Some(Value::Duration(i)),
+        (Type::Duration, Raw::Text(s)) => duration(s)?.map(Value::Duration),
+        _ => None,
+    };
+    parsed.ok_or_else(|| not_a(raw, ty))
+}
+
+fn article(ty: &Type) -> String {
+    match ty {
+        Type::Text => "text".into(),
+        Type::Int => "an int".into(),
+        Type::Enum(_) => "a declared value".into(),
+        Type::AccountLink => "an account id".into(),
+        _ => format!("a {}", ty.name()),
+    }
+}
+
+fn expected(ty: &Type) -> String {
+    match ty {
+        Type::Text => "a string".into(),
+        Type::Int => "a whole number like `42`".into(),
+        Type::Number => "a number like `42` or `3.5`".into(),
+        Type::Bool => "`true` or `false`".into(),
+        Type::Date => "a date like `2026-01-31`".into(),
+        Type::Timestamp => "RFC 3339 like `2026-01-31T09:00:00Z` or `2026-01-31 09:00:00`".into(),
+        Type::Duration => "seconds like `3600` or a length like `90s`, `12h`, `30d`, `2w`".into(),
+        Type::Enum(values) => format!("one of {}", list(values.iter().map(String::as_str))),
+        Type::AccountLink => "a string or a whole number".into(),
+    }
+}
+
+fn number(s: &str) -> Option<f64> {
+    let s = s.trim();
+    // Rust also parses `inf` and `NaN`; data must hold finite numbers written as digits.
+    let digits = s.bytes().any(|b| b.is_ascii_digit());
+    s.parse::<f64>().ok().filter(|x| digits && x.is_finite())
+}
+
+fn boolean(s: &str) -> Option<bool> {
+    let s = s.trim();
+    if s.eq_ignore_ascii_case("true") || s == "1" {
+        Some(true)
+    } else if s.eq_ignore_ascii_case("false") || s == "0" {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+fn date(s: &str) -> Option<NaiveDate> {
+    let s = s.trim();
+    // `%Y-%m-%d` alone would accept one-digit months and days.
+    let shape =
+        s.len() == 10 && s.as_bytes().get(4) == Some(&b'-') && s.as_bytes().get(7) == Some(&b'-');
+    shape
+        .then(|| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
+        .flatten()
+}
+
+/// RFC 3339 (any offset, converted to UTC); `YYYY-MM-DD HH:MM:SS[.f]` or
+/// `YYYY-MM-DDTHH:MM:SS[.f]` without an offset (UTC); a bare date (00:00 UTC).
+fn timestamp(s: &str) -> Option<DateTime<Utc>> {
+    let s = s.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(t.with_timezone(&Utc));
+    }
+    for format in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(s, format) {
+            return Some(t.and_utc());
+        }
+    }
+    date(s)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc())
+}
+
+/// Whole seconds (`3600`) or a whole number with a fixed unit (`90s`, `12h`, `30d`, `2w`).
+/// `Err` for calendar units, which have no fixed length.
+fn duration(s: &str) -> Result<Option<i64>, String> {
+    let s = s.trim();
+    let split = s
+        .char_indices()
+        .find(|&(i, c)| !(c.is_ascii_digit() || (i == 0 && (c == '-' || c == '+'))))
+        .map_or(s.len(), |(i, _)| i);
+    let (digits, unit) = s.split_at(split);
+    let Ok(amount) = digits.parse::<i64>() else {
+        return Ok(None);
+    };
+    let seconds = match unit.trim() {
+        "" | "s" => 1,
+        "h" => 3600,
+        "d" => 86_400,
+        "w" => 7 * 86_400,
+        "mo" | "y" => {
+            return Err(format!(
+                "{} is not a fixed length, expected seconds or `s`, `h`, `d`, `w` (months and years vary in length)",
+                quote(s)
+            ));
+        }
+        _ => return Ok(None),
+    };
+    Ok(amount.checked_mul(seconds))
+}
