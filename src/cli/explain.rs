@@ -1,0 +1,234 @@
+//! `funnel explain`: why one contact is (or is not) in each segment, how each of its
+//! scores was made, and which tier and persona it got.
+
+use super::rules::{DataArgs, PlanArgs, data_files, load_data, now, plan};
+use super::{ColorChoice, Exit, Stream, UsageError, emit};
+use crate::engine::explain::{ContactExplanation, Explanation, Trace, explain};
+use crate::plan::display::number;
+
+/// Output formats of `explain`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+/// Arguments of `funnel explain`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    pub source: PlanArgs,
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// The contact to explain.
+    #[arg(long, value_name = "ID")]
+    pub contact: String,
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+/// Runs `funnel explain`.
+pub fn run(args: &Args, color: ColorChoice) -> Result<Exit, UsageError> {
+    let plan = match plan(&args.source, color)? {
+        Ok(p) => p,
+        Err(exit) => return Ok(exit),
+    };
+    let files = data_files(&args.data)?;
+    let loaded = load_data(&plan, &files, false)?;
+    let data = &loaded.dataset;
+    let Some(c) = data.contacts.iter().position(|c| c.id == args.contact) else {
+        return Err(UsageError(format!(
+            "no contact `{}` in `{}`",
+            args.contact,
+            files.contacts.display()
+        )));
+    };
+    let ctx = crate::engine::context::Context::new(&plan, data, now(&args.data))
+        .map_err(|e| UsageError(e.to_string()))?;
+    let st = crate::engine::run::evaluate(&ctx);
+    let e = explain(&ctx, &st, c as u32);
+    let text = match args.format {
+        Format::Json => serde_json::to_string_pretty(&e).unwrap_or_default() + "\n",
+        Format::Human => human(&e),
+    };
+    emit(Stream::Stdout, &text);
+    Ok(Exit::Clean)
+}
+
+fn show(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Null => "missing".into(),
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn trace_lines(t: &Trace, depth: usize, out: &mut String) {
+    let mark = match &t.value {
+        serde_json::Value::Bool(true) => "✓ ",
+        serde_json::Value::Bool(false) => "✗ ",
+        _ => "",
+    };
+    let value = match &t.value {
+        serde_json::Value::Bool(_) => String::new(),
+        v => format!(" = {}", show(v)),
+    };
+    out.push_str(&format!("{}{mark}{}{value}\n", "    ".repeat(depth), t.text));
+    for p in &t.parts {
+        trace_lines(p, depth + 1, out);
+    }
+}
+
+/// The explanation as text for people.
+pub fn human(e: &ContactExplanation) -> String {
+    let mut out = format!("contact {} as of {}", e.id, e.now);
+    if let Some(a) = &e.account {
+        out.push_str(&format!(" (account {a})"));
+    }
+    out.push('\n');
+    for x in &e.results {
+        explanation(x, &mut out);
+    }
+    if !e.account_results.is_empty() {
+        out.push_str(&format!(
+            "\naccount {}\n",
+            e.account.as_deref().unwrap_or_default()
+        ));
+        for x in &e.account_results {
+            explanation(x, &mut out);
+        }
+    }
+    out
+}
+
+fn explanation(x: &Explanation, out: &mut String) {
+    let yes_no = |b: bool| if b { "member" } else { "not a member" };
+    match x {
+        Explanation::Segment {
+            name,
+            member,
+            condition,
+        } => {
+            out.push_str(&format!("\nsegment {name}: {}\n", yes_no(*member)));
+            trace_lines(condition, 1, out);
+        }
+        Explanation::Top {
+            name,
+            member,
+            n,
+            rank,
+            by,
+        } => {
+            let rank = rank.map_or("unranked (no value)".to_string(), |r| format!("rank {r}"));
+            out.push_str(&format!("\nsegment {name}: {} — top {n}, {rank}\n", yes_no(*member)));
+            trace_lines(by, 1, out);
+        }
+        Explanation::Score {
+            name,
+            value,
+            range,
+            parts,
+            expr,
+        } => {
+            let v = value.map_or("missing".into(), number);
+            out.push_str(&format!("\nscore {name} = {v}\n"));
+            if let Some(t) = expr {
+                trace_lines(t, 1, out);
+            }
+            for g in &parts.groups {
+                let indent = if let Some(gname) = &g.name {
+                    let cap = if g.cap_hit { " (group cap hit)" } else { "" };
+                    out.push_str(&format!(
+                        "    group {gname}: {}{cap}\n",
+                        number(round(g.capped))
+                    ));
+                    "        "
+                } else {
+                    "    "
+                };
+                for r in &g.rules {
+                    let mut detail = Vec::new();
+                    if let Some(n) = r.events {
+                        detail.push(format!("{n} events"));
+                    }
+                    if let Some(h) = r.held {
+                        detail.push(if h { "condition holds" } else { "condition fails" }.into());
+                    }
+                    if let Some(u) = r.undecayed
+                        && (u - r.points).abs() > 1e-9
+                    {
+                        detail.push(format!("{} before decay", number(round(u))));
+                    }
+                    if r.cap_hit {
+                        detail.push(format!("capped from {}", number(round(r.points))));
+                    }
+                    out.push_str(&format!(
+                        "{indent}{:>8}  {}  ({})\n",
+                        signed(round(r.capped)),
+                        r.label,
+                        detail.join(", ")
+                    ));
+                }
+            }
+            if let (Some(raw), Some(clamped)) = (parts.raw, parts.clamped)
+                && (raw - clamped).abs() > 1e-9
+                && let Some((lo, hi)) = range
+            {
+                out.push_str(&format!(
+                    "    total {} clamped to the range {}..{}\n",
+                    number(round(raw)),
+                    number(*lo),
+                    number(*hi)
+                ));
+            }
+        }
+        Explanation::Value { name, value } => {
+            out.push_str(&format!("\nvalue {name} = {}\n", show(&value.value)));
+            for p in &value.parts {
+                trace_lines(p, 1, out);
+            }
+        }
+        Explanation::Tier {
+            name,
+            score,
+            score_value,
+            tier,
+            bands,
+        } => {
+            let v = score_value.map_or("missing".into(), number);
+            let bands: Vec<String> = bands.iter().map(|(b, lo, hi)| format!("{b} {lo}..{hi}")).collect();
+            out.push_str(&format!(
+                "\ntiers {name}: {} — {score} = {v} (rounded to a whole number) in {}\n",
+                tier.as_deref().unwrap_or("no tier"),
+                bands.join(", ")
+            ));
+        }
+        Explanation::Personas {
+            name,
+            chosen,
+            checked,
+        } => {
+            out.push_str(&format!(
+                "\npersonas {name}: {}\n",
+                chosen.as_deref().unwrap_or("none matched")
+            ));
+            for p in checked {
+                let verdict = if p.matched { "matched, chosen" } else { "did not match" };
+                out.push_str(&format!("    {} — {verdict}\n", p.name));
+                trace_lines(&p.condition, 2, out);
+            }
+        }
+    }
+}
+
+fn round(x: f64) -> f64 {
+    crate::engine::value::round_score(x)
+}
+
+fn signed(x: f64) -> String {
+    if x >= 0.0 {
+        format!("+{}", number(x))
+    } else {
+        number(x)
+    }
+}

@@ -1,0 +1,144 @@
+//! Shared by `compile`, `run` and `explain`: a plan from a rule file (checked, with
+//! diagnostics on failure) or from a compiled plan file; data and `--as-of` flags.
+
+use super::{ColorChoice, Exit, Stream, UsageError, emit};
+use crate::check;
+use crate::diag::render::{Format, Summary, render};
+use crate::engine::data::{self, DataFiles, LoadOptions};
+use crate::plan::Plan;
+use crate::syntax::loader::io_reason;
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use std::path::{Path, PathBuf};
+
+/// Where the plan comes from.
+#[derive(Debug, Clone, clap::Args)]
+pub struct PlanArgs {
+    /// The rule file to run (with its `use` imports).
+    #[arg(value_name = "RULES", required_unless_present = "plan")]
+    pub rules: Option<PathBuf>,
+    /// A plan compiled with `funnel compile`, instead of RULES.
+    #[arg(long, value_name = "FILE", conflicts_with = "rules")]
+    pub plan: Option<PathBuf>,
+}
+
+/// Where the data comes from.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DataArgs {
+    /// A folder with `contacts`, and optionally `events`, `accounts` and `changes`
+    /// files (`.csv`, `.ndjson` or `.jsonl`).
+    #[arg(long, value_name = "DIR", required_unless_present = "contacts")]
+    pub data: Option<PathBuf>,
+    /// The contacts file (instead of --data).
+    #[arg(long, value_name = "FILE", conflicts_with = "data")]
+    pub contacts: Option<PathBuf>,
+    /// The events file (with --contacts).
+    #[arg(long, value_name = "FILE", requires = "contacts")]
+    pub events: Option<PathBuf>,
+    /// The accounts file (with --contacts).
+    #[arg(long, value_name = "FILE", requires = "contacts")]
+    pub accounts: Option<PathBuf>,
+    /// The attribute change log (with --contacts).
+    #[arg(long, value_name = "FILE", requires = "contacts")]
+    pub changes: Option<PathBuf>,
+    /// The moment to evaluate at: RFC 3339, `YYYY-MM-DD HH:MM:SS` (UTC) or a date
+    /// (00:00 UTC) [default: now].
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub as_of: Option<DateTime<Utc>>,
+}
+
+/// Parses `--as-of`.
+pub fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    for f in ["%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(s, f) {
+            return Ok(t.and_utc());
+        }
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return Ok(crate::engine::time::midnight(d));
+    }
+    Err(format!(
+        "`{s}` is not a time; expected RFC 3339 like `2026-11-20T09:00:00Z`, `2026-11-20 09:00:00` or `2026-11-20`"
+    ))
+}
+
+/// The plan: compiled from the rules (diagnostics printed; `Err(Exit::Problems)` on
+/// errors) or read from a plan file.
+pub fn plan(args: &PlanArgs, color: ColorChoice) -> Result<Result<Plan, Exit>, UsageError> {
+    if let Some(path) = &args.plan {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            UsageError(format!("cannot read `{}`: {}", path.display(), io_reason(&e)))
+        })?;
+        return Plan::from_json(&text)
+            .map(Ok)
+            .map_err(|e| UsageError(format!("`{}`: {e}", path.display())));
+    }
+    let Some(rules) = &args.rules else {
+        return Err(UsageError("give a rule file or `--plan FILE`".into()));
+    };
+    let cwd = std::env::current_dir()
+        .map_err(|e| UsageError(format!("cannot read the current folder: {}", io_reason(&e))))?;
+    let root = super::check::default_root(rules, &cwd);
+    let loaded = crate::syntax::load_paths(rules, &root).map_err(|e| {
+        UsageError(format!("cannot read `{}`: {}", rules.display(), io_reason(&e)))
+    })?;
+    let checked = check::check(&loaded);
+    if !checked.diagnostics.is_empty() {
+        let summary = Summary::of(&checked.diagnostics, loaded.sources.iter().count());
+        let text = render(
+            Format::Human,
+            &checked.diagnostics,
+            &loaded.sources,
+            summary,
+            color.enabled_for(Stream::Stderr),
+        );
+        emit(Stream::Stderr, &text);
+    }
+    Ok(match checked.program {
+        Some(program) => Ok(crate::plan::lower(&program)),
+        None => Err(Exit::Problems),
+    })
+}
+
+/// The data files named by the flags.
+pub fn data_files(args: &DataArgs) -> Result<DataFiles, UsageError> {
+    match (&args.data, &args.contacts) {
+        (Some(dir), _) => DataFiles::from_dir(dir).map_err(|e| UsageError(e.to_string())),
+        (None, Some(contacts)) => Ok(DataFiles {
+            contacts: contacts.clone(),
+            events: args.events.clone(),
+            accounts: args.accounts.clone(),
+            changes: args.changes.clone(),
+        }),
+        (None, None) => Err(UsageError("give `--data DIR` or `--contacts FILE`".into())),
+    }
+}
+
+/// Loads and validates the data; a bad row is an error naming file, line and column.
+pub fn load_data(
+    plan: &Plan,
+    files: &DataFiles,
+    skip_bad_rows: bool,
+) -> Result<data::Loaded, UsageError> {
+    data::load(&plan.schema, files, &LoadOptions { skip_bad_rows })
+        .map_err(|e| UsageError(format!("{e}")))
+}
+
+/// The evaluation moment: `--as-of` or the current time.
+pub fn now(args: &DataArgs) -> DateTime<Utc> {
+    args.as_of.unwrap_or_else(Utc::now)
+}
+
+/// Whether a path names an NDJSON file (else CSV); other extensions are usage errors.
+pub fn is_ndjson(path: &Path) -> Result<bool, UsageError> {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("csv") => Ok(false),
+        Some("ndjson" | "jsonl") => Ok(true),
+        _ => Err(UsageError(format!(
+            "cannot tell the format of `{}`: name it `.csv`, `.ndjson` or `.jsonl`",
+            path.display()
+        ))),
+    }
+}
