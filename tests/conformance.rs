@@ -15,7 +15,8 @@ fn sections(text: &str) -> BTreeMap<String, String> {
     for line in text.lines() {
         if let Some(name) = line.strip_prefix("=== ") {
             current = Some(name.trim().to_string());
-            out.entry(name.trim().to_string()).or_insert_with(String::new);
+            out.entry(name.trim().to_string())
+                .or_insert_with(String::new);
         } else if let Some(name) = &current {
             let body = out.get_mut(name).unwrap();
             body.push_str(line);
@@ -64,9 +65,13 @@ fn run_case(path: &Path, root: &Path) -> Vec<String> {
         .expect("=== now must be RFC 3339")
         .with_timezone(&chrono::Utc);
     let table = |name: &str| {
-        s.get(name)
-            .filter(|b| !b.trim().is_empty())
-            .map(|b| Source::new(name, Format::Ndjson, std::io::Cursor::new(b.clone().into_bytes())))
+        s.get(name).filter(|b| !b.trim().is_empty()).map(|b| {
+            Source::new(
+                name,
+                Format::Ndjson,
+                std::io::Cursor::new(b.clone().into_bytes()),
+            )
+        })
     };
     let sources = Sources {
         contacts: table("contacts.ndjson")
@@ -122,12 +127,24 @@ fn conformance_corpus() {
     let mut files = Vec::new();
     cases(&root, &mut files);
     files.sort();
-    assert!(files.len() >= 40, "the corpus has only {} cases", files.len());
+    assert!(
+        files.len() >= 40,
+        "the corpus has only {} cases",
+        files.len()
+    );
     let mut report = Vec::new();
     for f in &files {
         for failure in run_case(f, &root) {
-            report.push(format!("{}: {failure}", f.strip_prefix(&root).unwrap().display()));
+            report.push(format!(
+                "{}: {failure}",
+                f.strip_prefix(&root).unwrap().display()
+            ));
         }
     }
-    assert!(report.is_empty(), "{} failures:\n{}", report.len(), report.join("\n"));
+    assert!(
+        report.is_empty(),
+        "{} failures:\n{}",
+        report.len(),
+        report.join("\n")
+    );
 }

@@ -34,7 +34,14 @@ pub fn compute(ctx: &Context<'_>, st: &State, a: &Aggregate, c: u32) -> Option<V
             continue;
         }
         if let Some(f) = &a.filter {
-            let v = st.eval(ctx, f, Row::Event { contact: c, event: i });
+            let v = st.eval(
+                ctx,
+                f,
+                Row::Event {
+                    contact: c,
+                    event: i,
+                },
+            );
             if !value::truthy(&v) {
                 continue;
             }
@@ -127,12 +134,20 @@ impl Acc {
                 self.sum_f += value::as_f64(&v).unwrap_or(0.0);
             }
             AggKind::Min { .. } => {
-                if self.best.as_ref().is_none_or(|b| value::order(&v, b) == Some(Ordering::Less)) {
+                if self
+                    .best
+                    .as_ref()
+                    .is_none_or(|b| value::order(&v, b) == Some(Ordering::Less))
+                {
                     self.best = Some(v);
                 }
             }
             AggKind::Max { .. } => {
-                if self.best.as_ref().is_none_or(|b| value::order(&v, b) == Some(Ordering::Greater)) {
+                if self
+                    .best
+                    .as_ref()
+                    .is_none_or(|b| value::order(&v, b) == Some(Ordering::Greater))
+                {
                     self.best = Some(v);
                 }
             }

@@ -160,7 +160,9 @@ impl<'a> Context<'a> {
                         }
                     }
                 },
-                NodeKind::Personas(ps) => ps.iter().for_each(|p| collect_regexes(&p.cond, &mut found)),
+                NodeKind::Personas(ps) => {
+                    ps.iter().for_each(|p| collect_regexes(&p.cond, &mut found))
+                }
                 NodeKind::Tiers { .. } => {}
             }
         }

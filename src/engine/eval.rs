@@ -14,7 +14,10 @@ pub enum Row {
     Contact(u32),
     Account(u32),
     /// An event of a contact (inside aggregate filters).
-    Event { contact: u32, event: u32 },
+    Event {
+        contact: u32,
+        event: u32,
+    },
 }
 
 impl Row {
@@ -84,7 +87,8 @@ impl State {
                         .is_none_or(|f| truthy(&self.eval(ctx, f, Row::Contact(c))))
                 });
                 contacts_agg(*func, selected, |c| {
-                    expr.as_ref().and_then(|x| self.eval(ctx, x, Row::Contact(c)))
+                    expr.as_ref()
+                        .and_then(|x| self.eval(ctx, x, Row::Contact(c)))
                 })
             }
             Expr::Was {
@@ -102,9 +106,9 @@ impl State {
                     None => before_history(ctx, c, i),
                 };
                 let held = value::compare(BinOp::Eq, &held_at_start, &want)
-                    || log(ctx, c, i).iter().any(|(at, val)| {
-                        b.contains(*at) && value::compare(BinOp::Eq, val, &want)
-                    });
+                    || log(ctx, c, i)
+                        .iter()
+                        .any(|(at, val)| b.contains(*at) && value::compare(BinOp::Eq, val, &want));
                 Some(Value::Bool(held))
             }
             Expr::Changed {
@@ -138,7 +142,10 @@ impl State {
                 window,
                 moment: m,
             } => {
-                let t = self.eval(ctx, expr, row).as_ref().and_then(value::as_micros);
+                let t = self
+                    .eval(ctx, expr, row)
+                    .as_ref()
+                    .and_then(value::as_micros);
                 let b = time::bounds(window, moment(*m));
                 Some(Value::Bool(t.is_some_and(|t| b.contains(t))))
             }
@@ -177,11 +184,7 @@ impl State {
                 let x = v.as_ref().and_then(value::as_f64);
                 Some(Value::Bool(x.is_some_and(|x| x >= *lo && x <= *hi)))
             }
-            Expr::Text {
-                expr,
-                op,
-                patterns,
-            } => Some(Value::Bool(value::text_test(
+            Expr::Text { expr, op, patterns } => Some(Value::Bool(value::text_test(
                 &self.eval(ctx, expr, row),
                 *op,
                 patterns,

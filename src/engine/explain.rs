@@ -115,11 +115,11 @@ fn explain_scope(ctx: &Context<'_>, st: &State, scope: Scope, row: Row) -> Vec<E
                     condition: trace(ctx, st, e, row),
                 },
                 NodeKind::Top { n, by } => Explanation::Top {
-                        name,
-                        member: matches!(node_value(id), Some(Value::Bool(true))),
-                        n: *n,
-                        rank: rank(ctx, st, by, scope, idx),
-                        by: trace(ctx, st, by, row),
+                    name,
+                    member: matches!(node_value(id), Some(Value::Bool(true))),
+                    n: *n,
+                    rank: rank(ctx, st, by, scope, idx),
+                    by: trace(ctx, st, by, row),
                 },
                 NodeKind::Score(s) => {
                     let parts = score::score(ctx, st, s, row, true);

@@ -163,7 +163,9 @@ pub fn cell(v: &Value) -> String {
 pub fn json(v: &Value) -> serde_json::Value {
     match v {
         Value::Int(i) => (*i).into(),
-        Value::Number(n) => serde_json::Number::from_f64(*n).map_or(serde_json::Value::Null, Into::into),
+        Value::Number(n) => {
+            serde_json::Number::from_f64(*n).map_or(serde_json::Value::Null, Into::into)
+        }
         Value::Text(t) => t.clone().into(),
         Value::Bool(b) => (*b).into(),
         Value::Duration(s) => (*s).into(),

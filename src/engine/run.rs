@@ -41,7 +41,8 @@ pub fn evaluate(ctx: &Context<'_>) -> State {
                 .collect(),
             NodeKind::Value(e) => rows.iter().map(|r| st.eval(ctx, e, *r)).collect(),
             NodeKind::Top { n, by } => {
-                let values: Vec<Option<Value>> = rows.iter().map(|r| st.eval(ctx, by, *r)).collect();
+                let values: Vec<Option<Value>> =
+                    rows.iter().map(|r| st.eval(ctx, by, *r)).collect();
                 let ids = row_ids(ctx, node.scope);
                 score::top(&values, &ids, *n)
                     .into_iter()
@@ -50,7 +51,11 @@ pub fn evaluate(ctx: &Context<'_>) -> State {
             }
             NodeKind::Score(s) => rows
                 .iter()
-                .map(|r| score::score(ctx, &st, s, *r, false).value.map(Value::Number))
+                .map(|r| {
+                    score::score(ctx, &st, s, *r, false)
+                        .value
+                        .map(Value::Number)
+                })
                 .collect(),
             NodeKind::Tiers { score: sid, bands } => rows
                 .iter()

@@ -163,7 +163,10 @@ pub fn top(values: &[Option<Value>], ids: &[&str], n: u64) -> Vec<bool> {
             .then_with(|| ids.get(*ia).cmp(&ids.get(*ib)))
     });
     let mut out = vec![false; values.len()];
-    for (i, _) in ranked.into_iter().take(usize::try_from(n).unwrap_or(usize::MAX)) {
+    for (i, _) in ranked
+        .into_iter()
+        .take(usize::try_from(n).unwrap_or(usize::MAX))
+    {
         if let Some(slot) = out.get_mut(i) {
             *slot = true;
         }

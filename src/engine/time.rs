@@ -78,8 +78,7 @@ pub struct Bounds {
 impl Bounds {
     /// Whether `t` lies inside.
     pub fn contains(&self, t: Micros) -> bool {
-        self.start.is_none_or(|s| t >= s)
-            && (t < self.end || (self.end_inclusive && t == self.end))
+        self.start.is_none_or(|s| t >= s) && (t < self.end || (self.end_inclusive && t == self.end))
     }
 }
 

@@ -118,9 +118,7 @@ pub fn neg(a: &Option<Value>) -> Option<Value> {
 /// Whether `v` equals any item (case-insensitive for text); false when missing.
 pub fn in_list(v: &Option<Value>, items: &[Value]) -> bool {
     let Some(v) = v else { return false };
-    items
-        .iter()
-        .any(|i| order(v, i) == Some(Ordering::Equal))
+    items.iter().any(|i| order(v, i) == Some(Ordering::Equal))
 }
 
 /// A text test against any of the patterns, case-insensitive; false when missing.

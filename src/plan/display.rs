@@ -134,9 +134,11 @@ pub fn aggregate(a: &Aggregate, source: &str, plan: &Plan) -> String {
             };
             match decay {
                 Some(Decay::HalfLife(d)) => s.push_str(&format!(", half_life {}", dur(d))),
-                Some(Decay::Step { percent, every }) => {
-                    s.push_str(&format!(", decay {}% every {}", number(*percent), dur(every)))
-                }
+                Some(Decay::Step { percent, every }) => s.push_str(&format!(
+                    ", decay {}% every {}",
+                    number(*percent),
+                    dur(every)
+                )),
                 None => {}
             }
             s.push(')');
@@ -186,7 +188,11 @@ pub fn expr(e: &Expr, plan: &Plan) -> String {
             .get(*id)
             .map(|a| a.label.clone())
             .unwrap_or_default(),
-        Expr::Contacts { func, expr: x, filter } => {
+        Expr::Contacts {
+            func,
+            expr: x,
+            filter,
+        } => {
             let mut arg = match x {
                 Some(x) => expr(x, plan),
                 None => "contacts".into(),
@@ -201,7 +207,9 @@ pub fn expr(e: &Expr, plan: &Plan) -> String {
             value: v,
             window: w,
             ..
-        } => format!("{attr} was {} {}", value(v), window(w)).trim_end().to_string(),
+        } => format!("{attr} was {} {}", value(v), window(w))
+            .trim_end()
+            .to_string(),
         Expr::Changed {
             attr,
             from,
@@ -218,7 +226,9 @@ pub fn expr(e: &Expr, plan: &Plan) -> String {
             }
             format!("{s} {}", window(w)).trim_end().to_string()
         }
-        Expr::InWindow { expr: x, window: w, .. } => format!("{} {}", sub(x), window(w)),
+        Expr::InWindow {
+            expr: x, window: w, ..
+        } => format!("{} {}", sub(x), window(w)),
         Expr::TimeSince { expr: x, .. } => format!("time_since({})", expr(x, plan)),
         Expr::Not(x) => format!("not {}", sub(x)),
         Expr::Neg(x) => format!("-{}", sub(x)),

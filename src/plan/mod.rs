@@ -84,25 +84,44 @@ pub enum AggKind {
     /// number of events (0 when none)
     Count,
     /// number of distinct present values of the field
-    CountDistinct { field: String },
+    CountDistinct {
+        field: String,
+    },
     /// sum of present values (0 when none)
-    Sum { field: String },
-    Min { field: String },
-    Max { field: String },
-    Avg { field: String },
+    Sum {
+        field: String,
+    },
+    Min {
+        field: String,
+    },
+    Max {
+        field: String,
+    },
+    Avg {
+        field: String,
+    },
     /// the field of the earliest event (ties: file order)
-    First { field: String },
+    First {
+        field: String,
+    },
     /// the field of the latest event (ties: file order)
-    Last { field: String },
+    Last {
+        field: String,
+    },
     /// the most frequent present value (ties: the smallest value)
-    MostFrequent { field: String },
+    MostFrequent {
+        field: String,
+    },
     /// time of the earliest event
     FirstTime,
     /// time of the latest event
     LastTime,
     /// number of periods among the last `of_last` (counted back from the moment) that
     /// hold at least one event
-    Periods { unit: DurationUnit, of_last: u64 },
+    Periods {
+        unit: DurationUnit,
+        of_last: u64,
+    },
     /// Σ multiplier × decay factor: `times_field` (missing → 0) or 1, times the
     /// event's decay at the moment
     Points {
@@ -128,11 +147,17 @@ pub struct Node {
 pub enum NodeKind {
     Segment(Expr),
     /// The `n` highest `by` values, ties by id ascending, missing never ranks.
-    Top { n: u64, by: Expr },
+    Top {
+        n: u64,
+        by: Expr,
+    },
     Score(Score),
     Value(Expr),
     /// The band of a score node's value rounded to a whole number (half away from 0).
-    Tiers { score: NodeId, bands: Vec<Band> },
+    Tiers {
+        score: NodeId,
+        bands: Vec<Band>,
+    },
     /// The first persona whose condition holds.
     Personas(Vec<Persona>),
 }
@@ -199,7 +224,10 @@ pub struct Persona {
 pub enum Expr {
     Lit(Value),
     /// A contact attribute; for a `with history` attribute, its value at `moment`.
-    Attr { name: String, moment: MomentId },
+    Attr {
+        name: String,
+        moment: MomentId,
+    },
     /// An attribute of the account (the contact's account in contact scope).
     AccountAttr(String),
     /// An event field (inside aggregate filters and multipliers).
@@ -238,7 +266,10 @@ pub enum Expr {
         moment: MomentId,
     },
     /// Time from a date or timestamp to the moment.
-    TimeSince { expr: Box<Expr>, moment: MomentId },
+    TimeSince {
+        expr: Box<Expr>,
+        moment: MomentId,
+    },
     Not(Box<Expr>),
     Neg(Box<Expr>),
     And(Vec<Expr>),

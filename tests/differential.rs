@@ -1,0 +1,350 @@
+//! Differential property test: random rule programs over random data, evaluated by the
+//! engine (through the plan) and by the naive reference evaluator (straight from the
+//! checked program). They must agree exactly, for every contact, account and definition.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use common::reference::Reference;
+use funnel::check::program::Value;
+use funnel::engine::data::{AccountRow, ChangeRow, ContactRow, Dataset, EventRow};
+use funnel::syntax::loader::{MemoryFs, load_source};
+use proptest::prelude::*;
+use std::path::Path;
+
+const SCHEMA: &str = r#"
+contact {
+  plan: one of (free, pro, team)
+  age: int?
+  title: text?
+  active: bool
+  signup: date?
+  stage: one of (lead, mql, sql) with history
+  account: account?
+}
+account { tier: one of (smb, ent), seats: int? }
+event visit { url: text, secs: int? }
+event click { link: text }
+event buy { amount: number }
+"#;
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 6, 30, 12, 0, 0).unwrap()
+}
+
+/// A random condition over the schema, referring only to `segs` (earlier segments) and
+/// `scores` (earlier scores).
+fn cond(depth: u32, segs: Vec<String>, scores: Vec<String>) -> BoxedStrategy<String> {
+    let days = prop_oneof![Just(1u32), Just(7), Just(30), Just(60), Just(90), Just(180)];
+    let mut atoms: Vec<BoxedStrategy<String>> = vec![
+        days.clone()
+            .prop_map(|d| format!("visit within {d}d"))
+            .boxed(),
+        (
+            days.clone(),
+            prop_oneof![Just("pri"), Just("blog"), Just("X")],
+        )
+            .prop_map(|(d, s)| format!("click where link contains \"{s}\" within {d}d"))
+            .boxed(),
+        days.clone()
+            .prop_map(|d| format!("no visit within {d}d"))
+            .boxed(),
+        (0u32..4)
+            .prop_map(|n| format!("buy at least {n} times"))
+            .boxed(),
+        (0u32..3, days.clone())
+            .prop_map(|(n, d)| format!("visit at most {n} times within {d}d"))
+            .boxed(),
+        (0u32..30, 0u32..4)
+            .prop_map(|(k, n)| format!("count(visit where secs > {k}) >= {n}"))
+            .boxed(),
+        (days.clone(), 0u32..300)
+            .prop_map(|(d, x)| format!("sum(buy.amount within {d}d) > {x}"))
+            .boxed(),
+        (18u32..70).prop_map(|a| format!("age > {a}")).boxed(),
+        Just("age is missing".to_string()).boxed(),
+        Just("not (age >= 40)".to_string()).boxed(),
+        Just("title contains \"ce\"".to_string()).boxed(),
+        Just("title matches /^(ceo|cto)$/i".to_string()).boxed(),
+        Just("plan in (free, pro)".to_string()).boxed(),
+        Just("plan != team".to_string()).boxed(),
+        Just("active".to_string()).boxed(),
+        days.clone()
+            .prop_map(|d| format!("signup within {d}d"))
+            .boxed(),
+        days.clone()
+            .prop_map(|d| format!("stage was mql within {d}d"))
+            .boxed(),
+        days.clone()
+            .prop_map(|d| format!("stage changed to sql within {d}d"))
+            .boxed(),
+        Just("stage changed from mql to sql".to_string()).boxed(),
+        Just("stage(30d ago) = mql".to_string()).boxed(),
+        (1u32..4, 2u32..6)
+            .prop_map(|(k, m)| format!("visit in at least {k} of the last {m} weeks"))
+            .boxed(),
+        days.clone()
+            .prop_map(|d| format!("time_since(last_time(visit)) > {d}d"))
+            .boxed(),
+        (0u32..60)
+            .prop_map(|n| format!("max(visit.secs) >= {n}"))
+            .boxed(),
+        Just("avg(visit.secs within 90d) < 20".to_string()).boxed(),
+        Just("most_frequent(click.link) = \"pricing\"".to_string()).boxed(),
+        Just("count_distinct(visit.url) >= 2".to_string()).boxed(),
+        Just("visit between 60d ago and 30d ago".to_string()).boxed(),
+        Just("click between 2026-05-01 and 2026-05-31".to_string()).boxed(),
+        Just("buy since 2026-06-01".to_string()).boxed(),
+        Just("visit before 90d ago".to_string()).boxed(),
+        Just("visit within 1mo".to_string()).boxed(),
+        Just("account.tier = ent".to_string()).boxed(),
+        Just("account.seats > 10".to_string()).boxed(),
+    ];
+    for s in &segs {
+        atoms.push(Just(s.clone()).boxed());
+        atoms.push(Just(format!("{s}(30d ago)")).boxed());
+    }
+    for s in &scores {
+        atoms.push(
+            (0u32..60)
+                .prop_map({
+                    let s = s.clone();
+                    move |n| format!("{s} > {n}")
+                })
+                .boxed(),
+        );
+        atoms.push(Just(format!("{s} - {s}(30d ago) >= 5")).boxed());
+        atoms.push(Just(format!("{s} < {s}(60d ago)")).boxed());
+    }
+    let atom = proptest::strategy::Union::new(atoms).boxed();
+    if depth == 0 {
+        return atom;
+    }
+    let sub = cond(depth - 1, segs, scores);
+    prop_oneof![
+        3 => atom,
+        1 => (sub.clone(), sub.clone()).prop_map(|(a, b)| format!("({a} and {b})")),
+        1 => (sub.clone(), sub.clone()).prop_map(|(a, b)| format!("({a} or {b})")),
+        1 => sub.prop_map(|a| format!("not ({a})")),
+    ]
+    .boxed()
+}
+
+fn score_block(name: &str, cond: BoxedStrategy<String>) -> BoxedStrategy<String> {
+    let name = name.to_string();
+    let decay = prop_oneof![
+        Just(String::new()),
+        Just("decay half_life 30d".to_string()),
+        Just("decay 25% every 14d".to_string()),
+    ];
+    let rule = prop_oneof![
+        (1u32..20, prop_oneof![Just(""), Just(", at most 25")])
+            .prop_map(|(p, cap)| format!("+{p} per visit where url starts with \"/p\"{cap}")),
+        (1u32..5).prop_map(|p| format!("+{p} * amount per buy within 90d")),
+        (1u32..10).prop_map(|p| format!("-{p} per click, at most 12")),
+        (1u32..30, cond.clone()).prop_map(|(p, c)| format!("+{p} if {c}")),
+        (1u32..30).prop_map(|p| format!("-{p} if no visit within 30d")),
+    ];
+    (
+        decay,
+        proptest::collection::vec(rule, 1..5),
+        prop_oneof![Just(""), Just(" in 0..100")],
+    )
+        .prop_map(move |(d, rules, range)| {
+            format!(
+                "score {name}{range} {{\n  {d}\n  {}\n}}\n",
+                rules.join("\n  ")
+            )
+        })
+        .boxed()
+}
+
+fn program() -> impl Strategy<Value = String> {
+    let s0 = cond(2, vec![], vec![]);
+    (
+        s0,
+        score_block("score0", cond(1, vec!["seg0".into()], vec![])),
+    )
+        .prop_flat_map(|(seg0, score0)| {
+            let segs = vec!["seg0".to_string()];
+            let scores = vec!["score0".to_string()];
+            (
+                Just(seg0),
+                Just(score0),
+                cond(2, segs.clone(), scores.clone()),
+                cond(1, segs.clone(), scores.clone()),
+                cond(1, segs, scores),
+                1u64..6,
+            )
+        })
+        .prop_map(|(seg0, score0, seg1, p1, p2, n)| {
+            format!(
+                "use \"schema.funnel\"\nsegment seg0 = {seg0}\n{score0}segment seg1 = {seg1}\n\
+                 tiers band of score0 {{ low 0..30, mid 31..70, high 71..100 }}\n\
+                 personas role {{\n  first = {p1}\n  second = {p2}\n}}\n\
+                 segment leaders = top {n} by score0\n\
+                 account score committee = sum(score0)\n\
+                 account segment keen = count(contacts where seg1) >= 1 or avg(score0) > 20\n\
+                 segment in_keen = account.keen\n\
+                 value last_seen = last_time(visit)\n"
+            )
+        })
+}
+
+fn data() -> impl Strategy<Value = Dataset> {
+    let contact = (
+        0usize..3,
+        proptest::option::of(18i64..70),
+        proptest::option::of(prop_oneof![
+            Just("CEO"),
+            Just("cto"),
+            Just("Direktør"),
+            Just("engineer")
+        ]),
+        any::<bool>(),
+        proptest::option::of(0i64..400),
+        0usize..3,
+        proptest::option::of(0usize..4),
+    );
+    let event = (
+        0usize..40,
+        0u32..3,
+        -5i64..400,
+        0usize..4,
+        proptest::option::of(0i64..60),
+        0u32..500,
+    );
+    let change = (0usize..40, 0usize..3, 0i64..200);
+    (
+        proptest::collection::vec(contact, 1..12),
+        proptest::collection::vec(event, 0..80),
+        proptest::collection::vec(change, 0..12),
+        proptest::collection::vec((0usize..2, proptest::option::of(1i64..50)), 0..4),
+    )
+        .prop_map(|(contacts, events, changes, accounts)| {
+            let n = contacts.len();
+            let plans = ["free", "pro", "team"];
+            let stages = ["lead", "mql", "sql"];
+            let urls = ["/pricing", "/blog/a", "/product", "/p/x"];
+            let day = |d: i64| now() - TimeDelta::days(d) + TimeDelta::hours(d % 7);
+            Dataset {
+                contacts: contacts
+                    .into_iter()
+                    .enumerate()
+                    .map(
+                        |(i, (plan, age, title, active, signup, stage, account))| ContactRow {
+                            id: format!("c{i:02}"),
+                            attrs: vec![
+                                Some(Value::Text(plans[plan].into())),
+                                age.map(Value::Int),
+                                title.map(|t| Value::Text(t.into())),
+                                Some(Value::Bool(active)),
+                                signup.map(|d| Value::Date(day(d).date_naive())),
+                                Some(Value::Text(stages[stage].into())),
+                                account.map(|a| Value::Text(format!("a{a}"))),
+                            ],
+                        },
+                    )
+                    .collect(),
+                accounts: accounts
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, (tier, seats))| AccountRow {
+                        id: format!("a{i}"),
+                        attrs: vec![
+                            Some(Value::Text(["smb", "ent"][tier].into())),
+                            seats.map(Value::Int),
+                        ],
+                    })
+                    .collect(),
+                events: events
+                    .into_iter()
+                    .map(|(c, ty, d, url, secs, amount)| EventRow {
+                        contact: (c % n) as u32,
+                        event: ty,
+                        at: day(d),
+                        fields: match ty {
+                            0 => vec![Some(Value::Text(urls[url].into())), secs.map(Value::Int)],
+                            1 => vec![Some(Value::Text(["pricing", "blog", "x"][url % 3].into()))],
+                            _ => vec![Some(Value::Number(amount as f64 / 4.0))],
+                        },
+                    })
+                    .collect(),
+                changes: changes
+                    .into_iter()
+                    .map(|(c, s, d)| ChangeRow {
+                        contact: (c % n) as u32,
+                        attr: 5,
+                        value: Some(Value::Text(stages[s].into())),
+                        at: day(d),
+                    })
+                    .collect(),
+            }
+        })
+}
+
+fn compare(src: &str, data: &Dataset) -> Result<(), TestCaseError> {
+    let mut fs = MemoryFs::new();
+    fs.insert("/p/schema.funnel", SCHEMA);
+    let loaded = load_source(
+        &fs,
+        Path::new("/p"),
+        Path::new("/p/rules.funnel"),
+        "rules.funnel",
+        src,
+    );
+    let checked = funnel::check::check(&loaded);
+    let errors: Vec<_> = checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .collect();
+    prop_assert!(
+        errors.is_empty(),
+        "generated program does not check:\n{src}\n{errors:#?}"
+    );
+    let program = checked.program.unwrap();
+    let plan = funnel::plan::lower(&program);
+    let results = funnel::engine::run(&plan, data, now()).unwrap();
+    let reference = Reference {
+        program: &program,
+        data,
+        now: now(),
+    };
+    for (i, id) in results.contacts.ids.iter().enumerate() {
+        let row = results.contacts.row(id).unwrap();
+        for (name, want) in reference.contact(i) {
+            prop_assert_eq!(
+                row.get(&name),
+                want.as_ref(),
+                "contact `{}`, `{}` in\n{}",
+                id,
+                name,
+                src
+            );
+        }
+    }
+    for (i, id) in results.accounts.ids.iter().enumerate() {
+        let row = results.accounts.row(id).unwrap();
+        for (name, want) in reference.account(i) {
+            prop_assert_eq!(
+                row.get(&name),
+                want.as_ref(),
+                "account `{}`, `{}` in\n{}",
+                id,
+                name,
+                src
+            );
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+    #[test]
+    fn engine_agrees_with_reference(src in program(), data in data()) {
+        compare(&src, &data)?;
+    }
+}
