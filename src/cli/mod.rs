@@ -1,6 +1,112 @@
-//! The command line: `funnel check`, and later `compile`, `run`, `explain`.
+//! The command line. Each subcommand lives in its own file with a clap `Args` struct and
+//! a `run` function; this module parses the arguments, decides on colour, dispatches, and
+//! maps the outcome to the process exit code.
+//!
+//! Exit codes (documented in `docs/cli.md`):
+//! - 0: no errors (warnings allowed unless `--deny-warnings`),
+//! - 1: the sources have errors (or warnings, with `--deny-warnings`),
+//! - 2: the command could not do its job: a bad flag, an unreadable path, an I/O error.
+
+pub mod check;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::io::{IsTerminal, Write};
+
+/// Funnel: marketing segments and lead scores as checked, declarative rules.
+#[derive(Debug, Parser)]
+#[command(name = "funnel", version, about, max_term_width = 100)]
+pub struct Cli {
+    /// When to colour the output.
+    #[arg(long, value_enum, global = true, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check programs for errors and warnings without running them.
+    Check(check::Args),
+}
+
+/// How a command ended; its value is the process exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Nothing wrong (warnings allowed).
+    Clean = 0,
+    /// The sources have errors (or warnings, when they are denied).
+    Problems = 1,
+    /// Bad usage or an I/O problem: the command could not do its job.
+    Usage = 2,
+}
+
+/// A usage or I/O problem, printed as `error: …` with exit code 2.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// Whether to colour output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when writing to a terminal and `NO_COLOR` is unset or empty.
+    Auto,
+    Always,
+    Never,
+}
+
+/// The stream a piece of output goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+impl ColorChoice {
+    /// Whether output to `stream` should be coloured.
+    pub fn enabled_for(self, stream: Stream) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+                let terminal = match stream {
+                    Stream::Stdout => std::io::stdout().is_terminal(),
+                    Stream::Stderr => std::io::stderr().is_terminal(),
+                };
+                terminal && !no_color
+            }
+        }
+    }
+}
+
+/// Writes text to a stream. Write errors (a closed pipe) are ignored: there is no one
+/// left to tell.
+pub fn emit(stream: Stream, text: &str) {
+    let _ = match stream {
+        Stream::Stdout => std::io::stdout().lock().write_all(text.as_bytes()),
+        Stream::Stderr => std::io::stderr().lock().write_all(text.as_bytes()),
+    };
+}
 
 /// Runs the command line and returns the process exit code.
 pub fn main() -> i32 {
-    0
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // clap prints help and version to stdout (exit 0) and usage errors to stderr (exit 2).
+            let _ = e.print();
+            return e.exit_code();
+        }
+    };
+    let outcome = match &cli.command {
+        Command::Check(args) => check::run(args, cli.color),
+    };
+    match outcome {
+        Ok(exit) => exit as i32,
+        Err(e) => {
+            emit(Stream::Stderr, &format!("error: {e}\n"));
+            Exit::Usage as i32
+        }
+    }
 }
