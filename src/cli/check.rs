@@ -176,7 +176,7 @@ fn load(entry: &Entry, root: Option<&Path>, cwd: &Path) -> Result<Loaded, UsageE
 }
 
 /// The current folder if `file` is inside it, else the file's own folder.
-fn default_root(file: &Path, cwd: &Path) -> PathBuf {
+pub(crate) fn default_root(file: &Path, cwd: &Path) -> PathBuf {
     let file = normalize(&cwd.join(file));
     if file.starts_with(cwd) {
         cwd.to_path_buf()

@@ -28,9 +28,8 @@ pub fn run(args: &Args, color: ColorChoice) -> Result<Exit, UsageError> {
     };
     let json = plan.to_json() + "\n";
     match &args.output {
-        Some(path) => write_atomic(path, |w| w.write_all(json.as_bytes())).map_err(|e| {
-            UsageError(format!("cannot write `{}`: {e}", path.display()))
-        })?,
+        Some(path) => write_atomic(path, |w| w.write_all(json.as_bytes()))
+            .map_err(|e| UsageError(format!("cannot write `{}`: {e}", path.display())))?,
         None => emit(Stream::Stdout, &json),
     }
     Ok(Exit::Clean)

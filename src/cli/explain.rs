@@ -73,7 +73,11 @@ fn trace_lines(t: &Trace, depth: usize, out: &mut String) {
         serde_json::Value::Bool(_) => String::new(),
         v => format!(" = {}", show(v)),
     };
-    out.push_str(&format!("{}{mark}{}{value}\n", "    ".repeat(depth), t.text));
+    out.push_str(&format!(
+        "{}{mark}{}{value}\n",
+        "    ".repeat(depth),
+        t.text
+    ));
     for p in &t.parts {
         trace_lines(p, depth + 1, out);
     }
@@ -120,7 +124,10 @@ fn explanation(x: &Explanation, out: &mut String) {
             by,
         } => {
             let rank = rank.map_or("unranked (no value)".to_string(), |r| format!("rank {r}"));
-            out.push_str(&format!("\nsegment {name}: {} — top {n}, {rank}\n", yes_no(*member)));
+            out.push_str(&format!(
+                "\nsegment {name}: {} — top {n}, {rank}\n",
+                yes_no(*member)
+            ));
             trace_lines(by, 1, out);
         }
         Explanation::Score {
@@ -152,7 +159,14 @@ fn explanation(x: &Explanation, out: &mut String) {
                         detail.push(format!("{n} events"));
                     }
                     if let Some(h) = r.held {
-                        detail.push(if h { "condition holds" } else { "condition fails" }.into());
+                        detail.push(
+                            if h {
+                                "condition holds"
+                            } else {
+                                "condition fails"
+                            }
+                            .into(),
+                        );
                     }
                     if let Some(u) = r.undecayed
                         && (u - r.points).abs() > 1e-9
@@ -196,7 +210,10 @@ fn explanation(x: &Explanation, out: &mut String) {
             bands,
         } => {
             let v = score_value.map_or("missing".into(), number);
-            let bands: Vec<String> = bands.iter().map(|(b, lo, hi)| format!("{b} {lo}..{hi}")).collect();
+            let bands: Vec<String> = bands
+                .iter()
+                .map(|(b, lo, hi)| format!("{b} {lo}..{hi}"))
+                .collect();
             out.push_str(&format!(
                 "\ntiers {name}: {} — {score} = {v} (rounded to a whole number) in {}\n",
                 tier.as_deref().unwrap_or("no tier"),
@@ -213,7 +230,11 @@ fn explanation(x: &Explanation, out: &mut String) {
                 chosen.as_deref().unwrap_or("none matched")
             ));
             for p in checked {
-                let verdict = if p.matched { "matched, chosen" } else { "did not match" };
+                let verdict = if p.matched {
+                    "matched, chosen"
+                } else {
+                    "did not match"
+                };
                 out.push_str(&format!("    {} — {verdict}\n", p.name));
                 trace_lines(&p.condition, 2, out);
             }

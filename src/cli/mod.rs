@@ -8,6 +8,10 @@
 //! - 2: the command could not do its job: a bad flag, an unreadable path, an I/O error.
 
 pub mod check;
+pub mod compile;
+pub mod explain;
+pub mod rules;
+pub mod run;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
@@ -28,6 +32,12 @@ pub struct Cli {
 pub enum Command {
     /// Check programs for errors and warnings without running them.
     Check(check::Args),
+    /// Check a rule file and write its evaluation plan (JSON).
+    Compile(compile::Args),
+    /// Evaluate rules (or a plan) over contact data and write the results.
+    Run(run::Args),
+    /// Say why one contact is or is not in each segment, and how its scores were made.
+    Explain(explain::Args),
 }
 
 /// How a command ended; its value is the process exit code.
@@ -101,6 +111,9 @@ pub fn main() -> i32 {
     };
     let outcome = match &cli.command {
         Command::Check(args) => check::run(args, cli.color),
+        Command::Compile(args) => compile::run(args, cli.color),
+        Command::Run(args) => run::run(args, cli.color),
+        Command::Explain(args) => explain::run(args, cli.color),
     };
     match outcome {
         Ok(exit) => exit as i32,

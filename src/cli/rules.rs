@@ -69,7 +69,11 @@ pub fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
 pub fn plan(args: &PlanArgs, color: ColorChoice) -> Result<Result<Plan, Exit>, UsageError> {
     if let Some(path) = &args.plan {
         let text = std::fs::read_to_string(path).map_err(|e| {
-            UsageError(format!("cannot read `{}`: {}", path.display(), io_reason(&e)))
+            UsageError(format!(
+                "cannot read `{}`: {}",
+                path.display(),
+                io_reason(&e)
+            ))
         })?;
         return Plan::from_json(&text)
             .map(Ok)
@@ -82,7 +86,11 @@ pub fn plan(args: &PlanArgs, color: ColorChoice) -> Result<Result<Plan, Exit>, U
         .map_err(|e| UsageError(format!("cannot read the current folder: {}", io_reason(&e))))?;
     let root = super::check::default_root(rules, &cwd);
     let loaded = crate::syntax::load_paths(rules, &root).map_err(|e| {
-        UsageError(format!("cannot read `{}`: {}", rules.display(), io_reason(&e)))
+        UsageError(format!(
+            "cannot read `{}`: {}",
+            rules.display(),
+            io_reason(&e)
+        ))
     })?;
     let checked = check::check(&loaded);
     if !checked.diagnostics.is_empty() {

@@ -5,7 +5,7 @@ use super::rules::{DataArgs, PlanArgs, data_files, is_ndjson, load_data, now, pl
 use super::{ColorChoice, Exit, Stream, UsageError, emit};
 use crate::engine::atomic::write_atomic;
 use crate::engine::data::Rejected;
-use crate::engine::{ColumnKind, Results, Table};
+use crate::engine::{Column, ColumnKind, Results, Table};
 use crate::plan::display::number;
 use crate::plan::types::Value;
 use std::path::{Path, PathBuf};
@@ -79,7 +79,9 @@ pub fn run(args: &Args, color: ColorChoice) -> Result<Exit, UsageError> {
             d.contacts.len(),
             d.events.len(),
             d.accounts.len(),
-            results.now.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+            results
+                .now
+                .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
         );
         if args.skip_bad_rows {
             text.push_str(&format!(
@@ -120,44 +122,12 @@ fn write_lists(dir: &Path, results: &Results) -> Result<(), UsageError> {
         .map_err(|e| UsageError(format!("cannot create `{}`: {e}", dir.display())))?;
     for (prefix, table) in [("", &results.contacts), ("account.", &results.accounts)] {
         for col in &table.columns {
-            let groups: Vec<(String, Box<dyn Fn(&Value) -> bool + '_>)> = match col.kind {
-                ColumnKind::Segment => vec![(
-                    format!("{prefix}segment.{}.csv", col.name),
-                    Box::new(|v: &Value| *v == Value::Bool(true)),
-                )],
-                ColumnKind::Tier | ColumnKind::Persona => {
-                    let kind = if col.kind == ColumnKind::Tier { "tier" } else { "persona" };
-                    let mut names: Vec<String> = col
-                        .values
-                        .iter()
-                        .flatten()
-                        .filter_map(|v| match v {
-                            Value::Text(t) => Some(t.clone()),
-                            _ => None,
-                        })
-                        .collect();
-                    names.sort();
-                    names.dedup();
-                    names
-                        .into_iter()
-                        .map(|n| {
-                            let file = format!("{prefix}{kind}.{}.{n}.csv", col.name);
-                            let f: Box<dyn Fn(&Value) -> bool> =
-                                Box::new(move |v: &Value| *v == Value::Text(n.clone()));
-                            (file, f)
-                        })
-                        .collect()
-                }
-                _ => Vec::new(),
-            };
-            for (file, keep) in groups {
+            for (file, ids) in lists(prefix, table, col) {
                 let path = dir.join(file);
                 write_atomic(&path, |w| {
                     writeln!(w, "id")?;
-                    for (id, v) in table.ids.iter().zip(&col.values) {
-                        if v.as_ref().is_some_and(&keep) {
-                            writeln!(w, "{}", csv_field(id))?;
-                        }
+                    for id in &ids {
+                        writeln!(w, "{}", csv_field(id))?;
                     }
                     Ok(())
                 })
@@ -166,6 +136,50 @@ fn write_lists(dir: &Path, results: &Results) -> Result<(), UsageError> {
         }
     }
     Ok(())
+}
+
+/// The membership lists of one column: file name and member ids.
+fn lists<'t>(prefix: &str, table: &'t Table, col: &Column) -> Vec<(String, Vec<&'t str>)> {
+    let members = |keep: &dyn Fn(&Value) -> bool| -> Vec<&'t str> {
+        table
+            .ids
+            .iter()
+            .zip(&col.values)
+            .filter(|(_, v)| v.as_ref().is_some_and(keep))
+            .map(|(id, _)| id.as_str())
+            .collect()
+    };
+    let kind = match col.kind {
+        ColumnKind::Segment => {
+            return vec![(
+                format!("{prefix}segment.{}.csv", col.name),
+                members(&|v| *v == Value::Bool(true)),
+            )];
+        }
+        ColumnKind::Tier => "tier",
+        ColumnKind::Persona => "persona",
+        ColumnKind::Score | ColumnKind::Value => return Vec::new(),
+    };
+    let mut names: Vec<&str> = col
+        .values
+        .iter()
+        .flatten()
+        .filter_map(|v| match v {
+            Value::Text(t) => Some(t.as_str()),
+            _ => None,
+        })
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    names
+        .into_iter()
+        .map(|n| {
+            (
+                format!("{prefix}{kind}.{}.{n}.csv", col.name),
+                members(&|v| matches!(v, Value::Text(t) if t == n)),
+            )
+        })
+        .collect()
 }
 
 fn csv_field(s: &str) -> String {
@@ -186,21 +200,35 @@ pub fn summary(table: &Table, what: &str) -> String {
             n as f64 * 100.0 / total as f64
         }
     };
-    let width = table.columns.iter().map(|c| c.name.chars().count()).max().unwrap_or(0) + 2;
+    let width = table
+        .columns
+        .iter()
+        .map(|c| c.name.chars().count())
+        .max()
+        .unwrap_or(0)
+        + 2;
     let mut out = String::new();
-    let segments: Vec<_> = table.columns.iter().filter(|c| c.kind == ColumnKind::Segment).collect();
+    let segments: Vec<_> = table
+        .columns
+        .iter()
+        .filter(|c| c.kind == ColumnKind::Segment)
+        .collect();
     if !segments.is_empty() {
         out.push_str(&format!("\nsegments ({what})\n"));
         for c in segments {
-            let n = c.values.iter().filter(|v| **v == Some(Value::Bool(true))).count();
-            out.push_str(&format!(
-                "  {:<width$}{n:>8}  {:>5.1}%\n",
-                c.name,
-                share(n)
-            ));
+            let n = c
+                .values
+                .iter()
+                .filter(|v| **v == Some(Value::Bool(true)))
+                .count();
+            out.push_str(&format!("  {:<width$}{n:>8}  {:>5.1}%\n", c.name, share(n)));
         }
     }
-    let scores: Vec<_> = table.columns.iter().filter(|c| c.kind == ColumnKind::Score).collect();
+    let scores: Vec<_> = table
+        .columns
+        .iter()
+        .filter(|c| c.kind == ColumnKind::Score)
+        .collect();
     if !scores.is_empty() {
         out.push_str(&format!(
             "\nscores ({what}){:>pad$}min    median       max\n",
@@ -218,9 +246,17 @@ pub fn summary(table: &Table, what: &str) -> String {
             let median = match xs.len() {
                 0 => None,
                 n if n % 2 == 1 => xs.get(n / 2).copied(),
-                n => Some((xs.get(n / 2 - 1).copied().unwrap_or(0.0) + xs.get(n / 2).copied().unwrap_or(0.0)) / 2.0),
+                n => Some(
+                    (xs.get(n / 2 - 1).copied().unwrap_or(0.0)
+                        + xs.get(n / 2).copied().unwrap_or(0.0))
+                        / 2.0,
+                ),
             };
-            let show = |x: Option<f64>| x.map_or("-".to_string(), |x| number(crate::engine::value::round_score(x)));
+            let show = |x: Option<f64>| {
+                x.map_or("-".to_string(), |x| {
+                    number(crate::engine::value::round_score(x))
+                })
+            };
             out.push_str(&format!(
                 "  {:<width$}{:>9} {:>9} {:>9}\n",
                 c.name,
@@ -230,8 +266,16 @@ pub fn summary(table: &Table, what: &str) -> String {
             ));
         }
     }
-    for c in table.columns.iter().filter(|c| matches!(c.kind, ColumnKind::Tier | ColumnKind::Persona)) {
-        let kind = if c.kind == ColumnKind::Tier { "tiers" } else { "personas" };
+    for c in table
+        .columns
+        .iter()
+        .filter(|c| matches!(c.kind, ColumnKind::Tier | ColumnKind::Persona))
+    {
+        let kind = if c.kind == ColumnKind::Tier {
+            "tiers"
+        } else {
+            "personas"
+        };
         out.push_str(&format!("\n{kind} {} ({what})\n", c.name));
         let mut counts: Vec<(String, usize)> = Vec::new();
         for v in &c.values {
@@ -244,7 +288,11 @@ pub fn summary(table: &Table, what: &str) -> String {
                 None => counts.push((key, 1)),
             }
         }
-        counts.sort_by(|a, b| (a.0 == "(none)").cmp(&(b.0 == "(none)")).then(a.0.cmp(&b.0)));
+        counts.sort_by(|a, b| {
+            (a.0 == "(none)")
+                .cmp(&(b.0 == "(none)"))
+                .then(a.0.cmp(&b.0))
+        });
         for (k, n) in counts {
             out.push_str(&format!("  {:<width$}{n:>8}  {:>5.1}%\n", k, share(n)));
         }

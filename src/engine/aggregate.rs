@@ -133,38 +133,31 @@ impl Acc {
                 }
                 self.sum_f += value::as_f64(&v).unwrap_or(0.0);
             }
-            AggKind::Min { .. } => {
+            AggKind::Min { .. }
                 if self
                     .best
                     .as_ref()
-                    .is_none_or(|b| value::order(&v, b) == Some(Ordering::Less))
-                {
-                    self.best = Some(v);
-                }
+                    .is_none_or(|b| value::order(&v, b) == Some(Ordering::Less)) =>
+            {
+                self.best = Some(v);
             }
-            AggKind::Max { .. } => {
+            AggKind::Max { .. }
                 if self
                     .best
                     .as_ref()
-                    .is_none_or(|b| value::order(&v, b) == Some(Ordering::Greater))
-                {
-                    self.best = Some(v);
-                }
+                    .is_none_or(|b| value::order(&v, b) == Some(Ordering::Greater)) =>
+            {
+                self.best = Some(v);
             }
-            AggKind::First { .. } => {
-                if self.best.is_none() {
-                    self.best = Some(v);
-                }
-            }
+            AggKind::First { .. } if self.best.is_none() => self.best = Some(v),
             AggKind::Last { .. } => self.best = Some(v),
-            AggKind::CountDistinct { .. } => {
+            AggKind::CountDistinct { .. }
                 if !self
                     .distinct
                     .iter()
-                    .any(|d| value::order(d, &v) == Some(Ordering::Equal))
-                {
-                    self.distinct.push(v);
-                }
+                    .any(|d| value::order(d, &v) == Some(Ordering::Equal)) =>
+            {
+                self.distinct.push(v);
             }
             AggKind::MostFrequent { .. } => {
                 let key = match &v {

@@ -24,6 +24,9 @@ pub enum EngineError {
     Unknown(String),
 }
 
+/// One attribute's changes for one contact, in time order: (at, new value).
+pub type ChangeLog = Vec<(Micros, Option<Value>)>;
+
 /// A run's dataset and plan, indexed.
 pub struct Context<'a> {
     pub plan: &'a Plan,
@@ -38,7 +41,7 @@ pub struct Context<'a> {
     /// Per account, its contacts' indices.
     pub contacts_of: Vec<Vec<u32>>,
     /// Per (contact, attribute), the change log in time order: (at, value).
-    pub changes: HashMap<(u32, u32), Vec<(Micros, Option<Value>)>>,
+    pub changes: HashMap<(u32, u32), ChangeLog>,
     pub contact_attr: HashMap<String, usize>,
     pub account_attr: HashMap<String, usize>,
     /// Per event type, field name → index.
@@ -95,7 +98,7 @@ impl<'a> Context<'a> {
                 id
             })
             .collect();
-        let mut changes: HashMap<(u32, u32), Vec<(Micros, Option<Value>)>> = HashMap::new();
+        let mut changes: HashMap<(u32, u32), ChangeLog> = HashMap::new();
         for c in &data.changes {
             changes
                 .entry((c.contact, c.attr))

@@ -10,6 +10,8 @@ use funnel::engine::data::Dataset;
 use funnel::syntax::ast::{AggFunc, BinOp, DurationUnit, TextOp};
 use std::cmp::Ordering;
 
+type Log = Vec<(DateTime<Utc>, Option<Value>)>;
+
 pub struct Reference<'a> {
     pub program: &'a Program,
     pub data: &'a Dataset,
@@ -289,7 +291,7 @@ impl<'a> Reference<'a> {
         e.fields[i].clone()
     }
 
-    fn history(&self, c: usize, attr: &str) -> (usize, Vec<(DateTime<Utc>, Option<Value>)>) {
+    fn history(&self, c: usize, attr: &str) -> (usize, Log) {
         let i = self
             .program
             .schema
