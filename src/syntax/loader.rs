@@ -114,8 +114,9 @@ struct Loader<'a> {
     loaded: Loaded,
     /// Files already parsed, by normalized path.
     done: BTreeMap<PathBuf, FileId>,
-    /// Files being loaded (for cycle detection), with the span of the `use` that led on.
-    stack: Vec<(PathBuf, FileId)>,
+    /// Files being loaded (for cycle detection), each with the span of its `use` that
+    /// led to the next one.
+    stack: Vec<(PathBuf, FileId, Option<Span>)>,
 }
 
 impl Loader<'_> {
@@ -130,10 +131,13 @@ impl Loader<'_> {
             .unwrap_or_default();
         let (file, diags) = parse_file(id, &text);
         self.loaded.diagnostics.extend(diags);
-        self.stack.push((path.clone(), id));
+        self.stack.push((path.clone(), id, None));
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         for item in &file.items {
             if let ItemKind::Use(lit) = &item.kind {
+                if let Some(top) = self.stack.last_mut() {
+                    top.2 = Some(lit.span);
+                }
                 self.import(&dir, &lit.value, lit.span);
             }
         }
@@ -153,31 +157,13 @@ impl Loader<'_> {
                 .with_label("imported here")
                 .with_help(format!(
                     "imports must stay inside `{}`; move the file there or run from a folder that contains both",
-                    self.root.display()
+                    display_name(&self.root)
                 )),
             );
             return;
         }
-        if let Some(pos) = self.stack.iter().position(|(p, _)| *p == path) {
-            let chain: Vec<String> = self.stack[pos..]
-                .iter()
-                .filter_map(|(_, id)| {
-                    self.loaded
-                        .sources
-                        .get(*id)
-                        .map(|f| format!("`{}`", f.name))
-                })
-                .collect();
-            let first = chain.first().cloned().unwrap_or_default();
-            self.loaded.diagnostics.push(
-                Diagnostic::new(
-                    Code::ImportCycle,
-                    span,
-                    format!("import cycle: {} → {first}", chain.join(" → ")),
-                )
-                .with_label("this import closes the cycle")
-                .with_help("move what both files need into a third file that both `use`"),
-            );
+        if let Some(pos) = self.stack.iter().position(|(p, _, _)| *p == path) {
+            self.cycle(pos, span);
             return;
         }
         if self.done.contains_key(&path) {
@@ -203,6 +189,57 @@ impl Loader<'_> {
                 );
             }
         }
+    }
+}
+
+impl Loader<'_> {
+    /// Reports the import cycle formed by `stack[pos..]` and the `use` at `span` that
+    /// leads back to `stack[pos]`. The cycle is told from its file with the smallest
+    /// path, at the `use` that imports that file, so that checking any file of the
+    /// cycle reports it identically.
+    fn cycle(&mut self, pos: usize, span: Span) {
+        let members: Vec<(PathBuf, FileId, Span)> = self
+            .stack
+            .get(pos..)
+            .unwrap_or(&[])
+            .iter()
+            .enumerate()
+            .map(|(i, (p, id, led))| {
+                // The `use` leading from member i to member i+1; the last one is `span`.
+                let edge = if pos + i + 1 == self.stack.len() { Some(span) } else { *led };
+                (p.clone(), *id, edge.unwrap_or(span))
+            })
+            .collect();
+        let Some(start) = members
+            .iter()
+            .enumerate()
+            .min_by(|a, b| a.1.0.cmp(&b.1.0))
+            .map(|(i, _)| i)
+        else {
+            return;
+        };
+        let n = members.len();
+        let name = |i: usize| {
+            members
+                .get(i % n)
+                .and_then(|(_, id, _)| self.loaded.sources.get(*id))
+                .map(|f| format!("`{}`", f.name))
+                .unwrap_or_default()
+        };
+        let chain: Vec<String> = (start..=start + n).map(name).collect();
+        // The edge into `start` comes from the member before it.
+        let at = members
+            .get((start + n - 1) % n)
+            .map_or(span, |(_, _, edge)| *edge);
+        self.loaded.diagnostics.push(
+            Diagnostic::new(
+                Code::ImportCycle,
+                at,
+                format!("import cycle: {}", chain.join(" → ")),
+            )
+            .with_label("this import closes the cycle")
+            .with_help("move what both files need into a third file that both `use`"),
+        );
     }
 }
 
