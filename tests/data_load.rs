@@ -579,20 +579,16 @@ fn contact_linking_to_unknown_account() {
 
 #[test]
 fn links_are_not_checked_without_an_accounts_file() {
-    let (name, text) = fixture(Csv, "contacts");
+    let (name, contacts) = fixture(Csv, "contacts");
     let sources = Sources {
-        contacts: Source::new(name, Csv, io::Cursor::new(text)),
+        contacts: Source::new(name, Csv, io::Cursor::new(contacts)),
         events: None,
         accounts: None,
         changes: None,
     };
     let loaded = load_readers(&schema(), sources, &LoadOptions::default()).unwrap();
-    assert_eq!(loaded.dataset.contacts[0].attrs[5], text_value("acme"));
+    assert_eq!(loaded.dataset.contacts[0].attrs[5], text("acme"));
     assert!(loaded.dataset.accounts.is_empty());
-}
-
-fn text_value(s: &str) -> Option<Value> {
-    text(s)
 }
 
 #[test]
