@@ -49,14 +49,16 @@ fn next(
     record: &mut ByteRecord,
     file: &str,
 ) -> Result<bool, DataError> {
-    csv.read_byte_record(record)
-        .map_err(|e| match e.into_kind() {
+    csv.read_byte_record(record).map_err(|e| {
+        let message = format!("cannot read CSV: {e}");
+        match e.into_kind() {
             csv::ErrorKind::Io(source) => DataError::Io {
                 file: file.to_owned(),
                 source,
             },
-            other => file_error(file, None, format!("cannot read CSV: {other:?}")),
-        })
+            _ => file_error(file, None, message),
+        }
+    })
 }
 
 fn line(record: &ByteRecord) -> u64 {
