@@ -732,6 +732,15 @@ fn header_problems_are_always_errors() {
 
 #[test]
 fn optional_columns_may_be_left_out_and_headers_are_trimmed() {
+    let err = contacts_only(
+        "\u{feff}id,region,existing_client,lead_stage\n\nc1,amer,1,lead\nc2,emea,-1,lead\n",
+        false,
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "data/contacts.csv:4: existing_client: `-1` is not a bool, expected `true` or `false`"
+    );
     let loaded = contacts_only(
         "\u{feff}id, region ,existing_client,lead_stage\r\nc1,emea,0,lead\r\n",
         false,
@@ -790,4 +799,16 @@ fn failed_atomic_write_leaves_nothing_behind() {
     write_atomic(&path, |_| Err(io::Error::other("again"))).unwrap_err();
     assert_eq!(std::fs::read_to_string(&path).unwrap(), "old");
     assert_eq!(listing(&dir), ["out.csv"]);
+}
+
+#[test]
+fn blank_lines_are_skipped_and_counted() {
+    let message = "data/contacts.csv:7: lead_stage: `vip` is not a declared value, expected one of `lead`, `mql`, `sql`";
+    let lf = "\nid,region,existing_client,lead_stage\n\nc1,emea,true,lead\n\n\nc2,emea,true,vip\n";
+    assert_eq!(contacts_only(lf, false).unwrap_err().to_string(), message);
+    let crlf = lf.replace('\n', "\r\n");
+    assert_eq!(
+        contacts_only(&crlf, false).unwrap_err().to_string(),
+        message
+    );
 }
