@@ -4,7 +4,8 @@ use super::tables::{RowError, Sink, Table};
 use super::validate::Raw;
 use super::{DataError, Rejected};
 use csv::ByteRecord;
-use std::io::Read;
+use std::collections::VecDeque;
+use std::io::{self, Read};
 
 /// Reads every row of `reader` (named `file` in messages) into `table`.
 pub(crate) fn read(
@@ -16,7 +17,7 @@ pub(crate) fn read(
     let mut csv = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .from_reader(reader);
+        .from_reader(Lines::new(reader));
     let mut record = ByteRecord::new();
     if !next(&mut csv, &mut record, file)? {
         return Err(file_error(
@@ -25,11 +26,11 @@ pub(crate) fn read(
             "empty file, expected a header row".into(),
         ));
     }
-    let header_line = line(&record);
+    let header_line = line(&mut csv, &record);
     let slots = header(file, header_line, &record, table)?;
     let width = table.columns().names.len();
     while next(&mut csv, &mut record, file)? {
-        let line = line(&record);
+        let line = line(&mut csv, &record);
         let result = cells(&record, &slots, width, table).and_then(|cells| table.row(line, &cells));
         if let Err(e) = result {
             sink.reject(Rejected {
@@ -45,22 +46,88 @@ pub(crate) fn read(
 }
 
 fn next(
-    csv: &mut csv::Reader<&mut dyn Read>,
+    csv: &mut csv::Reader<Lines<'_>>,
     record: &mut ByteRecord,
     file: &str,
 ) -> Result<bool, DataError> {
-    csv.read_byte_record(record)
-        .map_err(|e| match e.into_kind() {
+    csv.read_byte_record(record).map_err(|e| {
+        let message = format!("cannot read CSV: {e}");
+        match e.into_kind() {
             csv::ErrorKind::Io(source) => DataError::Io {
                 file: file.to_owned(),
                 source,
             },
-            other => file_error(file, None, format!("cannot read CSV: {other:?}")),
-        })
+            _ => file_error(file, None, message),
+        }
+    })
 }
 
-fn line(record: &ByteRecord) -> u64 {
-    record.position().map_or(0, csv::Position::line)
+/// The physical line where `record` starts.
+fn line(csv: &mut csv::Reader<Lines<'_>>, record: &ByteRecord) -> u64 {
+    let start = record.position().map_or(0, csv::Position::byte);
+    csv.get_mut().line_at(start)
+}
+
+/// The input, passed through while the lines that hold something are noted, so that
+/// records get their physical line: the csv crate neither counts the blank lines it
+/// skips nor leaves them out of a record's byte position.
+struct Lines<'r> {
+    inner: &'r mut dyn Read,
+    /// Bytes read so far.
+    offset: u64,
+    /// The line being read (1-based).
+    line: u64,
+    /// Whether nothing but `\r` has been read on that line yet.
+    blank: bool,
+    /// Offset and line of the first byte of each non-blank line not yet passed.
+    starts: VecDeque<(u64, u64)>,
+}
+
+impl<'r> Lines<'r> {
+    fn new(inner: &'r mut dyn Read) -> Lines<'r> {
+        Lines {
+            inner,
+            offset: 0,
+            line: 1,
+            blank: true,
+            starts: VecDeque::new(),
+        }
+    }
+
+    /// The line of the first non-blank line from byte `offset` on; offsets must not
+    /// decrease between calls.
+    fn line_at(&mut self, offset: u64) -> u64 {
+        while self
+            .starts
+            .front()
+            .is_some_and(|&(start, _)| start < offset)
+        {
+            self.starts.pop_front();
+        }
+        self.starts.front().map_or(self.line, |&(_, line)| line)
+    }
+}
+
+impl Read for Lines<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for (&b, offset) in buf.get(..n).unwrap_or_default().iter().zip(self.offset..) {
+            match b {
+                b'\n' => {
+                    self.line += 1;
+                    self.blank = true;
+                }
+                b'\r' => {}
+                _ if self.blank => {
+                    self.starts.push_back((offset, self.line));
+                    self.blank = false;
+                }
+                _ => {}
+            }
+        }
+        self.offset += n as u64;
+        Ok(n)
+    }
 }
 
 fn file_error(file: &str, line: Option<u64>, message: String) -> DataError {

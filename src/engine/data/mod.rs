@@ -78,14 +78,6 @@ pub enum Table {
 }
 
 impl Table {
-    /// Every table, in load order.
-    pub const ALL: [Table; 4] = [
-        Table::Accounts,
-        Table::Contacts,
-        Table::Events,
-        Table::Changes,
-    ];
-
     /// The table's file stem (`contacts`, `events`, …).
     pub fn stem(self) -> &'static str {
         match self {

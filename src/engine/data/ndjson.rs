@@ -36,10 +36,12 @@ pub(crate) fn read(
             return Ok(());
         }
         line += 1;
-        if buf.iter().all(u8::is_ascii_whitespace) {
+        let text = buf.strip_suffix(b"\n").unwrap_or(&buf);
+        let text = text.strip_suffix(b"\r").unwrap_or(text);
+        if text.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let result = parse(&buf).and_then(|object| {
+        let result = parse(text).and_then(|object| {
             let mut cells = vec![Raw::Missing; width];
             for (key, value) in &object {
                 let Some(cell) = index.get(key).and_then(|&i| cells.get_mut(i)) else {
@@ -55,9 +57,7 @@ pub(crate) fn read(
                 line,
                 column: e.column,
                 reason: e.reason,
-                raw: String::from_utf8_lossy(&buf)
-                    .trim_end_matches(['\r', '\n'])
-                    .to_owned(),
+                raw: String::from_utf8_lossy(text).into_owned(),
             })?;
         }
     }

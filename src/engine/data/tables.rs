@@ -165,7 +165,7 @@ impl Table for Entities<'_> {
 
     fn row(&mut self, line: u64, cells: &[Raw<'_>]) -> Result<(), RowError> {
         let id = validate::id(cell(cells, 0), self.what).map_err(|r| RowError::at("id", r))?;
-        if let Some((_, first)) = self.ids.get(&id) {
+        if let Some((_, first)) = self.ids.get(id.as_ref()) {
             return Err(RowError::at(
                 "id",
                 format!(
@@ -194,8 +194,8 @@ impl Table for Entities<'_> {
             attrs.push(value);
         }
         let index = next_index(self.rows.len(), self.what)?;
-        self.ids.insert(id.clone(), (index, line));
-        self.rows.push((id, attrs));
+        self.ids.insert(id.clone().into_owned(), (index, line));
+        self.rows.push((id.into_owned(), attrs));
         Ok(())
     }
 }
@@ -203,7 +203,7 @@ impl Table for Entities<'_> {
 /// The contact a row names in its `contact_id` cell.
 fn contact(cells: &[Raw<'_>], contacts: &Ids, file: &str) -> Result<u32, RowError> {
     let id = validate::id(cell(cells, 0), "contact").map_err(|r| RowError::at("contact_id", r))?;
-    match contacts.get(&id) {
+    match contacts.get(id.as_ref()) {
         Some(&(index, _)) => Ok(index),
         None => Err(RowError::at(
             "contact_id",

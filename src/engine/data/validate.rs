@@ -5,6 +5,7 @@
 use crate::plan::schema::{Field, Type};
 use crate::plan::types::Value;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use std::borrow::Cow;
 
 /// A cell as read from a file, before it is given a type.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -113,10 +114,10 @@ pub(crate) fn value(field: &Field, raw: Raw<'_>) -> Result<Option<Value>, String
 }
 
 /// An id (of a contact or account): a non-empty string, or a JSON integer.
-pub(crate) fn id(raw: Raw<'_>, what: &str) -> Result<String, String> {
+pub(crate) fn id<'a>(raw: Raw<'a>, what: &str) -> Result<Cow<'a, str>, String> {
     match raw {
-        Raw::Text(s) => Ok(s.to_owned()),
-        Raw::Int(i) => Ok(i.to_string()),
+        Raw::Text(s) => Ok(Cow::Borrowed(s)),
+        Raw::Int(i) => Ok(Cow::Owned(i.to_string())),
         Raw::Missing => Err(format!("missing {what} id, expected a non-empty id")),
         _ => Err(format!(
             "{} is not an id, expected a string or a whole number",
@@ -154,7 +155,7 @@ fn not_a(raw: Raw<'_>, ty: &Type) -> String {
 pub(crate) fn parse(ty: &Type, raw: Raw<'_>) -> Result<Value, String> {
     let parsed = match (ty, raw) {
         (Type::Text, Raw::Text(s)) => Some(Value::Text(s.to_owned())),
-        (Type::AccountLink, _) => return id(raw, "account").map(Value::Text),
+        (Type::AccountLink, _) => return id(raw, "account").map(|id| Value::Text(id.into_owned())),
         (Type::Enum(values), Raw::Text(s)) => {
             if values.iter().any(|v| v == s) {
                 Some(Value::Text(s.to_owned()))
