@@ -221,7 +221,8 @@ impl<'a> Checker<'a> {
 
     /// Schema checks that need the whole program.
     fn program_level_schema(&mut self, seen: &Seen) {
-        if seen.contact.is_none() {
+        let parse_failed = self.loaded.diagnostics.iter().any(|d| d.is_error());
+        if seen.contact.is_none() && !parse_failed {
             let entry = self.loaded.files.last().map(|(id, _)| Span::new(*id, 0, 0));
             if let Some(span) = entry {
                 self.report(

@@ -119,14 +119,33 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// Records a diagnostic.
-    fn report(&mut self, d: Diagnostic) {
+    /// Records a diagnostic, its spans trimmed of surrounding whitespace.
+    fn report(&mut self, mut d: Diagnostic) {
+        d.span = self.trim(d.span);
+        for r in &mut d.related {
+            r.span = self.trim(r.span);
+        }
         self.diags.push(d);
     }
 
-    /// The source text under a span.
+    /// A span without the whitespace it may start or end with.
+    fn trim(&self, span: Span) -> Span {
+        let text = self.loaded.sources.snippet(span);
+        let lead = text.len() - text.trim_start().len();
+        let trail = text.len() - text.trim_end().len();
+        if lead + trail >= text.len() {
+            return span;
+        }
+        Span::new(
+            span.file,
+            span.start as usize + lead,
+            span.end as usize - trail,
+        )
+    }
+
+    /// The source text under a span, without surrounding whitespace.
     fn snippet(&self, span: Span) -> &'a str {
-        self.loaded.sources.snippet(span)
+        self.loaded.sources.snippet(span).trim()
     }
 
     /// The definition with this name.

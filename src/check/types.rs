@@ -269,6 +269,7 @@ impl Checker<'_> {
         if let Err(e) = b.build() {
             let reason = e.to_string();
             let last = reason.lines().last().unwrap_or("").trim().to_lowercase();
+            let last = last.trim_start_matches("error:").trim();
             self.report(
                 Diagnostic::new(
                     Code::InvalidRegex,
