@@ -283,3 +283,109 @@ fn enum_values_are_checked() {
     assert_eq!(d.code.as_str(), "E0304");
     assert!(d.help.as_deref().unwrap().contains("did you mean `mql`?"));
 }
+
+fn has(c: &Checked, code: &str, needle: &str) -> bool {
+    c.diagnostics
+        .iter()
+        .any(|d| d.code.as_str() == code && d.message.contains(needle))
+}
+
+#[test]
+fn values_are_typed_before_their_first_use() {
+    let p = program("segment big = total > 100\nvalue total = sum(purchased.amount)");
+    assert_eq!(p.defs[0].name, "total");
+    let DefKind::Value(v) = &p.def("total").unwrap().kind else {
+        panic!("not a value")
+    };
+    assert_eq!(v.ty, Type::Number);
+}
+
+#[test]
+fn tiers_report_values_outside_every_band_within_the_range() {
+    let c =
+        run("score s in 0..100 { +1 if existing_client }\ntiers t of s { low 5..30, high 31..90 }");
+    assert!(has(&c, "E0502", "0..4 of `s`"), "{:#?}", c.diagnostics);
+    assert!(has(&c, "E0502", "91..100 of `s`"), "{:#?}", c.diagnostics);
+}
+
+#[test]
+fn whole_number_bounds_make_strict_int_comparisons_contradict() {
+    let c = run("segment a = age > 5 and age < 6");
+    assert!(
+        has(&c, "E0504", "can never both be true"),
+        "{:#?}",
+        c.diagnostics
+    );
+    let c = run("segment a = lifetime_value > 5 and lifetime_value < 6");
+    assert!(c.program.is_some(), "{:#?}", c.diagnostics);
+}
+
+#[test]
+fn opens_through_signals_are_flagged_and_clicks_are_not() {
+    let c = run("signal o = email_opened where campaign = \"x\"\nsegment s = o within 30d");
+    assert!(has(&c, "W0102", "`s`"));
+    let c = run("segment s = email_opened within 30d or email_clicked within 30d");
+    assert!(!c.diagnostics.iter().any(|d| d.code.as_str() == "W0102"));
+}
+
+#[test]
+fn inactivity_rules_stand_in_for_decay() {
+    let c = run("score s { +5 per email_clicked\n -10 if no event within 30d }");
+    assert!(c.diagnostics.is_empty(), "{:#?}", c.diagnostics);
+    let c = run("score fit { +5 if existing_client }");
+    assert!(c.diagnostics.is_empty(), "{:#?}", c.diagnostics);
+}
+
+#[test]
+fn scopes_are_kept_apart() {
+    let c = run("account segment a = existing_client");
+    assert!(has(&c, "E0408", "contact attribute `existing_client`"));
+    let c = run("account score x = 1\nsegment b = x > 0");
+    let d = c
+        .diagnostics
+        .iter()
+        .find(|d| d.code.as_str() == "E0408")
+        .unwrap();
+    assert_eq!(
+        d.help.as_deref(),
+        Some("read it through the contact's account: `account.x`")
+    );
+    let c = run("segment c = count(contacts) > 1");
+    assert!(has(&c, "E0408", "`contacts`"));
+}
+
+#[test]
+fn self_references_are_cycles() {
+    let c = run("value a = a + 1");
+    let cycles: Vec<_> = c.diagnostics.iter().map(|d| d.code.as_str()).collect();
+    assert_eq!(cycles, ["E0501"]);
+}
+
+#[test]
+fn multipliers_must_be_numeric_fields_of_the_rule_event() {
+    let c = run(
+        "score s { decay half_life 30d\n +1 * campaign per email_clicked\n +1 * prcent per video_watched }",
+    );
+    assert!(has(&c, "E0401", "`campaign`, which is text"));
+    let d = c
+        .diagnostics
+        .iter()
+        .find(|d| d.code.as_str() == "E0303")
+        .unwrap();
+    assert_eq!(d.help.as_deref(), Some("did you mean `percent`?"));
+}
+
+#[test]
+fn history_tests_lower_to_was_and_changed() {
+    let p = program(
+        "segment a = lead_stage was mql within 90d\nsegment b = lead_stage changed from lead to \"SQL\"",
+    );
+    assert!(matches!(
+        &segment(&p, "a").kind,
+        ExprKind::Was { attr, value: Value::Text(v), window: Window::Within(_) } if attr == "lead_stage" && v == "mql"
+    ));
+    assert!(matches!(
+        &segment(&p, "b").kind,
+        ExprKind::Changed { from: Some(Value::Text(f)), to: Some(Value::Text(t)), window: Window::Ever, .. } if f == "lead" && t == "sql"
+    ));
+}
