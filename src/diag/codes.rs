@@ -59,6 +59,7 @@ codes! {
     BadDecay          = "E0407", Error, "invalid decay";
     WrongScope        = "E0408", Error, "contact and account scopes mixed";
     NotAStream        = "E0409", Error, "not an event stream";
+    CalendarDuration  = "E0410", Error, "duration without a fixed length";
     // structure
     Cycle             = "E0501", Error, "definitions depend on each other in a cycle";
     TierGap           = "E0502", Error, "tiers leave a gap";
@@ -68,6 +69,7 @@ codes! {
     BadRange          = "E0506", Error, "range is empty or reversed";
     RepeatedModifier  = "E0507", Error, "modifier written twice";
     BadSchema         = "E0508", Error, "invalid schema";
+    FractionalBound   = "E0509", Error, "tier bound is not a whole number";
     // warnings
     UnusedSignal      = "W0101", Warning, "unused signal";
     OpensOnly         = "W0102", Warning, "segment rests on email opens alone";
