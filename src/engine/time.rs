@@ -92,7 +92,7 @@ pub fn bounds(w: &Window, m: DateTime<Utc>) -> Bounds {
     };
     let until = |start: Option<Micros>, end: DateTime<Utc>| {
         let e = micros(end);
-        if e > mm {
+        if e >= mm {
             upto(start)
         } else {
             Bounds {

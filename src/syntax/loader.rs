@@ -206,7 +206,11 @@ impl Loader<'_> {
             .enumerate()
             .map(|(i, (p, id, led))| {
                 // The `use` leading from member i to member i+1; the last one is `span`.
-                let edge = if pos + i + 1 == self.stack.len() { Some(span) } else { *led };
+                let edge = if pos + i + 1 == self.stack.len() {
+                    Some(span)
+                } else {
+                    *led
+                };
                 (p.clone(), *id, edge.unwrap_or(span))
             })
             .collect();

@@ -60,11 +60,11 @@ fn in_window(w: &Window, at: DateTime<Utc>, t: DateTime<Utc>) -> bool {
         Window::Since(a) => at >= point(a, t, false),
         Window::Between(a, b) => {
             let end = point(b, t, true);
-            at >= point(a, t, false) && (at < end || end > t)
+            at >= point(a, t, false) && (at < end || end >= t)
         }
         Window::Before(a) => {
             let end = point(a, t, false);
-            at < end || end > t
+            at < end || end >= t
         }
     }
 }
