@@ -443,15 +443,44 @@ struct Builder<'d> {
 
 type P<'i> = Pair<'i, Rule>;
 
+/// The length of a pair's text without trailing whitespace and comments.
+fn content_len(p: &P<'_>) -> usize {
+    let text = p.as_str();
+    let start = p.as_span().start();
+    let mut len = text.trim_end().len();
+    // A trailing comment is only possible when the last line holds a `#`.
+    let last_line = text
+        .get(..len)
+        .and_then(|t| t.rsplit('\n').next())
+        .unwrap_or("");
+    if !last_line.contains('#') {
+        return len;
+    }
+    let comments: Vec<(usize, usize)> = p
+        .clone()
+        .into_inner()
+        .flatten()
+        .filter(|c| c.as_rule() == Rule::COMMENT)
+        .map(|c| (c.as_span().start() - start, c.as_span().end() - start))
+        .collect();
+    while let Some(&(cs, _)) = comments.iter().rev().find(|&&(_, ce)| ce == len) {
+        len = text.get(..cs).map_or(0, |t| t.trim_end().len());
+    }
+    len
+}
+
 /// The children of a pair, without comments.
 fn kids(p: P<'_>) -> impl Iterator<Item = P<'_>> {
     p.into_inner().filter(|c| c.as_rule() != Rule::COMMENT)
 }
 
 impl Builder<'_> {
+    /// The span of a pair, without the whitespace and comments pest's implicit
+    /// whitespace leaves at its end (after an optional or repeated last part).
     fn span(&self, p: &P<'_>) -> Span {
         let s = p.as_span();
-        Span::new(self.file, self.base + s.start(), self.base + s.end())
+        let end = s.start() + content_len(p);
+        Span::new(self.file, self.base + s.start(), self.base + end)
     }
 
     fn comment(&self, p: &P<'_>) -> Comment {
