@@ -286,7 +286,10 @@ fn syntax_help(rest: &str, at: usize, expected: &[&str]) -> Option<String> {
         .chars()
         .take_while(|c| c.is_alphanumeric() || *c == '_')
         .collect();
-    if ITEM_STARTS.contains(&word.as_str()) && at > 0 {
+    let starts_line = rest
+        .get(..at)
+        .is_some_and(|b| b.rsplit('\n').next().is_some_and(|l| l.trim().is_empty()));
+    if ITEM_STARTS.contains(&word.as_str()) && at > 0 && starts_line {
         return Some(format!(
             "the definition before `{word}` is unfinished: complete it, or comment it out with `#`"
         ));
