@@ -125,10 +125,10 @@ fn mutation() -> impl Strategy<Value = Mutation> {
     let pos = any::<usize>();
     let len = 0usize..40;
     prop_oneof![
-        (pos.clone(), len.clone()).prop_map(|(p, l)| Mutation::Delete(p, l)),
-        (pos.clone(), len.clone(), pos.clone()).prop_map(|(p, l, q)| Mutation::Duplicate(p, l, q)),
-        (pos.clone(), len, pos.clone()).prop_map(|(p, l, q)| Mutation::Swap(p, l, q)),
-        (pos.clone(), 0..TOKENS.len()).prop_map(|(p, t)| Mutation::Insert(p, t)),
+        (pos, len.clone()).prop_map(|(p, l)| Mutation::Delete(p, l)),
+        (pos, len.clone(), pos).prop_map(|(p, l, q)| Mutation::Duplicate(p, l, q)),
+        (pos, len, pos).prop_map(|(p, l, q)| Mutation::Swap(p, l, q)),
+        (pos, 0..TOKENS.len()).prop_map(|(p, t)| Mutation::Insert(p, t)),
         (pos, any::<char>()).prop_map(|(p, c)| Mutation::InsertChar(p, c)),
     ]
 }
