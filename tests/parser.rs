@@ -646,11 +646,29 @@ fn literals_of_every_kind() {
 }
 
 #[test]
-fn timestamp_with_offset_is_utc() {
+fn timestamps_with_and_without_seconds_and_zone() {
     assert_eq!(
         sx("t > 2026-01-31T10:00:00+02:00"),
         "(> t Timestamp(2026-01-31T08:00:00Z))"
     );
+    assert_eq!(
+        sx("t > 2026-01-31T10:00+02:00"),
+        "(> t Timestamp(2026-01-31T08:00:00Z))"
+    );
+    assert_eq!(
+        sx("t > 2026-01-31T10:00Z"),
+        "(> t Timestamp(2026-01-31T10:00:00Z))"
+    );
+    assert_eq!(
+        sx("t > 2026-01-31T10:00:30.5Z"),
+        "(> t Timestamp(2026-01-31T10:00:30.500Z))"
+    );
+    assert_eq!(
+        sx("t > 2026-01-31T10:00:30"),
+        "(> t Timestamp(2026-01-31T10:00:30Z))"
+    );
+    let d = one_error("segment a = t > 2026-01-31T25:00Z");
+    assert_eq!(d.message, "`2026-01-31T25:00Z` is not a valid timestamp");
 }
 
 #[test]

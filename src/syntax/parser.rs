@@ -958,13 +958,22 @@ impl Builder<'_> {
     fn timestamp(&mut self, p: P<'_>) -> Option<DateTime<Utc>> {
         let span = self.span(&p);
         let s = p.as_str();
-        let parsed = DateTime::parse_from_rfc3339(s)
+        // `2026-01-31T09:30Z`: RFC 3339 needs seconds, so supply them
+        let full = match s.get(16..17) {
+            Some(":") | Some(".") => s.to_string(),
+            _ => format!(
+                "{}:00{}",
+                s.get(..16).unwrap_or(s),
+                s.get(16..).unwrap_or("")
+            ),
+        };
+        let parsed = DateTime::parse_from_rfc3339(&full)
             .map(|d| d.with_timezone(&Utc))
             .ok()
             .or_else(|| {
                 ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M"]
                     .iter()
-                    .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
+                    .find_map(|f| NaiveDateTime::parse_from_str(&full, f).ok())
                     .map(|n| Utc.from_utc_datetime(&n))
             });
         if parsed.is_none() {
