@@ -286,7 +286,10 @@ fn syntax_help(rest: &str, at: usize, expected: &[&str]) -> Option<String> {
         .chars()
         .take_while(|c| c.is_alphanumeric() || *c == '_')
         .collect();
-    if ITEM_STARTS.contains(&word.as_str()) && at > 0 {
+    let starts_line = rest
+        .get(..at)
+        .is_some_and(|b| b.rsplit('\n').next().is_some_and(|l| l.trim().is_empty()));
+    if ITEM_STARTS.contains(&word.as_str()) && at > 0 && starts_line {
         return Some(format!(
             "the definition before `{word}` is unfinished: complete it, or comment it out with `#`"
         ));
@@ -443,15 +446,44 @@ struct Builder<'d> {
 
 type P<'i> = Pair<'i, Rule>;
 
+/// The length of a pair's text without trailing whitespace and comments.
+fn content_len(p: &P<'_>) -> usize {
+    let text = p.as_str();
+    let start = p.as_span().start();
+    let mut len = text.trim_end().len();
+    // A trailing comment is only possible when the last line holds a `#`.
+    let last_line = text
+        .get(..len)
+        .and_then(|t| t.rsplit('\n').next())
+        .unwrap_or("");
+    if !last_line.contains('#') {
+        return len;
+    }
+    let comments: Vec<(usize, usize)> = p
+        .clone()
+        .into_inner()
+        .flatten()
+        .filter(|c| c.as_rule() == Rule::COMMENT)
+        .map(|c| (c.as_span().start() - start, c.as_span().end() - start))
+        .collect();
+    while let Some(&(cs, _)) = comments.iter().rev().find(|&&(_, ce)| ce == len) {
+        len = text.get(..cs).map_or(0, |t| t.trim_end().len());
+    }
+    len
+}
+
 /// The children of a pair, without comments.
 fn kids(p: P<'_>) -> impl Iterator<Item = P<'_>> {
     p.into_inner().filter(|c| c.as_rule() != Rule::COMMENT)
 }
 
 impl Builder<'_> {
+    /// The span of a pair, without the whitespace and comments pest's implicit
+    /// whitespace leaves at its end (after an optional or repeated last part).
     fn span(&self, p: &P<'_>) -> Span {
         let s = p.as_span();
-        Span::new(self.file, self.base + s.start(), self.base + s.end())
+        let end = s.start() + content_len(p);
+        Span::new(self.file, self.base + s.start(), self.base + end)
     }
 
     fn comment(&self, p: &P<'_>) -> Comment {
@@ -926,13 +958,22 @@ impl Builder<'_> {
     fn timestamp(&mut self, p: P<'_>) -> Option<DateTime<Utc>> {
         let span = self.span(&p);
         let s = p.as_str();
-        let parsed = DateTime::parse_from_rfc3339(s)
+        // `2026-01-31T09:30Z`: RFC 3339 needs seconds, so supply them
+        let full = match s.get(16..17) {
+            Some(":") | Some(".") => s.to_string(),
+            _ => format!(
+                "{}:00{}",
+                s.get(..16).unwrap_or(s),
+                s.get(16..).unwrap_or("")
+            ),
+        };
+        let parsed = DateTime::parse_from_rfc3339(&full)
             .map(|d| d.with_timezone(&Utc))
             .ok()
             .or_else(|| {
                 ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M"]
                     .iter()
-                    .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
+                    .find_map(|f| NaiveDateTime::parse_from_str(&full, f).ok())
                     .map(|n| Utc.from_utc_datetime(&n))
             });
         if parsed.is_none() {

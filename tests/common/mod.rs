@@ -1,1 +1,52 @@
+//! Helpers shared by the integration tests: finding `.funnel` files and showing
+//! diagnostics readably when an assertion fails.
+
+#![allow(dead_code)]
+
+use funnel::diag::Diagnostic;
+use funnel::syntax::SourceMap;
+use std::path::{Path, PathBuf};
+
+/// The crate's root folder.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Every file under `dir` (recursively) whose name ends with `ext`, sorted.
+pub fn files_with_ext(dir: &Path, ext: &str) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let p = entry.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|e| e == ext) {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// One line per diagnostic: `file:line:col: code message (help)`.
+pub fn show(sources: &SourceMap, diags: &[Diagnostic]) -> String {
+    diags
+        .iter()
+        .map(|d| {
+            let (name, (line, col)) = match sources.get(d.span.file) {
+                Some(f) => (f.name.as_str(), f.line_col(d.span.start as usize)),
+                None => ("?", (0, 0)),
+            };
+            let help = d
+                .help
+                .as_deref()
+                .map(|h| format!(" (help: {h})"))
+                .unwrap_or_default();
+            format!("{name}:{line}:{col}: {} {}{help}\n", d.code, d.message)
+        })
+        .collect()
+}
+
 pub mod reference;
