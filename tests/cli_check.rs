@@ -157,7 +157,10 @@ fn format_json_is_valid() {
     let out = funnel(&["check", "--format=json", "."], "");
     let doc: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     let n = doc["diagnostics"].as_array().unwrap().len();
-    assert_eq!(doc["summary"]["errors"].as_u64().unwrap() as usize, n);
+    let counted =
+        doc["summary"]["errors"].as_u64().unwrap() + doc["summary"]["warnings"].as_u64().unwrap();
+    assert_eq!(counted as usize, n);
+    assert!(doc["summary"]["warnings"].as_u64().unwrap() >= 1);
     assert!(out.stderr.is_empty());
 }
 
