@@ -8,5 +8,6 @@ pub mod check;
 pub mod cli;
 pub mod diag;
 pub mod engine;
+pub mod r#gen;
 pub mod plan;
 pub mod syntax;

@@ -286,7 +286,7 @@ fn a_data_folder_needs_one_contacts_file() {
     assert_eq!(
         err.to_string(),
         format!(
-            "{}: no contacts file, expected `contacts.csv`, `contacts.ndjson`, `contacts.jsonl`",
+            "{}: no contacts file, expected `contacts.csv`, `contacts.ndjson`, `contacts.jsonl`, `contacts.parquet`",
             dir.display()
         )
     );

@@ -10,6 +10,7 @@
 pub mod check;
 pub mod compile;
 pub mod explain;
+pub mod r#gen;
 pub mod rules;
 pub mod run;
 
@@ -38,6 +39,8 @@ pub enum Command {
     Run(run::Args),
     /// Say why one contact is or is not in each segment, and how its scores were made.
     Explain(explain::Args),
+    /// Generate a deterministic data set for a program's schema (for trials and benchmarks).
+    Gen(r#gen::Args),
 }
 
 /// How a command ended; its value is the process exit code.
@@ -114,6 +117,7 @@ pub fn main() -> i32 {
         Command::Compile(args) => compile::run(args, cli.color),
         Command::Run(args) => run::run(args, cli.color),
         Command::Explain(args) => explain::run(args, cli.color),
+        Command::Gen(args) => r#gen::run(args, cli.color),
     };
     match outcome {
         Ok(exit) => exit as i32,

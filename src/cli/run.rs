@@ -4,10 +4,12 @@
 use super::rules::{DataArgs, PlanArgs, data_files, is_ndjson, load_data, now, plan};
 use super::{ColorChoice, Exit, Stream, UsageError, emit};
 use crate::engine::atomic::write_atomic;
+use crate::engine::columnar;
 use crate::engine::data::Rejected;
 use crate::engine::{Column, ColumnKind, Results, Table};
 use crate::plan::display::number;
 use crate::plan::types::Value;
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 /// Arguments of `funnel run`.
@@ -17,10 +19,11 @@ pub struct Args {
     pub source: PlanArgs,
     #[command(flatten)]
     pub data: DataArgs,
-    /// Where to write the contacts' results, `.csv` or `.ndjson` [default: CSV on stdout].
+    /// Where to write the contacts' results, `.csv`, `.ndjson` or `.parquet` [default: CSV
+    /// on stdout].
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Where to write the accounts' results, `.csv` or `.ndjson`.
+    /// Where to write the accounts' results, `.csv`, `.ndjson` or `.parquet`.
     #[arg(long, value_name = "FILE")]
     pub accounts_output: Option<PathBuf>,
     /// A folder to write one membership list per segment, tier and persona into.
@@ -36,6 +39,17 @@ pub struct Args {
     /// Print no summary.
     #[arg(short, long)]
     pub quiet: bool,
+    /// The engine: `columnar` (fast, the default) or `reference` (the straightforward
+    /// one); both give the same results.
+    #[arg(long, value_enum, default_value_t = Engine::Columnar)]
+    pub engine: Engine,
+}
+
+/// Which engine runs the plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Engine {
+    Columnar,
+    Reference,
 }
 
 /// Runs `funnel run`.
@@ -46,15 +60,15 @@ pub fn run(args: &Args, color: ColorChoice) -> Result<Exit, UsageError> {
     };
     let files = data_files(&args.data)?;
     for out in [&args.output, &args.accounts_output].into_iter().flatten() {
-        is_ndjson(out)?;
+        if !is_parquet(out) {
+            is_ndjson(out)?;
+        }
     }
-    let loaded = load_data(&plan, &files, args.skip_bad_rows)?;
+    let (loaded, events, results) = evaluate(&plan, &files, args)?;
     if args.skip_bad_rows && !loaded.rejected.is_empty() {
         Rejected::write_csv(&loaded.rejected, &args.rejects)
             .map_err(|e| UsageError(format!("cannot write `{}`: {e}", args.rejects.display())))?;
     }
-    let results = crate::engine::run(&plan, &loaded.dataset, now(&args.data))
-        .map_err(|e| UsageError(e.to_string()))?;
     match &args.output {
         Some(path) => write_table(path, &results.contacts)?,
         None => {
@@ -77,7 +91,7 @@ pub fn run(args: &Args, color: ColorChoice) -> Result<Exit, UsageError> {
         let mut text = format!(
             "evaluated {} contacts, {} events, {} accounts as of {}\n",
             d.contacts.len(),
-            d.events.len(),
+            events,
             d.accounts.len(),
             results
                 .now
@@ -103,7 +117,44 @@ pub fn run(args: &Args, color: ColorChoice) -> Result<Exit, UsageError> {
     Ok(Exit::Clean)
 }
 
+/// Loads the data and runs the plan: with the columnar engine (events loaded into
+/// columns), or with `engine::run` when the plan needs it (see
+/// `engine::columnar::supports`) or `--engine reference` says so. Also gives the
+/// number of events.
+fn evaluate(
+    plan: &crate::plan::Plan,
+    files: &crate::engine::data::DataFiles,
+    args: &Args,
+) -> Result<(crate::engine::data::Loaded, usize, Results), UsageError> {
+    let now = now(&args.data);
+    let usage = |e: &dyn std::fmt::Display| UsageError(e.to_string());
+    if args.engine == Engine::Columnar && columnar::supports(plan) {
+        let opts = crate::engine::data::LoadOptions {
+            skip_bad_rows: args.skip_bad_rows,
+        };
+        let (loaded, events) = columnar::load(plan, files, &opts).map_err(|e| usage(&e))?;
+        let progress = events.len() > 1_000_000 && std::io::stderr().is_terminal();
+        if let Some(results) = columnar::run_columns(plan, &loaded.dataset, &events, now, progress)
+            .map_err(|e| usage(&e))?
+        {
+            return Ok((loaded, events.len(), results));
+        }
+    }
+    let loaded = load_data(plan, files, args.skip_bad_rows)?;
+    let results = crate::engine::run(plan, &loaded.dataset, now).map_err(|e| usage(&e))?;
+    let events = loaded.dataset.events.len();
+    Ok((loaded, events, results))
+}
+
+/// Whether a path names a Parquet file (`.parquet`).
+fn is_parquet(path: &Path) -> bool {
+    path.extension().and_then(|e| e.to_str()) == Some("parquet")
+}
+
 fn write_table(path: &Path, table: &Table) -> Result<(), UsageError> {
+    if is_parquet(path) {
+        return write_parquet(path, table);
+    }
     let ndjson = is_ndjson(path)?;
     write_atomic(path, |w| {
         if ndjson {
@@ -298,4 +349,71 @@ pub fn summary(table: &Table, what: &str) -> String {
         }
     }
     out
+}
+
+/// Writes a results table as Parquet: `id`, then one typed column per definition
+/// (segments as booleans, scores as doubles, tiers and personas as text; a value
+/// column takes its values' type, numbers when whole and fractional mix, else text).
+#[cfg(feature = "parquet")]
+fn write_parquet(path: &Path, table: &Table) -> Result<(), UsageError> {
+    use crate::r#gen::parquet::ParquetSink;
+    use crate::r#gen::table::{Cell, ColType, RowSink};
+    let fail = |e: std::io::Error| UsageError(format!("cannot write `{}`: {e}", path.display()));
+    let col_type = |c: &Column| {
+        let mut ty = None;
+        for v in c.values.iter().flatten() {
+            let t = match v {
+                Value::Int(_) | Value::Duration(_) => ColType::Int,
+                Value::Number(_) => ColType::Num,
+                Value::Bool(_) => ColType::Bool,
+                Value::Timestamp(_) => ColType::Time,
+                Value::Date(_) => ColType::Date,
+                Value::Text(_) => ColType::Text,
+            };
+            ty = Some(match (ty, t) {
+                (None, t) => t,
+                (Some(a), b) if a == b => a,
+                (Some(ColType::Int | ColType::Num), ColType::Int | ColType::Num) => ColType::Num,
+                _ => ColType::Text,
+            });
+        }
+        ty.unwrap_or(match c.kind {
+            ColumnKind::Segment => ColType::Bool,
+            ColumnKind::Score => ColType::Num,
+            _ => ColType::Text,
+        })
+    };
+    let mut columns = vec![("id".to_string(), ColType::Text)];
+    columns.extend(table.columns.iter().map(|c| (c.name.clone(), col_type(c))));
+    let mut sink = ParquetSink::new(Vec::new(), &columns).map_err(fail)?;
+    let mut row = Vec::with_capacity(columns.len());
+    for (i, id) in table.ids.iter().enumerate() {
+        row.clear();
+        row.push(Cell::Text(id.clone()));
+        for (c, (_, ty)) in table.columns.iter().zip(columns.iter().skip(1)) {
+            let v = c.values.get(i).and_then(Option::as_ref);
+            row.push(match (v, ty) {
+                (None, _) => Cell::Missing,
+                (Some(Value::Int(x) | Value::Duration(x)), ColType::Int) => Cell::Int(*x),
+                (Some(v), ColType::Num) => {
+                    crate::engine::value::as_f64(v).map_or(Cell::Missing, Cell::Num)
+                }
+                (Some(Value::Bool(b)), ColType::Bool) => Cell::Bool(*b),
+                (Some(Value::Timestamp(t)), ColType::Time) => Cell::Time(t.timestamp()),
+                (Some(Value::Date(d)), ColType::Date) => Cell::Date(*d),
+                (Some(v), _) => Cell::Text(crate::engine::results::cell(v)),
+            });
+        }
+        sink.row(&row).map_err(fail)?;
+    }
+    let bytes = sink.into_inner().map_err(fail)?;
+    write_atomic(path, |w| w.write_all(&bytes)).map_err(fail)
+}
+
+#[cfg(not(feature = "parquet"))]
+fn write_parquet(path: &Path, _table: &Table) -> Result<(), UsageError> {
+    Err(UsageError(format!(
+        "cannot write `{}`: this Funnel was built without Parquet; rebuild with the `parquet` feature",
+        path.display()
+    )))
 }

@@ -87,8 +87,8 @@ pub fn compute(ctx: &Context<'_>, st: &State, a: &Aggregate, c: u32) -> Option<V
     acc.finish(&a.kind)
 }
 
-/// Running state of one aggregate.
-struct Acc {
+/// Running state of one aggregate (shared with the columnar engine).
+pub(crate) struct Acc {
     count: i64,
     sum_i: i64,
     sum_is_int: bool,
@@ -103,7 +103,7 @@ struct Acc {
 }
 
 impl Acc {
-    fn new(kind: &AggKind) -> Acc {
+    pub(crate) fn new(kind: &AggKind) -> Acc {
         Acc {
             count: 0,
             sum_i: 0,
@@ -119,7 +119,7 @@ impl Acc {
         }
     }
 
-    fn add(&mut self, kind: &AggKind, v: Value, _at: Micros) {
+    pub(crate) fn add(&mut self, kind: &AggKind, v: Value, _at: Micros) {
         self.n += 1;
         match kind {
             AggKind::Sum { .. } | AggKind::Avg { .. } => {
@@ -171,7 +171,7 @@ impl Acc {
         }
     }
 
-    fn finish(self, kind: &AggKind) -> Option<Value> {
+    pub(crate) fn finish(self, kind: &AggKind) -> Option<Value> {
         match kind {
             AggKind::Count => Some(Value::Int(self.count)),
             AggKind::CountDistinct { .. } => Some(Value::Int(self.distinct.len() as i64)),

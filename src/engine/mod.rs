@@ -2,6 +2,7 @@
 
 pub mod aggregate;
 pub mod atomic;
+pub mod columnar;
 pub mod context;
 pub mod data;
 pub mod eval;

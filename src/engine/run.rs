@@ -10,6 +10,7 @@ use super::value::truthy;
 use crate::plan::types::{Scope, Value};
 use crate::plan::{NodeKind, Plan};
 use chrono::{DateTime, Utc};
+use rayon::prelude::*;
 
 /// Runs `plan` over `data` at `now`.
 pub fn run(plan: &Plan, data: &Dataset, now: DateTime<Utc>) -> Result<Results, EngineError> {
@@ -22,60 +23,78 @@ pub fn run(plan: &Plan, data: &Dataset, now: DateTime<Utc>) -> Result<Results, E
 pub fn evaluate(ctx: &Context<'_>) -> State {
     let mut st = State::default();
     let n_contacts = ctx.data.contacts.len() as u32;
-    let n_accounts = ctx.data.accounts.len() as u32;
     for a in &ctx.plan.aggregates {
         let col = (0..n_contacts)
             .map(|c| super::aggregate::compute(ctx, &st, a, c))
             .collect();
         st.aggs.push(col);
     }
+    evaluate_nodes(ctx, &mut st);
+    st
+}
+
+/// Computes every node in plan order, given every aggregate in `st`; the rows of a
+/// node are evaluated in parallel.
+pub fn evaluate_nodes(ctx: &Context<'_>, st: &mut State) {
+    let n_contacts = ctx.data.contacts.len() as u32;
+    let n_accounts = ctx.data.accounts.len() as u32;
     for node in &ctx.plan.nodes {
-        let rows: Vec<Row> = match node.scope {
-            Scope::Contact => (0..n_contacts).map(Row::Contact).collect(),
-            Scope::Account => (0..n_accounts).map(Row::Account).collect(),
-        };
-        let col: Vec<Option<Value>> = match &node.kind {
-            NodeKind::Segment(e) => rows
-                .iter()
-                .map(|r| Some(Value::Bool(truthy(&st.eval(ctx, e, *r)))))
-                .collect(),
-            NodeKind::Value(e) => rows.iter().map(|r| st.eval(ctx, e, *r)).collect(),
-            NodeKind::Top { n, by } => {
-                let values: Vec<Option<Value>> =
-                    rows.iter().map(|r| st.eval(ctx, by, *r)).collect();
-                let ids = row_ids(ctx, node.scope);
-                score::top(&values, &ids, *n)
-                    .into_iter()
-                    .map(|b| Some(Value::Bool(b)))
-                    .collect()
-            }
-            NodeKind::Score(s) => rows
-                .iter()
-                .map(|r| {
-                    score::score(ctx, &st, s, *r, false)
-                        .value
-                        .map(Value::Number)
-                })
-                .collect(),
-            NodeKind::Tiers { score: sid, bands } => rows
-                .iter()
-                .map(|r| {
-                    let v = st.eval(ctx, &crate::plan::Expr::Node(*sid), *r);
-                    score::tier(bands, &v).map(|b| Value::Text(b.name.clone()))
-                })
-                .collect(),
-            NodeKind::Personas(ps) => rows
-                .iter()
-                .map(|r| {
-                    let held = score::personas(ctx, &st, ps, *r);
-                    let first = held.iter().position(|h| *h)?;
-                    ps.get(first).map(|p| Value::Text(p.name.clone()))
-                })
-                .collect(),
-        };
+        let col = node_column(ctx, st, node, n_contacts, n_accounts);
         st.nodes.push(col);
     }
-    st
+}
+
+/// One node's value for every row of its scope.
+fn node_column(
+    ctx: &Context<'_>,
+    st: &State,
+    node: &crate::plan::Node,
+    n_contacts: u32,
+    n_accounts: u32,
+) -> Vec<Option<Value>> {
+    let rows: Vec<Row> = match node.scope {
+        Scope::Contact => (0..n_contacts).map(Row::Contact).collect(),
+        Scope::Account => (0..n_accounts).map(Row::Account).collect(),
+    };
+    match &node.kind {
+        NodeKind::Segment(e) => rows
+            .par_iter()
+            .map(|r| Some(Value::Bool(truthy(&st.eval(ctx, e, *r)))))
+            .collect(),
+        NodeKind::Value(e) => rows.par_iter().map(|r| st.eval(ctx, e, *r)).collect(),
+        NodeKind::Top { n, by } => {
+            let values: Vec<Option<Value>> =
+                rows.par_iter().map(|r| st.eval(ctx, by, *r)).collect();
+            let ids = row_ids(ctx, node.scope);
+            score::top(&values, &ids, *n)
+                .into_iter()
+                .map(|b| Some(Value::Bool(b)))
+                .collect()
+        }
+        NodeKind::Score(s) => rows
+            .par_iter()
+            .map(|r| {
+                score::score(ctx, &st, s, *r, false)
+                    .value
+                    .map(Value::Number)
+            })
+            .collect(),
+        NodeKind::Tiers { score: sid, bands } => rows
+            .par_iter()
+            .map(|r| {
+                let v = st.eval(ctx, &crate::plan::Expr::Node(*sid), *r);
+                score::tier(bands, &v).map(|b| Value::Text(b.name.clone()))
+            })
+            .collect(),
+        NodeKind::Personas(ps) => rows
+            .par_iter()
+            .map(|r| {
+                let held = score::personas(ctx, &st, ps, *r);
+                let first = held.iter().position(|h| *h)?;
+                ps.get(first).map(|p| Value::Text(p.name.clone()))
+            })
+            .collect(),
+    }
 }
 
 /// Row ids of a scope, in data order.
@@ -86,7 +105,8 @@ pub fn row_ids<'d>(ctx: &Context<'d>, scope: Scope) -> Vec<&'d str> {
     }
 }
 
-fn collect(ctx: &Context<'_>, st: &State) -> Results {
+/// The output columns of a computed state.
+pub fn collect(ctx: &Context<'_>, st: &State) -> Results {
     let table = |scope: Scope| Table {
         ids: row_ids(ctx, scope).into_iter().map(String::from).collect(),
         columns: ctx

@@ -3,9 +3,11 @@
 
 mod csv;
 mod ndjson;
+#[cfg(feature = "parquet")]
+mod parquet;
 mod rejects;
-mod tables;
-mod validate;
+pub(crate) mod tables;
+pub(crate) mod validate;
 
 use crate::plan::schema::Schema;
 use crate::plan::types::Value;
@@ -14,7 +16,8 @@ use std::fmt;
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
-use tables::{Changes, Entities, Events, Sink};
+pub(crate) use tables::Sink;
+use tables::{Changes, Entities, Events};
 
 /// All the contact data a plan runs on, in file order.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -96,14 +99,19 @@ pub enum Format {
     Csv,
     /// One JSON object per line (`.ndjson` or `.jsonl`).
     Ndjson,
+    /// Apache Parquet (the `parquet` feature).
+    #[cfg(feature = "parquet")]
+    Parquet,
 }
 
 impl Format {
     /// File extensions and their formats, in the order they are looked for.
-    pub const EXTENSIONS: [(&'static str, Format); 3] = [
+    pub const EXTENSIONS: &'static [(&'static str, Format)] = &[
         ("csv", Format::Csv),
         ("ndjson", Format::Ndjson),
         ("jsonl", Format::Ndjson),
+        #[cfg(feature = "parquet")]
+        ("parquet", Format::Parquet),
     ];
 
     /// The format a path's extension names, if any.
@@ -252,7 +260,12 @@ impl DataFiles {
             line: None,
             message: format!(
                 "no contacts file, expected {}",
-                names(&Format::EXTENSIONS.map(|(ext, _)| PathBuf::from(format!("contacts.{ext}"))))
+                names(
+                    &Format::EXTENSIONS
+                        .iter()
+                        .map(|(ext, _)| PathBuf::from(format!("contacts.{ext}")))
+                        .collect::<Vec<_>>()
+                )
             ),
         })?;
         Ok(DataFiles {
@@ -280,14 +293,25 @@ fn names(paths: &[PathBuf]) -> String {
 
 /// Loads and validates the data files against `schema`.
 pub fn load(schema: &Schema, files: &DataFiles, opts: &LoadOptions) -> Result<Loaded, DataError> {
+    load_readers(schema, open(files)?, opts)
+}
+
+/// Opens the data files as sources, their formats told by their extensions.
+pub(crate) fn open(files: &DataFiles) -> Result<Sources<'static>, DataError> {
     let open = |path: &PathBuf| -> Result<Source<'static>, DataError> {
         let name = path.display().to_string();
         let Some(format) = Format::from_path(path) else {
             return Err(DataError::File {
                 file: name,
                 line: None,
-                message: "unknown file format, expected a `.csv`, `.ndjson` or `.jsonl` file"
-                    .into(),
+                message: format!(
+                    "unknown file format, expected a {} file",
+                    Format::EXTENSIONS
+                        .iter()
+                        .map(|(ext, _)| format!("`.{ext}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
             });
         };
         match File::open(path) {
@@ -301,7 +325,7 @@ pub fn load(schema: &Schema, files: &DataFiles, opts: &LoadOptions) -> Result<Lo
         accounts: files.accounts.as_ref().map(open).transpose()?,
         changes: files.changes.as_ref().map(open).transpose()?,
     };
-    load_readers(schema, sources, opts)
+    Ok(sources)
 }
 
 /// Loads and validates data from readers (in memory, or files opened by the caller).
@@ -310,6 +334,33 @@ pub fn load_readers(
     sources: Sources<'_>,
     opts: &LoadOptions,
 ) -> Result<Loaded, DataError> {
+    let (mut loaded, events) =
+        load_readers_with(schema, sources, opts, |ids, file, source, sink| {
+            let mut events = Events::new(schema, ids, file);
+            if let Some(source) = source {
+                read(
+                    source.reader,
+                    &source.name,
+                    source.format,
+                    &mut events,
+                    sink,
+                )?;
+            }
+            Ok(events.rows)
+        })?;
+    loaded.dataset.events = events;
+    Ok(loaded)
+}
+
+/// Loads and validates every table but the events, which `events` reads (given the
+/// contact ids, the contacts file's name, the events source and the bad-row sink) into
+/// whatever shape an engine wants; `Loaded::dataset.events` stays empty.
+pub(crate) fn load_readers_with<T>(
+    schema: &Schema,
+    sources: Sources<'_>,
+    opts: &LoadOptions,
+    events: impl FnOnce(&tables::Ids, &str, Option<Source<'_>>, &mut Sink) -> Result<T, DataError>,
+) -> Result<(Loaded, T), DataError> {
     let mut sink = Sink {
         skip: opts.skip_bad_rows,
         rejected: Vec::new(),
@@ -340,17 +391,7 @@ pub fn load_readers(
         &mut contacts,
         &mut sink,
     )?;
-    let mut events = Events::new(schema, &contacts.ids, &contacts_file);
-    if let Some(source) = sources.events {
-        read(
-            source.reader,
-            &source.name,
-            source.format,
-            &mut events,
-            &mut sink,
-        )?;
-    }
-    let events = events.rows;
+    let events = events(&contacts.ids, &contacts_file, sources.events, &mut sink)?;
     let mut changes = Changes::new(schema, &contacts.ids, &contacts_file);
     if let Some(source) = sources.changes {
         read(
@@ -362,20 +403,22 @@ pub fn load_readers(
         )?;
     }
     let changes = changes.rows;
-    Ok(Loaded {
+    let loaded = Loaded {
         dataset: Dataset {
             contacts: contacts.into_contacts(),
             accounts: accounts
                 .map(|(table, _)| table.into_accounts())
                 .unwrap_or_default(),
-            events,
+            events: Vec::new(),
             changes,
         },
         rejected: sink.rejected,
-    })
+    };
+    Ok((loaded, events))
 }
 
-fn read(
+/// Reads one table in any format into `table`.
+pub(crate) fn read(
     mut reader: Box<dyn Read + '_>,
     name: &str,
     format: Format,
@@ -385,5 +428,7 @@ fn read(
     match format {
         Format::Csv => csv::read(name, &mut reader, table, sink),
         Format::Ndjson => ndjson::read(name, &mut reader, table, sink),
+        #[cfg(feature = "parquet")]
+        Format::Parquet => parquet::read(name, &mut reader, table, sink),
     }
 }

@@ -69,6 +69,10 @@ pub(crate) trait Table {
     fn columns(&self) -> &Columns;
     /// Takes one row (cells indexed like `columns`) that starts at `line`.
     fn row(&mut self, line: u64, cells: &[Raw<'_>]) -> Result<(), RowError>;
+    /// Whether the table reads column `slot` (a reader may skip the others).
+    fn reads(&self, _slot: usize) -> bool {
+        true
+    }
 }
 
 /// Where bad rows go: an error that stops the load, or the rejected list.
@@ -91,7 +95,7 @@ impl Sink {
 /// Ids seen so far: index and line of each.
 pub(crate) type Ids = HashMap<String, (u32, u64)>;
 
-fn cell<'a>(cells: &[Raw<'a>], i: usize) -> Raw<'a> {
+pub(crate) fn cell<'a>(cells: &[Raw<'a>], i: usize) -> Raw<'a> {
     cells.get(i).copied().unwrap_or(Raw::Missing)
 }
 
@@ -201,7 +205,7 @@ impl Table for Entities<'_> {
 }
 
 /// The contact a row names in its `contact_id` cell.
-fn contact(cells: &[Raw<'_>], contacts: &Ids, file: &str) -> Result<u32, RowError> {
+pub(crate) fn contact(cells: &[Raw<'_>], contacts: &Ids, file: &str) -> Result<u32, RowError> {
     let id = validate::id(cell(cells, 0), "contact").map_err(|r| RowError::at("contact_id", r))?;
     match contacts.get(id.as_ref()) {
         Some(&(index, _)) => Ok(index),
@@ -215,7 +219,7 @@ fn contact(cells: &[Raw<'_>], contacts: &Ids, file: &str) -> Result<u32, RowErro
     }
 }
 
-fn at(cells: &[Raw<'_>], i: usize) -> Result<chrono::DateTime<chrono::Utc>, RowError> {
+pub(crate) fn at(cells: &[Raw<'_>], i: usize) -> Result<chrono::DateTime<chrono::Utc>, RowError> {
     validate::timestamp_cell(cell(cells, i)).map_err(|r| RowError::at("at", r))
 }
 
@@ -231,7 +235,8 @@ pub(crate) struct Events<'a> {
     pub rows: Vec<EventRow>,
 }
 
-const EVENT_KEYS: usize = 3;
+/// The columns before the fields: `contact_id`, `event`, `at`.
+pub(crate) const EVENT_KEYS: usize = 3;
 
 impl<'a> Events<'a> {
     pub fn new(schema: &'a Schema, contacts: &'a Ids, contacts_file: &'a str) -> Events<'a> {
@@ -272,26 +277,50 @@ impl<'a> Events<'a> {
     }
 
     fn event_type(&self, raw: Raw<'_>) -> Result<usize, RowError> {
-        let names = || self.schema.events.iter().map(|e| e.name.as_str());
-        let reason = match raw {
-            Raw::Missing => "missing required field, expected an event type".to_owned(),
-            Raw::Text(name) => match self.types.get(name) {
-                Some(&i) => return Ok(i),
-                None => format!(
-                    "unknown event type {}, expected one of {}{}",
-                    quote(name),
-                    list(names()),
-                    did_you_mean(name, names())
-                ),
-            },
-            _ => format!(
-                "{} is not an event type, expected one of {}",
-                raw.show(),
-                list(names())
-            ),
-        };
-        Err(RowError::at("event", reason))
+        event_type(self.schema, &self.types, raw)
     }
+
+    /// The field columns (after `contact_id`, `event`, `at`), in order.
+    pub fn field_columns(&self) -> &[String] {
+        self.columns.names.get(EVENT_KEYS..).unwrap_or_default()
+    }
+
+    /// Per event type, the field index of each field column.
+    pub fn field_slots(&self) -> &[Vec<Option<usize>>] {
+        &self.fields
+    }
+
+    /// The columns of the events table.
+    pub fn event_columns(&self) -> &Columns {
+        &self.columns
+    }
+}
+
+/// The event type named in an `event` cell.
+pub(crate) fn event_type(
+    schema: &Schema,
+    types: &HashMap<&str, usize>,
+    raw: Raw<'_>,
+) -> Result<usize, RowError> {
+    let names = || schema.events.iter().map(|e| e.name.as_str());
+    let reason = match raw {
+        Raw::Missing => "missing required field, expected an event type".to_owned(),
+        Raw::Text(name) => match types.get(name) {
+            Some(&i) => return Ok(i),
+            None => format!(
+                "unknown event type {}, expected one of {}{}",
+                quote(name),
+                list(names()),
+                did_you_mean(name, names())
+            ),
+        },
+        _ => format!(
+            "{} is not an event type, expected one of {}",
+            raw.show(),
+            list(names())
+        ),
+    };
+    Err(RowError::at("event", reason))
 }
 
 impl Table for Events<'_> {

@@ -20,6 +20,8 @@ pub(crate) enum Raw<'a> {
     Float(f64),
     /// A JSON `true` or `false`.
     Bool(bool),
+    /// A typed timestamp or date (Parquet); a date is 00:00 UTC of its day.
+    Time(DateTime<Utc>),
     /// A JSON array or object, named (`an array`).
     Other(&'static str),
 }
@@ -46,6 +48,10 @@ impl Raw<'_> {
             Raw::Int(i) => format!("`{i}`"),
             Raw::Float(x) => format!("`{x}`"),
             Raw::Bool(b) => format!("`{b}`"),
+            Raw::Time(t) => format!(
+                "`{}`",
+                t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+            ),
             Raw::Other(what) => (*what).into(),
         }
     }
@@ -131,6 +137,7 @@ pub(crate) fn timestamp_cell(raw: Raw<'_>) -> Result<DateTime<Utc>, String> {
     match raw {
         Raw::Missing => Err(missing(&Type::Timestamp)),
         Raw::Text(s) => timestamp(s).ok_or_else(|| not_a(raw, &Type::Timestamp)),
+        Raw::Time(t) => Ok(t),
         _ => Err(not_a(raw, &Type::Timestamp)),
     }
 }
@@ -177,6 +184,10 @@ pub(crate) fn parse(ty: &Type, raw: Raw<'_>) -> Result<Value, String> {
         (Type::Bool, Raw::Text(s)) => boolean(s).map(Value::Bool),
         (Type::Date, Raw::Text(s)) => date(s).map(Value::Date),
         (Type::Timestamp, Raw::Text(s)) => timestamp(s).map(Value::Timestamp),
+        (Type::Timestamp, Raw::Time(t)) => Some(Value::Timestamp(t)),
+        (Type::Date, Raw::Time(t)) => {
+            (t.time() == chrono::NaiveTime::MIN).then(|| Value::Date(t.date_naive()))
+        }
         (Type::Duration, Raw::Int(i)) => Some(Value::Duration(i)),
         (Type::Duration, Raw::Text(s)) => duration(s)?.map(Value::Duration),
         _ => None,

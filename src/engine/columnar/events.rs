@@ -1,0 +1,319 @@
+//! Events in columns: contact index, event type and time as integers, and only the
+//! fields the plan reads, each as dictionary codes into its distinct values (code 0 is
+//! missing). Built from a [`Dataset`] or straight from a data file, where every
+//! distinct raw cell of a field is validated once.
+
+use crate::engine::data::tables::{self, Columns, EVENT_KEYS, Events, Ids, RowError, Table};
+use crate::engine::data::validate::{self, Raw};
+use crate::engine::data::{Dataset, EventRow};
+use crate::plan::schema::Schema;
+use crate::plan::types::Value;
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+
+/// A value as a hashable key (numbers by their bits), for dictionaries.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Key {
+    Text(String),
+    Int(i64),
+    Num(u64),
+    Bool(bool),
+    Date(chrono::NaiveDate),
+    Time(DateTime<Utc>),
+    Duration(i64),
+}
+
+impl Key {
+    fn of(v: &Value) -> Key {
+        match v {
+            Value::Text(s) => Key::Text(s.clone()),
+            Value::Int(i) => Key::Int(*i),
+            Value::Number(x) => Key::Num(x.to_bits()),
+            Value::Bool(b) => Key::Bool(*b),
+            Value::Date(d) => Key::Date(*d),
+            Value::Timestamp(t) => Key::Time(*t),
+            Value::Duration(d) => Key::Duration(*d),
+        }
+    }
+}
+
+/// The distinct values of one field column; `values[0]` is missing.
+#[derive(Debug, Clone)]
+pub struct Dict {
+    pub values: Vec<Option<Value>>,
+    index: HashMap<Key, u32>,
+}
+
+impl Default for Dict {
+    fn default() -> Dict {
+        Dict {
+            values: vec![None],
+            index: HashMap::new(),
+        }
+    }
+}
+
+impl Dict {
+    /// The code of a value, added when new.
+    pub fn code(&mut self, v: Option<Value>) -> u32 {
+        let Some(v) = v else { return 0 };
+        let key = Key::of(&v);
+        if let Some(&c) = self.index.get(&key) {
+            return c;
+        }
+        let c = u32::try_from(self.values.len()).unwrap_or(u32::MAX);
+        self.values.push(Some(v));
+        self.index.insert(key, c);
+        c
+    }
+
+    /// Number of codes (distinct values and missing).
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    /// Whether only missing is known.
+    pub fn is_empty(&self) -> bool {
+        self.values.len() <= 1
+    }
+}
+
+/// One field the plan reads, over all events (missing for events of types without it).
+#[derive(Debug, Clone, Default)]
+pub struct FieldColumn {
+    pub name: String,
+    pub codes: Vec<u32>,
+    pub dict: Dict,
+}
+
+/// The events of a data set, in file order.
+#[derive(Debug, Clone, Default)]
+pub struct EventColumns {
+    pub contact: Vec<u32>,
+    pub ty: Vec<u32>,
+    /// Microseconds since the epoch.
+    pub at: Vec<i64>,
+    /// Nanoseconds below the microsecond (kept so times read back exactly).
+    pub sub: Vec<u16>,
+    pub fields: Vec<FieldColumn>,
+}
+
+fn split(t: DateTime<Utc>) -> (i64, u16) {
+    let sub = t.timestamp_subsec_nanos() % 1000;
+    (t.timestamp_micros(), u16::try_from(sub).unwrap_or(0))
+}
+
+impl EventColumns {
+    /// Empty columns for the named fields.
+    pub fn new(fields: &[String]) -> EventColumns {
+        EventColumns {
+            fields: fields
+                .iter()
+                .map(|n| FieldColumn {
+                    name: n.clone(),
+                    ..FieldColumn::default()
+                })
+                .collect(),
+            ..EventColumns::default()
+        }
+    }
+
+    /// Number of events.
+    pub fn len(&self) -> usize {
+        self.contact.len()
+    }
+
+    /// Whether there are no events.
+    pub fn is_empty(&self) -> bool {
+        self.contact.is_empty()
+    }
+
+    /// A field column's index by name.
+    pub fn field(&self, name: &str) -> Option<usize> {
+        self.fields.iter().position(|f| f.name == name)
+    }
+
+    /// The time of event `i` as read.
+    pub fn time(&self, i: usize) -> Option<DateTime<Utc>> {
+        let at = *self.at.get(i)?;
+        let sub = i64::from(*self.sub.get(i)?);
+        DateTime::<Utc>::from_timestamp_micros(at).map(|t| t + chrono::TimeDelta::nanoseconds(sub))
+    }
+
+    /// Columns of the events of a data set (only `fields` of them).
+    pub fn from_dataset(schema: &Schema, data: &Dataset, fields: &[String]) -> EventColumns {
+        let mut cols = EventColumns::new(fields);
+        // Per event type, the field index of each wanted column.
+        let slots: Vec<Vec<Option<usize>>> = schema
+            .events
+            .iter()
+            .map(|e| {
+                fields
+                    .iter()
+                    .map(|n| e.fields.iter().position(|f| f.name == *n))
+                    .collect()
+            })
+            .collect();
+        for EventRow {
+            contact,
+            event,
+            at,
+            fields: values,
+        } in &data.events
+        {
+            cols.push_head(*contact, *event, *at);
+            let slot = slots.get(*event as usize);
+            for (k, col) in cols.fields.iter_mut().enumerate() {
+                let v = slot
+                    .and_then(|s| s.get(k).copied().flatten())
+                    .and_then(|f| values.get(f).cloned().flatten());
+                let code = col.dict.code(v);
+                col.codes.push(code);
+            }
+        }
+        cols
+    }
+
+    fn push_head(&mut self, contact: u32, ty: u32, at: DateTime<Utc>) {
+        let (micros, sub) = split(at);
+        self.contact.push(contact);
+        self.ty.push(ty);
+        self.at.push(micros);
+        self.sub.push(sub);
+    }
+}
+
+/// The events table read into [`EventColumns`]: the same columns, ids, types and
+/// value checks as the row loader, but only the fields the plan reads are looked at,
+/// and each distinct raw text of a field is validated and stored once.
+pub(crate) struct ColumnarEvents<'a> {
+    layout: Events<'a>,
+    schema: &'a Schema,
+    contacts: &'a Ids,
+    contacts_file: &'a str,
+    types: HashMap<&'a str, usize>,
+    /// Per file column (after the keys): the wanted field column it fills, if any.
+    wanted: Vec<Option<usize>>,
+    /// Per (event type, wanted column): raw text → code.
+    seen: HashMap<(u32, usize), HashMap<String, u32>>,
+    pub cols: EventColumns,
+}
+
+impl<'a> ColumnarEvents<'a> {
+    pub fn new(
+        schema: &'a Schema,
+        contacts: &'a Ids,
+        contacts_file: &'a str,
+        fields: &[String],
+    ) -> ColumnarEvents<'a> {
+        let layout = Events::new(schema, contacts, contacts_file);
+        let wanted = layout
+            .field_columns()
+            .iter()
+            .map(|n| fields.iter().position(|f| f == n))
+            .collect();
+        ColumnarEvents {
+            layout,
+            schema,
+            contacts,
+            contacts_file,
+            types: schema
+                .events
+                .iter()
+                .enumerate()
+                .map(|(i, e)| (e.name.as_str(), i))
+                .collect(),
+            wanted,
+            seen: HashMap::new(),
+            cols: EventColumns::new(fields),
+        }
+    }
+}
+
+impl Table for ColumnarEvents<'_> {
+    fn columns(&self) -> &Columns {
+        self.layout.event_columns()
+    }
+
+    fn reads(&self, slot: usize) -> bool {
+        slot < EVENT_KEYS
+            || self
+                .wanted
+                .get(slot - EVENT_KEYS)
+                .is_some_and(Option::is_some)
+    }
+
+    fn row(&mut self, _line: u64, cells: &[Raw<'_>]) -> Result<(), RowError> {
+        let contact = tables::contact(cells, self.contacts, self.contacts_file)?;
+        let event = tables::event_type(self.schema, &self.types, tables::cell(cells, 1))?;
+        let at = tables::at(cells, 2)?;
+        let ty = self.schema.events.get(event);
+        let slots = self.layout.field_slots().get(event);
+        let ty32 = u32::try_from(event).unwrap_or(u32::MAX);
+        let names = self.layout.field_columns();
+        // Validate first, store after: a bad row leaves no trace.
+        let mut codes = [0u32; 32];
+        let mut extra = Vec::new();
+        for (k, want) in self.wanted.iter().enumerate() {
+            let Some(w) = *want else { continue };
+            let raw = tables::cell(cells, EVENT_KEYS + k);
+            let name = names.get(k).map_or("", String::as_str);
+            let field = slots
+                .and_then(|s| s.get(k).copied().flatten())
+                .and_then(|f| ty.and_then(|t| t.fields.get(f)));
+            let code = match (field, raw) {
+                (_, Raw::Missing) if field.is_none_or(|f| f.optional) => 0,
+                (None, _) => {
+                    let ty = ty.map_or("", |t| t.name.as_str());
+                    return Err(RowError::at(
+                        name,
+                        format!(
+                            "field `{name}` does not belong to event `{ty}`, expected only its fields ({})",
+                            validate::list(
+                                self.schema
+                                    .events
+                                    .get(event)
+                                    .into_iter()
+                                    .flat_map(|t| t.fields.iter().map(|f| f.name.as_str()))
+                            )
+                        ),
+                    ));
+                }
+                (Some(field), Raw::Text(s)) => {
+                    let seen = self.seen.entry((ty32, w)).or_default();
+                    match seen.get(s) {
+                        Some(&c) => c,
+                        None => {
+                            let v =
+                                validate::value(field, raw).map_err(|r| RowError::at(name, r))?;
+                            let col = self.cols.fields.get_mut(w);
+                            let c = col.map_or(0, |col| col.dict.code(v));
+                            seen.insert(s.to_owned(), c);
+                            c
+                        }
+                    }
+                }
+                (Some(field), _) => {
+                    let v = validate::value(field, raw).map_err(|r| RowError::at(name, r))?;
+                    self.cols
+                        .fields
+                        .get_mut(w)
+                        .map_or(0, |col| col.dict.code(v))
+                }
+            };
+            match codes.get_mut(w) {
+                Some(slot) => *slot = code,
+                None => extra.push((w, code)),
+            }
+        }
+        self.cols.push_head(contact, ty32, at);
+        for (w, col) in self.cols.fields.iter_mut().enumerate() {
+            let code = codes
+                .get(w)
+                .copied()
+                .unwrap_or_else(|| extra.iter().find(|(e, _)| *e == w).map_or(0, |(_, c)| *c));
+            col.codes.push(code);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,144 @@
+//! The columnar engine: the same results as [`engine::run`](crate::engine::run), bit
+//! for bit, built for millions of contacts and tens of millions of events.
+//!
+//! - Events are loaded into columns ([`EventColumns`]): only the fields the plan reads,
+//!   as dictionary codes, so each distinct raw value is validated once and each
+//!   aggregate filter is evaluated once per combination of field values
+//!   ([`filters`]), by the one expression evaluator.
+//! - Events are grouped by contact with a counting sort; one pass over each contact's
+//!   events computes every aggregate at every moment ([`pass`]), contacts in parallel.
+//! - Definitions are then evaluated by the shared evaluator (`engine::eval`,
+//!   `engine::score`), rows in parallel.
+
+pub mod events;
+pub mod filters;
+pub mod pass;
+
+use super::context::{Context, EngineError};
+use super::data::{self, DataError, DataFiles, Dataset, LoadOptions, Loaded};
+use super::eval::State;
+use super::results::Results;
+use super::run::{collect, evaluate_nodes};
+use crate::plan::{AggKind, Expr, Plan};
+use chrono::{DateTime, Utc};
+pub use events::EventColumns;
+
+/// The event fields a plan reads (in aggregate filters, aggregated fields and
+/// multipliers), each once.
+pub fn used_fields(plan: &Plan) -> Vec<String> {
+    let mut out = Vec::new();
+    for a in &plan.aggregates {
+        if let Some(f) = &a.filter {
+            fields_in(f, &mut out);
+        }
+        let field = match &a.kind {
+            AggKind::CountDistinct { field }
+            | AggKind::Sum { field }
+            | AggKind::Min { field }
+            | AggKind::Max { field }
+            | AggKind::Avg { field }
+            | AggKind::First { field }
+            | AggKind::Last { field }
+            | AggKind::MostFrequent { field } => Some(field),
+            AggKind::Points { times_field, .. } => times_field.as_ref(),
+            _ => None,
+        };
+        if let Some(f) = field
+            && !out.contains(f)
+        {
+            out.push(f.clone());
+        }
+    }
+    out
+}
+
+fn fields_in(e: &Expr, out: &mut Vec<String>) {
+    // `fields_only` collects every field it meets before it gives up on the rest.
+    let mut names = Vec::new();
+    let _ = filters::fields_only(e, &mut names);
+    for n in names {
+        if !out.contains(&n) {
+            out.push(n);
+        }
+    }
+}
+
+/// Whether the columnar engine can run `plan`: every aggregate filter reads only
+/// event fields (the language's `where` on events); otherwise use `engine::run`.
+pub fn supports(plan: &Plan) -> bool {
+    plan.aggregates.iter().all(|a| {
+        a.filter
+            .as_ref()
+            .is_none_or(|f| filters::fields_only(f, &mut Vec::new()))
+    })
+}
+
+/// Runs `plan` over a loaded data set, events included (like `engine::run`).
+pub fn run(plan: &Plan, data: &Dataset, now: DateTime<Utc>) -> Result<Results, EngineError> {
+    let cols = EventColumns::from_dataset(&plan.schema, data, &used_fields(plan));
+    let rest = Dataset {
+        contacts: data.contacts.clone(),
+        accounts: data.accounts.clone(),
+        events: Vec::new(),
+        changes: data.changes.clone(),
+    };
+    match run_columns(plan, &rest, &cols, now, false)? {
+        Some(results) => Ok(results),
+        None => super::run(plan, data, now),
+    }
+}
+
+/// Runs `plan` over contacts, accounts and changes in `data` and the events in
+/// `cols`; `data.events` is not read. `None` when the plan has a filter the engine
+/// cannot table (see [`supports`]). `progress` shows a progress bar on stderr.
+pub fn run_columns(
+    plan: &Plan,
+    data: &Dataset,
+    cols: &EventColumns,
+    now: DateTime<Utc>,
+    progress: bool,
+) -> Result<Option<Results>, EngineError> {
+    let filters = match filters::compile(plan, cols, now) {
+        Ok(f) => f,
+        Err(None) => return Ok(None),
+        Err(Some(e)) => return Err(e),
+    };
+    let ctx = Context::new(plan, data, now)?;
+    let contacts = data.contacts.len();
+    let bar = if progress {
+        indicatif::ProgressBar::new(contacts as u64).with_message("contacts")
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let groups = pass::group(cols, contacts, now);
+    let aggs = pass::aggregates(plan, cols, &groups, &ctx.moments, now, filters, &|n| {
+        bar.inc(n)
+    });
+    bar.finish_and_clear();
+    drop(groups);
+    let mut st = State {
+        aggs,
+        nodes: Vec::new(),
+    };
+    evaluate_nodes(&ctx, &mut st);
+    Ok(Some(collect(&ctx, &st)))
+}
+
+/// Loads data for `plan`: contacts, accounts and changes as rows, events into columns
+/// (only the fields the plan reads). The same checks and messages as
+/// [`data::load`], except that event fields the plan does not read are not looked at.
+pub fn load(
+    plan: &Plan,
+    files: &DataFiles,
+    opts: &LoadOptions,
+) -> Result<(Loaded, EventColumns), DataError> {
+    let fields = used_fields(plan);
+    let sources = data::open(files)?;
+    data::load_readers_with(&plan.schema, sources, opts, |ids, file, source, sink| {
+        let mut table = events::ColumnarEvents::new(&plan.schema, ids, file, &fields);
+        if let Some(source) = source {
+            data::read(source.reader, &source.name, source.format, &mut table, sink)?;
+        }
+        Ok(table.cols)
+    })
+}

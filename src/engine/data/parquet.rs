@@ -1,0 +1,266 @@
+//! Reading a table from Parquet: columns named like CSV headers, typed values handed
+//! over as [`Raw`] cells to the same validation as CSV and NDJSON. A bad row is named
+//! by its row group and its 1-based row within that group: `events.parquet[row group 2]:17`.
+
+use super::tables::{RowError, Sink, Table};
+use super::validate::Raw;
+use super::{DataError, Rejected};
+use arrow_array::cast::AsArray;
+use arrow_array::types::{
+    Date32Type, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type,
+    TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType,
+    TimestampSecondType, UInt8Type, UInt16Type, UInt32Type,
+};
+use arrow_array::{Array, ArrayRef, RecordBatch};
+use arrow_schema::{DataType, TimeUnit};
+use chrono::{DateTime, Utc};
+use parquet::arrow::ProjectionMask;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::file::reader::ChunkReader;
+use std::io::Read;
+
+fn file_error(file: &str, message: String) -> DataError {
+    DataError::File {
+        file: file.to_owned(),
+        line: None,
+        message,
+    }
+}
+
+fn parquet_error(file: &str, e: impl std::fmt::Display) -> DataError {
+    file_error(file, format!("cannot read Parquet: {e}"))
+}
+
+/// Reads every row of `reader` (named `file` in messages) into `table`.
+pub(crate) fn read(
+    file: &str,
+    reader: &mut dyn Read,
+    table: &mut dyn Table,
+    sink: &mut Sink,
+) -> Result<(), DataError> {
+    let mut bytes = Vec::new();
+    reader
+        .read_to_end(&mut bytes)
+        .map_err(|source| DataError::Io {
+            file: file.to_owned(),
+            source,
+        })?;
+    read_chunks(file, bytes::Bytes::from(bytes), table, sink)
+}
+
+/// Reads a Parquet file from any chunk reader (bytes in memory, or a `File`).
+pub(crate) fn read_chunks<R: ChunkReader + 'static>(
+    file: &str,
+    input: R,
+    table: &mut dyn Table,
+    sink: &mut Sink,
+) -> Result<(), DataError> {
+    let builder =
+        ParquetRecordBatchReaderBuilder::try_new(input).map_err(|e| parquet_error(file, e))?;
+    let groups: Vec<usize> = builder
+        .metadata()
+        .row_groups()
+        .iter()
+        .map(|g| usize::try_from(g.num_rows()).unwrap_or(0))
+        .collect();
+    let (leaves, slots) = projection(file, builder.parquet_schema(), table)?;
+    let mask = ProjectionMask::leaves(builder.parquet_schema(), leaves);
+    let reader = builder
+        .with_projection(mask)
+        .with_batch_size(8192)
+        .build()
+        .map_err(|e| parquet_error(file, e))?;
+    let width = table.columns().names.len();
+    let mut group = 0;
+    let mut row_in_group = 0;
+    for batch in reader {
+        let batch = batch.map_err(|e| parquet_error(file, e))?;
+        let columns = batch_columns(file, &batch)?;
+        let mut cells = vec![Raw::Missing; width];
+        for row in 0..batch.num_rows() {
+            while groups.get(group).is_some_and(|&n| row_in_group >= n) {
+                group += 1;
+                row_in_group = 0;
+            }
+            row_in_group += 1;
+            cells.iter_mut().for_each(|c| *c = Raw::Missing);
+            for (col, &slot) in columns.iter().zip(&slots) {
+                if let Some(cell) = cells.get_mut(slot) {
+                    *cell = col.raw(row);
+                }
+            }
+            if let Err(e) = table.row(row_in_group as u64, &cells) {
+                sink.reject(rejected(file, group, row_in_group, e, &cells))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn rejected(file: &str, group: usize, row: usize, e: RowError, cells: &[Raw<'_>]) -> Rejected {
+    let raw: Vec<String> = cells
+        .iter()
+        .map(|c| match c {
+            Raw::Missing => String::new(),
+            Raw::Text(s) => (*s).to_owned(),
+            other => other.show().trim_matches('`').to_owned(),
+        })
+        .collect();
+    Rejected {
+        file: format!("{file}[row group {}]", group + 1),
+        line: row as u64,
+        column: e.column,
+        reason: e.reason,
+        raw: raw.join(","),
+    }
+}
+
+/// The leaf columns to read (those the table knows) and the table slot of each, in
+/// file order; an unknown column or a missing required one is an error, as in a CSV
+/// header.
+fn projection(
+    file: &str,
+    schema: &parquet::schema::types::SchemaDescriptor,
+    table: &dyn Table,
+) -> Result<(Vec<usize>, Vec<usize>), DataError> {
+    let columns = table.columns();
+    let index = columns.index();
+    let mut leaves = Vec::new();
+    let mut seen = Vec::new();
+    for (i, col) in schema.columns().iter().enumerate() {
+        let name = col.name();
+        let Some(&slot) = index.get(name) else {
+            return Err(file_error(file, columns.unknown("column", name)));
+        };
+        if table.reads(slot) {
+            leaves.push(i);
+        }
+        seen.push(slot);
+    }
+    let absent = columns
+        .names
+        .iter()
+        .zip(&columns.required)
+        .enumerate()
+        .find(|&(i, (_, &required))| required && !seen.contains(&i));
+    if let Some((_, (name, _))) = absent {
+        return Err(file_error(
+            file,
+            format!("missing column `{name}`, expected a column for each required field"),
+        ));
+    }
+    let slots = leaves
+        .iter()
+        .filter_map(|&l| seen.get(l).copied())
+        .collect();
+    Ok((leaves, slots))
+}
+
+/// A column of a batch, typed once so that each row's cell is a cheap look-up.
+enum Col<'a> {
+    Text(&'a arrow_array::StringArray),
+    LargeText(&'a arrow_array::LargeStringArray),
+    View(&'a arrow_array::StringViewArray),
+    /// Dictionary-encoded text: keys and values.
+    Dict(Vec<Option<usize>>, &'a arrow_array::StringArray),
+    Int(Vec<Option<i64>>),
+    Float(Vec<Option<f64>>),
+    Bool(&'a arrow_array::BooleanArray),
+    Time(Vec<Option<i64>>),
+    Null,
+}
+
+impl Col<'_> {
+    fn raw(&self, row: usize) -> Raw<'_> {
+        fn some(x: Option<Raw<'_>>) -> Raw<'_> {
+            x.unwrap_or(Raw::Missing)
+        }
+        match self {
+            Col::Text(a) => some(a.is_valid(row).then(|| Raw::text(a.value(row)))),
+            Col::LargeText(a) => some(a.is_valid(row).then(|| Raw::text(a.value(row)))),
+            Col::View(a) => some(a.is_valid(row).then(|| Raw::text(a.value(row)))),
+            Col::Dict(keys, values) => some(
+                keys.get(row)
+                    .copied()
+                    .flatten()
+                    .filter(|&k| k < values.len() && values.is_valid(k))
+                    .map(|k| Raw::text(values.value(k))),
+            ),
+            Col::Int(v) => some(v.get(row).copied().flatten().map(Raw::Int)),
+            Col::Float(v) => some(v.get(row).copied().flatten().map(Raw::Float)),
+            Col::Bool(a) => some(a.is_valid(row).then(|| Raw::Bool(a.value(row)))),
+            Col::Time(v) => some(
+                v.get(row)
+                    .copied()
+                    .flatten()
+                    .and_then(DateTime::<Utc>::from_timestamp_micros)
+                    .map(Raw::Time),
+            ),
+            Col::Null => Raw::Missing,
+        }
+    }
+}
+
+fn ints<T: arrow_array::ArrowPrimitiveType>(
+    a: &ArrayRef,
+    f: impl Fn(T::Native) -> i64,
+) -> Vec<Option<i64>> {
+    a.as_primitive::<T>().iter().map(|v| v.map(&f)).collect()
+}
+
+fn batch_columns<'b>(file: &str, batch: &'b RecordBatch) -> Result<Vec<Col<'b>>, DataError> {
+    let schema = batch.schema();
+    batch
+        .columns()
+        .iter()
+        .zip(schema.fields())
+        .map(|(a, field)| {
+            Ok(match a.data_type() {
+                DataType::Utf8 => Col::Text(a.as_string::<i32>()),
+                DataType::LargeUtf8 => Col::LargeText(a.as_string::<i64>()),
+                DataType::Utf8View => Col::View(a.as_string_view()),
+                DataType::Dictionary(_, v) if **v == DataType::Utf8 => {
+                    let dict = a.as_any_dictionary();
+                    let keys = dict.normalized_keys();
+                    let keys = (0..a.len())
+                        .map(|i| a.is_valid(i).then(|| keys.get(i).copied()).flatten())
+                        .collect();
+                    let values = dict.values().as_string::<i32>();
+                    Col::Dict(keys, values)
+                }
+                DataType::Int8 => Col::Int(ints::<Int8Type>(a, i64::from)),
+                DataType::Int16 => Col::Int(ints::<Int16Type>(a, i64::from)),
+                DataType::Int32 => Col::Int(ints::<Int32Type>(a, i64::from)),
+                DataType::Int64 => Col::Int(ints::<Int64Type>(a, |x| x)),
+                DataType::UInt8 => Col::Int(ints::<UInt8Type>(a, i64::from)),
+                DataType::UInt16 => Col::Int(ints::<UInt16Type>(a, i64::from)),
+                DataType::UInt32 => Col::Int(ints::<UInt32Type>(a, i64::from)),
+                DataType::Float32 => Col::Float(
+                    a.as_primitive::<Float32Type>()
+                        .iter()
+                        .map(|v| v.map(f64::from))
+                        .collect(),
+                ),
+                DataType::Float64 => Col::Float(a.as_primitive::<Float64Type>().iter().collect()),
+                DataType::Boolean => Col::Bool(a.as_boolean()),
+                DataType::Timestamp(unit, _) => Col::Time(match unit {
+                    TimeUnit::Second => ints::<TimestampSecondType>(a, |x| x.saturating_mul(1_000_000)),
+                    TimeUnit::Millisecond => ints::<TimestampMillisecondType>(a, |x| x.saturating_mul(1000)),
+                    TimeUnit::Microsecond => ints::<TimestampMicrosecondType>(a, |x| x),
+                    TimeUnit::Nanosecond => ints::<TimestampNanosecondType>(a, |x| x.div_euclid(1000)),
+                }),
+                DataType::Date32 => Col::Time(ints::<Date32Type>(a, |d| i64::from(d) * 86_400_000_000)),
+                DataType::Null => Col::Null,
+                other => {
+                    return Err(file_error(
+                        file,
+                        format!(
+                            "column `{}` has type {other}, expected text, a whole number, a number, a boolean, a timestamp or a date",
+                            field.name()
+                        ),
+                    ));
+                }
+            })
+        })
+        .collect()
+}
