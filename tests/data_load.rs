@@ -95,6 +95,8 @@ fn fixture(format: Format, table: &str) -> (String, String) {
         (Format::Csv, _) => ("good_csv", "csv"),
         (Format::Ndjson, "events") => ("good_ndjson", "jsonl"),
         (Format::Ndjson, _) => ("good_ndjson", "ndjson"),
+        #[cfg(feature = "parquet")]
+        (Format::Parquet, _) => unreachable!("the fixtures are text"),
     };
     let text =
         std::fs::read_to_string(fixtures().join(dir).join(format!("{table}.{ext}"))).unwrap();

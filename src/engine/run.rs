@@ -74,7 +74,7 @@ fn node_column(
         NodeKind::Score(s) => rows
             .par_iter()
             .map(|r| {
-                score::score(ctx, &st, s, *r, false)
+                score::score(ctx, st, s, *r, false)
                     .value
                     .map(Value::Number)
             })
@@ -89,7 +89,7 @@ fn node_column(
         NodeKind::Personas(ps) => rows
             .par_iter()
             .map(|r| {
-                let held = score::personas(ctx, &st, ps, *r);
+                let held = score::personas(ctx, st, ps, *r);
                 let first = held.iter().position(|h| *h)?;
                 ps.get(first).map(|p| Value::Text(p.name.clone()))
             })

@@ -355,12 +355,12 @@ fn change_log(
             let Ok(c32) = u32::try_from(c) else { break };
             let k = rng.random_range(1..5);
             let mut at = span.recent(&mut rng);
-            let mut step = match &field.ty {
+            let first = match &field.ty {
                 Type::Enum(vs) => rng.random_range(0..vs.len().max(1)),
                 _ => 0,
             };
             let mut last = Cell::Missing;
-            for _ in 0..k {
+            for step in first..first + k {
                 let value = match &field.ty {
                     Type::Enum(vs) => match vs.get(step.min(vs.len().saturating_sub(1))) {
                         Some(v) => Cell::Text(v.clone()),
@@ -368,7 +368,6 @@ fn change_log(
                     },
                     _ => values::value(field, c, span, &mut rng),
                 };
-                step += 1;
                 if value == Cell::Missing {
                     continue;
                 }

@@ -95,7 +95,8 @@ enum State {
     Last(Option<usize>),
     Periods(Vec<u64>),
     Points(f64),
-    Values(Acc),
+    /// Boxed: rare, and much larger than the others.
+    Values(Box<Acc>),
 }
 
 fn fresh(kind: &AggKind) -> State {
@@ -105,7 +106,7 @@ fn fresh(kind: &AggKind) -> State {
         AggKind::LastTime => State::Last(None),
         AggKind::Periods { .. } => State::Periods(Vec::new()),
         AggKind::Points { .. } => State::Points(0.0),
-        _ => State::Values(Acc::new(kind)),
+        _ => State::Values(Box::new(Acc::new(kind))),
     }
 }
 
@@ -169,11 +170,9 @@ pub fn aggregates(
             let lo = b * BLOCK;
             let hi = (lo + BLOCK).min(contacts);
             let mut rows = Vec::with_capacity((hi - lo) * prepared.len());
-            let mut states: Vec<State> = prepared.iter().map(|p| fresh(p.kind)).collect();
+            let mut states: Vec<State> = Vec::with_capacity(prepared.len());
             for c in lo..hi {
-                for (s, p) in states.iter_mut().zip(&prepared) {
-                    *s = fresh(p.kind);
-                }
+                states.extend(prepared.iter().map(|p| fresh(p.kind)));
                 let (a, z) = (
                     groups.start.get(c).copied().unwrap_or(0),
                     groups.start.get(c + 1).copied().unwrap_or(0),

@@ -1,0 +1,338 @@
+//! The columnar engine against the straightforward one (`engine::run`): random
+//! programs full of aggregates (every kind, filters over several fields, windows,
+//! decay, periods, as-of moments) over random data (events out of order, equal times,
+//! events after `now`, mixed case text), and the conformance corpus and the example —
+//! the results must be identical, bit for bit.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use funnel::check::program::Value;
+use funnel::engine::columnar;
+use funnel::engine::data::{ContactRow, Dataset, EventRow, Format, LoadOptions, Source, Sources};
+use funnel::syntax::loader::{MemoryFs, load_source};
+use proptest::prelude::*;
+use std::path::Path;
+
+const SCHEMA: &str = r#"
+contact {
+  age: int?
+  title: text?
+}
+event visit { url: text, secs: int?, kind: one of (web, app)? }
+event click { link: text, at_time: timestamp? }
+event buy { amount: number, product: one of (crm, email)?, qty: int? }
+"#;
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 6, 30, 12, 0, 0).unwrap()
+}
+
+fn plan_of(src: &str) -> funnel::plan::Plan {
+    let mut fs = MemoryFs::new();
+    fs.insert("/p/schema.funnel", SCHEMA);
+    let loaded = load_source(
+        &fs,
+        Path::new("/p"),
+        Path::new("/p/rules.funnel"),
+        "rules.funnel",
+        src,
+    );
+    let checked = funnel::check::check(&loaded);
+    let errors: Vec<_> = checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .collect();
+    assert!(errors.is_empty(), "does not check:\n{src}\n{errors:#?}");
+    funnel::plan::lower(&checked.program.unwrap())
+}
+
+/// Both engines' results, as exact text (`{:?}` tells -0.0 from 0.0 and shows every
+/// digit).
+fn both(plan: &funnel::plan::Plan, data: &Dataset, now: DateTime<Utc>) -> (String, String) {
+    let reference = funnel::engine::run(plan, data, now).unwrap();
+    let columnar = columnar::run(plan, data, now).unwrap();
+    (format!("{reference:?}"), format!("{columnar:?}"))
+}
+
+fn window() -> BoxedStrategy<String> {
+    prop_oneof![
+        Just(String::new()),
+        Just(" within 7d".to_string()),
+        Just(" within 30d".to_string()),
+        Just(" between 60d ago and 7d ago".to_string()),
+        Just(" since 2026-06-01".to_string()),
+        Just(" before 2026-06-15".to_string()),
+    ]
+    .boxed()
+}
+
+fn stream() -> BoxedStrategy<String> {
+    prop_oneof![
+        Just("visit".to_string()),
+        Just("visit where url starts with \"/P\"".to_string()),
+        Just("visit where secs > 10 and kind = web".to_string()),
+        Just("visit where kind is missing or url matches /^\\/b/".to_string()),
+        Just("click where link contains \"pri\"".to_string()),
+        Just("buy where product = crm and qty >= 2".to_string()),
+        Just("buy where amount > 20 or product is missing".to_string()),
+    ]
+    .boxed()
+}
+
+/// A value definition that reads one aggregate.
+fn aggregate() -> BoxedStrategy<String> {
+    let field = prop_oneof![
+        Just(("visit", "url")),
+        Just(("visit", "secs")),
+        Just(("visit", "kind")),
+        Just(("buy", "amount")),
+        Just(("buy", "product")),
+        Just(("buy", "qty")),
+        Just(("click", "at_time")),
+    ];
+    let func = prop_oneof![
+        Just("count_distinct"),
+        Just("first"),
+        Just("last"),
+        Just("most_frequent"),
+    ];
+    let numeric = prop_oneof![
+        Just(("visit", "secs")),
+        Just(("buy", "amount")),
+        Just(("buy", "qty"))
+    ];
+    let ordered = prop_oneof![
+        Just(("visit", "secs")),
+        Just(("buy", "amount")),
+        Just(("click", "at_time"))
+    ];
+    prop_oneof![
+        (stream(), window()).prop_map(|(s, w)| format!("count({s}{w})")),
+        (prop_oneof![Just("min"), Just("max")], ordered, window())
+            .prop_map(|(f, (e, x), w)| format!("{f}({e}.{x}{w})")),
+        (stream(), window()).prop_map(|(s, w)| format!("first_time({s}{w})")),
+        (stream(), window()).prop_map(|(s, w)| format!("last_time({s}{w})")),
+        (func, field, window()).prop_map(|(f, (e, x), w)| format!("{f}({e}.{x}{w})")),
+        (prop_oneof![Just("sum"), Just("avg")], numeric, window())
+            .prop_map(|(f, (e, x), w)| format!("{f}({e}.{x}{w})")),
+    ]
+    .boxed()
+}
+
+fn segment() -> BoxedStrategy<String> {
+    prop_oneof![
+        (stream(), 1u32..3, 3u32..6)
+            .prop_map(|(s, k, m)| format!("{s} in at least {k} of the last {m} weeks")),
+        (stream(), 0u32..4).prop_map(|(s, n)| format!("{s} at least {n} times")),
+        Just("active_score > active_score(30d ago)".to_string()),
+        Just("active_score(2026-06-01) >= 5".to_string()),
+    ]
+    .boxed()
+}
+
+fn program() -> impl Strategy<Value = String> {
+    let decay = prop_oneof![
+        Just(""),
+        Just("decay half_life 10d"),
+        Just("decay 25% every 7d")
+    ];
+    let rule = prop_oneof![
+        (1u32..20, stream(), window()).prop_map(|(p, s, w)| format!("+{p} per {s}{w}")),
+        (1u32..5).prop_map(|p| format!("+{p} * amount per buy, at most 40")),
+        (1u32..9).prop_map(|p| format!("-{p} per click within 30d, at most 10")),
+    ];
+    (
+        proptest::collection::vec(aggregate(), 1..6),
+        proptest::collection::vec(segment(), 1..4),
+        decay,
+        proptest::collection::vec(rule, 1..4),
+    )
+        .prop_map(|(values, segments, decay, rules)| {
+            let mut src = String::from("use \"schema.funnel\"\n");
+            src.push_str(&format!(
+                "score active_score {{\n  {decay}\n  {}\n}}\n",
+                rules.join("\n  ")
+            ));
+            for (i, v) in values.iter().enumerate() {
+                src.push_str(&format!("value v{i} = {v}\n"));
+            }
+            for (i, s) in segments.iter().enumerate() {
+                src.push_str(&format!("segment s{i} = {s}\n"));
+            }
+            src
+        })
+}
+
+fn data() -> impl Strategy<Value = Dataset> {
+    let moment = prop_oneof![
+        (-3i64..90).prop_map(|d| d * 86_400),
+        Just(7 * 86_400),
+        Just(30 * 86_400),
+        (0i64..2_000_000),
+    ];
+    let event = (0usize..8, 0u32..3, moment, 0usize..6, 0i64..60, 0usize..3);
+    (
+        proptest::collection::vec(proptest::option::of(18i64..70), 1..8),
+        proptest::collection::vec(event, 0..60),
+    )
+        .prop_map(|(contacts, events)| {
+            let n = contacts.len();
+            let urls = ["/pricing", "/Pricing", "/blog/a", "/b", "/PRODUCT", "/p/x"];
+            Dataset {
+                contacts: contacts
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, age)| ContactRow {
+                        id: format!("c{i}"),
+                        attrs: vec![age.map(Value::Int), None],
+                    })
+                    .collect(),
+                accounts: Vec::new(),
+                events: events
+                    .into_iter()
+                    .map(|(c, ty, back, k, x, e)| {
+                        let at = now() - TimeDelta::seconds(back);
+                        let opt = |v: Value| (k % 3 != 0).then_some(v);
+                        EventRow {
+                            contact: (c % n) as u32,
+                            event: ty,
+                            at,
+                            fields: match ty {
+                                0 => vec![
+                                    Some(Value::Text(urls[k].into())),
+                                    opt(Value::Int(x)),
+                                    opt(Value::Text(["web", "app"][e % 2].into())),
+                                ],
+                                1 => vec![
+                                    Some(Value::Text(["pricing", "PRI", "x"][e].into())),
+                                    opt(Value::Timestamp(at - TimeDelta::hours(x))),
+                                ],
+                                _ => vec![
+                                    Some(Value::Number(x as f64 / 4.0 - 3.0)),
+                                    opt(Value::Text(["crm", "email", "crm"][e].into())),
+                                    opt(Value::Int(x % 4)),
+                                ],
+                            },
+                        }
+                    })
+                    .collect(),
+                changes: Vec::new(),
+            }
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+    #[test]
+    fn columnar_agrees_with_engine(src in program(), data in data()) {
+        let plan = plan_of(&src);
+        let (reference, columnar) = both(&plan, &data, now());
+        prop_assert_eq!(reference, columnar, "in\n{}", src);
+    }
+}
+
+fn sections(text: &str) -> std::collections::BTreeMap<String, String> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut name: Option<String> = None;
+    let mut body = String::new();
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("=== ") {
+            if let Some(n) = name.take() {
+                out.insert(n, std::mem::take(&mut body));
+            }
+            name = Some(rest.trim().to_string());
+        } else if name.is_some() {
+            body.push_str(line);
+            body.push('\n');
+        }
+    }
+    if let Some(n) = name {
+        out.insert(n, body);
+    }
+    out
+}
+
+/// Every conformance case runs the same on both engines.
+#[test]
+fn conformance_corpus_runs_the_same() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance");
+    let schema = std::fs::read_to_string(root.join("schema.funnel")).unwrap();
+    let mut cases = Vec::new();
+    let mut dirs = vec![root.clone()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "case") {
+                cases.push(path);
+            }
+        }
+    }
+    assert!(cases.len() > 50, "found only {} cases", cases.len());
+    for path in cases {
+        let s = sections(&std::fs::read_to_string(&path).unwrap());
+        let mut fs = MemoryFs::new();
+        fs.insert("/corpus/schema.funnel", schema.clone());
+        let rules = s.get("rules").cloned().unwrap_or_default();
+        let loaded = load_source(
+            &fs,
+            Path::new("/corpus"),
+            Path::new("/corpus/case/rules.funnel"),
+            "rules.funnel",
+            &rules,
+        );
+        let Some(program) = funnel::check::check(&loaded).program else {
+            continue;
+        };
+        let plan = funnel::plan::lower(&program);
+        let now = DateTime::parse_from_rfc3339(s["now"].trim())
+            .unwrap()
+            .with_timezone(&Utc);
+        let table = |name: &str| {
+            s.get(name).filter(|b| !b.trim().is_empty()).map(|b| {
+                Source::new(
+                    name,
+                    Format::Ndjson,
+                    std::io::Cursor::new(b.clone().into_bytes()),
+                )
+            })
+        };
+        let sources = Sources {
+            contacts: table("contacts.ndjson").unwrap_or_else(|| {
+                Source::new("contacts.ndjson", Format::Ndjson, std::io::empty())
+            }),
+            events: table("events.ndjson"),
+            accounts: table("accounts.ndjson"),
+            changes: table("changes.ndjson"),
+        };
+        let Ok(data) =
+            funnel::engine::data::load_readers(&plan.schema, sources, &LoadOptions::default())
+        else {
+            continue;
+        };
+        let (reference, columnar) = both(&plan, &data.dataset, now);
+        assert_eq!(reference, columnar, "{}", path.display());
+    }
+}
+
+/// The example, loaded both ways (rows, and events straight into columns), gives the
+/// same results on both engines.
+#[test]
+fn example_runs_the_same() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/b2b");
+    let loaded = funnel::syntax::load_paths(&root.join("rules.funnel"), &root).unwrap();
+    let plan = funnel::plan::lower(&funnel::check::check(&loaded).program.unwrap());
+    let files = funnel::engine::data::DataFiles::from_dir(&root.join("data")).unwrap();
+    let opts = LoadOptions::default();
+    let rows = funnel::engine::data::load(&plan.schema, &files, &opts).unwrap();
+    let now = Utc.with_ymd_and_hms(2026, 11, 20, 0, 0, 0).unwrap();
+    let reference = funnel::engine::run(&plan, &rows.dataset, now).unwrap();
+    let (rest, cols) = columnar::load(&plan, &files, &opts).unwrap();
+    assert_eq!(cols.len(), rows.dataset.events.len());
+    let fast = columnar::run_columns(&plan, &rest.dataset, &cols, now, false)
+        .unwrap()
+        .unwrap();
+    assert_eq!(format!("{reference:?}"), format!("{fast:?}"));
+}
