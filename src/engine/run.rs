@@ -73,11 +73,7 @@ fn node_column(
         }
         NodeKind::Score(s) => rows
             .par_iter()
-            .map(|r| {
-                score::score(ctx, st, s, *r, false)
-                    .value
-                    .map(Value::Number)
-            })
+            .map(|r| score::score(ctx, st, s, *r, false).value.map(Value::Number))
             .collect(),
         NodeKind::Tiers { score: sid, bands } => rows
             .par_iter()

@@ -331,7 +331,8 @@ fn event_log(opts: &Options, span: &Span) -> Vec<(i64, u32)> {
 }
 
 /// Change logs of the `with history` attributes: for 40% of contacts, one to four
-/// changes that move along the declared values (a funnel), in time order.
+/// changes that move along the declared values (a funnel), in time order, before the
+/// end of the history.
 #[allow(clippy::type_complexity)]
 fn change_log(
     schema: &Schema,
@@ -373,7 +374,10 @@ fn change_log(
                 }
                 log.push((at, c32, attr, value.clone()));
                 last = value;
-                at = (at + rng.random_range(3_600..60 * 86_400)).min(span.end);
+                at += rng.random_range(3_600..60 * 86_400);
+                if at >= span.end {
+                    break;
+                }
             }
             if last != Cell::Missing {
                 current.insert((c32, attr), last);
