@@ -32,14 +32,101 @@ impl Row {
 /// Computed values: aggregates per contact and nodes per contact or account.
 #[derive(Debug, Default)]
 pub struct State {
-    /// `aggs[aggregate][contact]`
-    pub aggs: Vec<Vec<Option<Value>>>,
-    /// `nodes[node][contact or account]`, filled in plan order.
-    pub nodes: Vec<Vec<Option<Value>>>,
+    /// `aggs[aggregate]`, a value per contact.
+    pub aggs: Vec<Col>,
+    /// `nodes[node]`, a value per contact or account, filled in plan order.
+    pub nodes: Vec<Col>,
 }
 
-fn get(v: &[Vec<Option<Value>>], i: usize, j: u32) -> Option<Value> {
-    v.get(i)?.get(j as usize)?.clone()
+/// One computed column, stored by what it holds: counts, sums and segments (never
+/// missing) take 8 or 1 bytes a row instead of a full value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Col {
+    /// Whole numbers, none missing.
+    Int(Vec<i64>),
+    /// Numbers, none missing.
+    Num(Vec<f64>),
+    /// Booleans, none missing.
+    Bool(Vec<bool>),
+    /// Any values.
+    Values(Vec<Option<Value>>),
+}
+
+impl Col {
+    /// The value of row `i`.
+    pub fn get(&self, i: usize) -> Option<Value> {
+        match self {
+            Col::Int(v) => v.get(i).copied().map(Value::Int),
+            Col::Num(v) => v.get(i).copied().map(Value::Number),
+            Col::Bool(v) => v.get(i).copied().map(Value::Bool),
+            Col::Values(v) => v.get(i)?.clone(),
+        }
+    }
+
+    /// A column of values, stored compactly when they allow it.
+    pub fn from_values(values: Vec<Option<Value>>) -> Col {
+        let all = |f: fn(&Option<Value>) -> bool| values.iter().all(f);
+        if all(|v| matches!(v, Some(Value::Int(_)))) {
+            Col::Int(
+                values
+                    .iter()
+                    .flatten()
+                    .filter_map(|v| match v {
+                        Value::Int(i) => Some(*i),
+                        _ => None,
+                    })
+                    .collect(),
+            )
+        } else if all(|v| matches!(v, Some(Value::Number(_)))) {
+            Col::Num(
+                values
+                    .iter()
+                    .flatten()
+                    .filter_map(|v| match v {
+                        Value::Number(x) => Some(*x),
+                        _ => None,
+                    })
+                    .collect(),
+            )
+        } else if all(|v| matches!(v, Some(Value::Bool(_)))) {
+            Col::Bool(
+                values
+                    .iter()
+                    .flatten()
+                    .filter_map(|v| match v {
+                        Value::Bool(b) => Some(*b),
+                        _ => None,
+                    })
+                    .collect(),
+            )
+        } else {
+            Col::Values(values)
+        }
+    }
+
+    /// Every row's value.
+    pub fn to_values(&self) -> Vec<Option<Value>> {
+        (0..self.len()).map(|i| self.get(i)).collect()
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        match self {
+            Col::Int(v) => v.len(),
+            Col::Num(v) => v.len(),
+            Col::Bool(v) => v.len(),
+            Col::Values(v) => v.len(),
+        }
+    }
+
+    /// Whether the column has no rows.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+fn get(v: &[Col], i: usize, j: u32) -> Option<Value> {
+    v.get(i)?.get(j as usize)
 }
 
 impl State {

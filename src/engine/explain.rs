@@ -103,7 +103,7 @@ fn explain_scope(ctx: &Context<'_>, st: &State, scope: Scope, row: Row) -> Vec<E
     let idx = match row {
         Row::Contact(i) | Row::Account(i) | Row::Event { contact: i, .. } => i as usize,
     };
-    let node_value = |id: usize| st.nodes.get(id).and_then(|c| c.get(idx)).cloned().flatten();
+    let node_value = |id: usize| st.nodes.get(id).and_then(|c| c.get(idx));
     ctx.plan
         .outputs(scope)
         .map(|(id, node)| {

@@ -3,7 +3,7 @@
 
 use super::context::{Context, EngineError};
 use super::data::Dataset;
-use super::eval::{Row, State};
+use super::eval::{Col, Row, State};
 use super::results::{Column, ColumnKind, Results, Table};
 use super::score;
 use super::value::truthy;
@@ -27,7 +27,7 @@ pub fn evaluate(ctx: &Context<'_>) -> State {
         let col = (0..n_contacts)
             .map(|c| super::aggregate::compute(ctx, &st, a, c))
             .collect();
-        st.aggs.push(col);
+        st.aggs.push(Col::from_values(col));
     }
     evaluate_nodes(ctx, &mut st);
     st
@@ -40,7 +40,7 @@ pub fn evaluate_nodes(ctx: &Context<'_>, st: &mut State) {
     let n_accounts = ctx.data.accounts.len() as u32;
     for node in &ctx.plan.nodes {
         let col = node_column(ctx, st, node, n_contacts, n_accounts);
-        st.nodes.push(col);
+        st.nodes.push(Col::from_values(col));
     }
 }
 
@@ -111,7 +111,7 @@ pub fn collect(ctx: &Context<'_>, st: &State) -> Results {
             .map(|(id, node)| Column {
                 name: node.name.clone(),
                 kind: ColumnKind::of(&node.kind),
-                values: st.nodes.get(id).cloned().unwrap_or_default(),
+                values: st.nodes.get(id).map(Col::to_values).unwrap_or_default(),
             })
             .collect(),
     };

@@ -121,6 +121,7 @@ pub fn run_columns(
         nodes: Vec::new(),
     };
     evaluate_nodes(&ctx, &mut st);
+    st.aggs = Vec::new();
     Ok(Some(collect(&ctx, &st)))
 }
 

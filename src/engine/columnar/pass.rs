@@ -5,6 +5,7 @@
 use super::events::EventColumns;
 use super::filters::{Filter, types_of};
 use crate::engine::aggregate::Acc;
+use crate::engine::eval::Col;
 use crate::engine::time::{self, Bounds, Micros};
 use crate::engine::value;
 use crate::plan::types::Value;
@@ -126,7 +127,7 @@ fn kind_field(kind: &AggKind) -> Option<&str> {
     }
 }
 
-/// Computes every aggregate for every contact: `out[aggregate][contact]`. `tick` is
+/// Computes every aggregate for every contact: `out[aggregate]`, a value per contact. `tick` is
 /// called with the number of contacts done, now and then.
 pub fn aggregates(
     plan: &Plan,
@@ -136,7 +137,7 @@ pub fn aggregates(
     now: DateTime<Utc>,
     filters: Vec<Option<Filter>>,
     tick: &(dyn Fn(u64) + Sync),
-) -> Vec<Vec<Option<Value>>> {
+) -> Vec<Col> {
     let prepared: Vec<Prepared<'_>> = plan
         .aggregates
         .iter()
@@ -164,12 +165,12 @@ pub fn aggregates(
     }
     let contacts = groups.start.len().saturating_sub(1);
     const BLOCK: usize = 2048;
-    let blocks: Vec<Vec<Option<Value>>> = (0..contacts.div_ceil(BLOCK))
+    let blocks: Vec<Vec<Col>> = (0..contacts.div_ceil(BLOCK))
         .into_par_iter()
         .map(|b| {
             let lo = b * BLOCK;
             let hi = (lo + BLOCK).min(contacts);
-            let mut rows = Vec::with_capacity((hi - lo) * prepared.len());
+            let mut out: Vec<Col> = prepared.iter().map(|p| empty(p.kind, hi - lo)).collect();
             let mut states: Vec<State> = Vec::with_capacity(prepared.len());
             for c in lo..hi {
                 states.extend(prepared.iter().map(|p| fresh(p.kind)));
@@ -180,29 +181,61 @@ pub fn aggregates(
                 for &e in groups.order.get(a..z).unwrap_or_default() {
                     visit(cols, &prepared, &by_type, &mut states, e as usize);
                 }
-                rows.extend(
-                    states
-                        .drain(..)
-                        .zip(&prepared)
-                        .map(|(s, p)| finish(cols, s, p)),
-                );
-                states.extend(prepared.iter().map(|p| fresh(p.kind)));
+                for ((s, p), col) in states.drain(..).zip(&prepared).zip(&mut out) {
+                    push(col, cols, s, p);
+                }
             }
             tick((hi - lo) as u64);
-            rows
+            out
         })
         .collect();
-    let n = prepared.len();
-    (0..n)
-        .into_par_iter()
-        .map(|k| {
-            let mut col = Vec::with_capacity(contacts);
-            for block in &blocks {
-                col.extend(block.iter().skip(k).step_by(n.max(1)).cloned());
+    // Blocks to columns, each part freed as soon as it is copied.
+    let mut parts: Vec<Vec<Col>> = (0..prepared.len()).map(|_| Vec::new()).collect();
+    for block in blocks {
+        for (k, col) in block.into_iter().enumerate() {
+            if let Some(p) = parts.get_mut(k) {
+                p.push(col);
             }
-            col
-        })
-        .collect()
+        }
+    }
+    parts.into_par_iter().map(|p| concat(p, contacts)).collect()
+}
+
+/// An empty column of the shape an aggregate kind fills.
+fn empty(kind: &AggKind, n: usize) -> Col {
+    match kind {
+        AggKind::Count | AggKind::Periods { .. } => Col::Int(Vec::with_capacity(n)),
+        AggKind::Points { .. } => Col::Num(Vec::with_capacity(n)),
+        _ => Col::Values(Vec::with_capacity(n)),
+    }
+}
+
+/// Appends the columns of consecutive blocks.
+fn concat(parts: Vec<Col>, n: usize) -> Col {
+    let mut iter = parts.into_iter();
+    let Some(mut out) = iter.next() else {
+        return Col::Values(Vec::new());
+    };
+    match &mut out {
+        Col::Int(v) => v.reserve(n),
+        Col::Num(v) => v.reserve(n),
+        Col::Bool(v) => v.reserve(n),
+        Col::Values(v) => v.reserve(n),
+    }
+    for part in iter {
+        match (&mut out, part) {
+            (Col::Int(v), Col::Int(p)) => v.extend(p),
+            (Col::Num(v), Col::Num(p)) => v.extend(p),
+            (Col::Bool(v), Col::Bool(p)) => v.extend(p),
+            (Col::Values(v), Col::Values(p)) => v.extend(p),
+            (out, part) => {
+                let mut values = out.to_values();
+                values.extend(part.to_values());
+                *out = Col::Values(values);
+            }
+        }
+    }
+    out
 }
 
 /// Feeds event `e` to every aggregate that reads its type.
@@ -277,13 +310,30 @@ fn visit(
     }
 }
 
+/// Appends an aggregate's final value for one contact to its column.
+fn push(col: &mut Col, cols: &EventColumns, s: State, p: &Prepared<'_>) {
+    match (col, s) {
+        (Col::Int(v), State::Count(n)) => v.push(n),
+        (Col::Int(v), State::Periods(seen)) => v.push(periods(&seen)),
+        (Col::Num(v), State::Points(sum)) => v.push(sum),
+        (Col::Values(v), s) => v.push(finish(cols, s, p)),
+        (col, s) => {
+            let mut values = col.to_values();
+            values.push(finish(cols, s, p));
+            *col = Col::Values(values);
+        }
+    }
+}
+
+fn periods(seen: &[u64]) -> i64 {
+    seen.iter().map(|w| i64::from(w.count_ones())).sum()
+}
+
 fn finish(cols: &EventColumns, s: State, p: &Prepared<'_>) -> Option<Value> {
     match s {
         State::Count(n) => Some(Value::Int(n)),
         State::First(e) | State::Last(e) => e.and_then(|e| cols.time(e)).map(Value::Timestamp),
-        State::Periods(seen) => Some(Value::Int(
-            seen.iter().map(|w| i64::from(w.count_ones())).sum(),
-        )),
+        State::Periods(seen) => Some(Value::Int(periods(&seen))),
         State::Points(sum) => Some(Value::Number(sum)),
         State::Values(acc) => acc.finish(p.kind),
     }
