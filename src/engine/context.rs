@@ -47,7 +47,8 @@ pub struct Context<'a> {
     /// Per event type, field name → index.
     pub event_fields: Vec<HashMap<String, usize>>,
     pub event_type: HashMap<String, u32>,
-    regexes: HashMap<(String, String), Regex>,
+    /// Compiled regexes by (pattern, flags); few, so looked up without allocating.
+    regexes: Vec<(String, String, Regex)>,
 }
 
 impl<'a> Context<'a> {
@@ -130,7 +131,7 @@ impl<'a> Context<'a> {
                 .enumerate()
                 .map(|(i, e)| (e.name.clone(), i as u32))
                 .collect(),
-            regexes: HashMap::new(),
+            regexes: Vec::new(),
         };
         ctx.compile_regexes()?;
         Ok(ctx)
@@ -138,7 +139,10 @@ impl<'a> Context<'a> {
 
     /// The compiled regex of a `matches` expression.
     pub fn regex(&self, pattern: &str, flags: &str) -> Option<&Regex> {
-        self.regexes.get(&(pattern.to_string(), flags.to_string()))
+        self.regexes
+            .iter()
+            .find(|(p, f, _)| p == pattern && f == flags)
+            .map(|(_, _, re)| re)
     }
 
     fn compile_regexes(&mut self) -> Result<(), EngineError> {
@@ -182,7 +186,9 @@ impl<'a> Context<'a> {
                     flags: flags.clone(),
                     reason: e.to_string(),
                 })?;
-            self.regexes.insert((pattern, flags), re);
+            if self.regex(&pattern, &flags).is_none() {
+                self.regexes.push((pattern, flags, re));
+            }
         }
         Ok(())
     }
