@@ -70,6 +70,7 @@ pub(crate) trait Table {
     /// Takes one row (cells indexed like `columns`) that starts at `line`.
     fn row(&mut self, line: u64, cells: &[Raw<'_>]) -> Result<(), RowError>;
     /// Whether the table reads column `slot` (a reader may skip the others).
+    #[cfg_attr(not(feature = "parquet"), allow(dead_code))]
     fn reads(&self, _slot: usize) -> bool {
         true
     }

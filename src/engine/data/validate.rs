@@ -21,6 +21,7 @@ pub(crate) enum Raw<'a> {
     /// A JSON `true` or `false`.
     Bool(bool),
     /// A typed timestamp or date (Parquet); a date is 00:00 UTC of its day.
+    #[cfg_attr(not(feature = "parquet"), allow(dead_code))]
     Time(DateTime<Utc>),
     /// A JSON array or object, named (`an array`).
     Other(&'static str),
