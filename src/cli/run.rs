@@ -399,7 +399,7 @@ fn write_parquet(path: &Path, table: &Table) -> Result<(), UsageError> {
                     crate::engine::value::as_f64(v).map_or(Cell::Missing, Cell::Num)
                 }
                 (Some(Value::Bool(b)), ColType::Bool) => Cell::Bool(*b),
-                (Some(Value::Timestamp(t)), ColType::Time) => Cell::Time(t.timestamp()),
+                (Some(Value::Timestamp(t)), ColType::Time) => Cell::Time(t.timestamp_micros()),
                 (Some(Value::Date(d)), ColType::Date) => Cell::Date(*d),
                 (Some(v), _) => Cell::Text(crate::engine::results::cell(v)),
             });

@@ -194,7 +194,7 @@ impl<'s> Generated<'s> {
                     Cell::Text(id('c', u64::from(*c) + 1, wc)),
                     Cell::Text(name.to_owned()),
                     value,
-                    Cell::Time(*at),
+                    Cell::Time(at * 1_000_000),
                 ])?;
             }
             out.finish()?;
@@ -276,7 +276,7 @@ impl<'s> Generated<'s> {
                 *cell = Cell::Text(ty.name.clone());
             }
             if let Some(cell) = row.get_mut(2) {
-                *cell = Cell::Time(at);
+                *cell = Cell::Time(at * 1_000_000);
             }
             for (f, &s) in ty.fields.iter().zip(slot) {
                 if let Some(cell) = row.get_mut(s) {

@@ -48,7 +48,7 @@ impl Builder {
             (Builder::Num(b), Cell::Num(x)) => b.append_value(*x),
             (Builder::Num(b), Cell::Int(i)) => b.append_value(*i as f64),
             (Builder::Bool(b), Cell::Bool(x)) => b.append_value(*x),
-            (Builder::Time(b), Cell::Time(t)) => b.append_value(t.saturating_mul(1_000_000)),
+            (Builder::Time(b), Cell::Time(t)) => b.append_value(*t),
             (Builder::Date(b), Cell::Date(d)) => {
                 let days = d
                     .signed_duration_since(chrono::NaiveDate::default())

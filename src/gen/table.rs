@@ -14,7 +14,7 @@ pub enum Cell {
     Int(i64),
     Num(f64),
     Bool(bool),
-    /// Seconds since the epoch, UTC.
+    /// Microseconds since the epoch, UTC.
     Time(i64),
     Date(NaiveDate),
 }
@@ -94,12 +94,11 @@ pub fn create(path: &Path, format: OutFormat, columns: &Columns) -> io::Result<B
     })
 }
 
-/// A timestamp as RFC 3339 with a `Z`.
-pub fn rfc3339(secs: i64) -> String {
-    DateTime::from_timestamp(secs, 0)
+/// A timestamp (microseconds) as RFC 3339 with a `Z`, fractions only when present.
+pub fn rfc3339(micros: i64) -> String {
+    DateTime::from_timestamp_micros(micros)
         .unwrap_or_default()
-        .format("%Y-%m-%dT%H:%M:%SZ")
-        .to_string()
+        .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
 }
 
 struct CsvSink(csv::Writer<BufWriter<File>>, Vec<String>);

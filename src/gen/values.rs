@@ -216,7 +216,7 @@ fn named(name: &str, ty: &Type, row: u64, span: &Span, rng: &mut XorShiftRng) ->
         ("age", Type::Int) => Some(Cell::Int(rng.random_range(18..76))),
         ("household", Type::Int) => Some(Cell::Int(rng.random_range(1..7))),
         ("employees", Type::Int) => Some(Cell::Int(log_uniform(rng, 1.0, 50_000.0) as i64)),
-        ("first_seen", Type::Timestamp) => Some(Cell::Time(span.moment(rng))),
+        ("first_seen", Type::Timestamp) => Some(Cell::Time(span.moment(rng) * 1_000_000)),
         _ => None,
     }
 }
@@ -248,7 +248,7 @@ fn by_type(field: &Field, row: u64, span: &Span, rng: &mut XorShiftRng) -> Cell 
                     .unwrap_or_default(),
             )
         }
-        Type::Timestamp => Cell::Time(span.moment(rng)),
+        Type::Timestamp => Cell::Time(span.moment(rng) * 1_000_000),
         Type::Duration => Cell::Int(rng.random_range(1..730) * 86_400),
         Type::Enum(values) => Cell::Text(
             values
