@@ -133,7 +133,7 @@ fn evaluate(
             skip_bad_rows: args.skip_bad_rows,
         };
         let (loaded, events) = columnar::load(plan, files, &opts).map_err(|e| usage(&e))?;
-        let progress = events.len() > 1_000_000 && std::io::stderr().is_terminal();
+        let progress = !args.quiet && events.len() > 1_000_000 && std::io::stderr().is_terminal();
         if let Some(results) = columnar::run_columns(plan, &loaded.dataset, &events, now, progress)
             .map_err(|e| usage(&e))?
         {
