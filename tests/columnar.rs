@@ -336,3 +336,69 @@ fn example_runs_the_same() {
         .unwrap();
     assert_eq!(format!("{reference:?}"), format!("{fast:?}"));
 }
+
+/// Loading events into columns checks what the row loader checks, with the same
+/// messages: unknown contacts (short and long ids), bad values of fields the rules read.
+#[test]
+fn columnar_loading_reports_bad_rows_like_the_row_loader() {
+    let dir = std::env::temp_dir().join(format!("funnel-columnar-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let plan = plan_of(
+        "use \"schema.funnel\"\nvalue n = count(visit where secs > 3)\nvalue m = count(click)\n",
+    );
+    let contacts = "id,age,title\nc1,30,CEO\na-contact-id-longer-than-15-bytes,,\n";
+    let cases = [
+        (
+            "c1,visit,2026-06-01T00:00:00Z,/a,5,web,,\n\
+             a-contact-id-longer-than-15-bytes,click,2026-06-02T00:00:00Z,,,,x,\n",
+            None,
+        ),
+        (
+            "c2,visit,2026-06-01T00:00:00Z,/a,5,web,,\n",
+            Some("contact_id"),
+        ),
+        (
+            "a-contact-id-longer-than-15-bytes-not,click,2026-06-02T00:00:00Z,,,,x,\n",
+            Some("contact_id"),
+        ),
+        (
+            "c1,visit,2026-06-01T00:00:00Z,/a,five,web,,\n",
+            Some("secs"),
+        ),
+        ("c1,visit,yesterday,/a,5,web,,\n", Some("at")),
+        ("c1,walk,2026-06-01T00:00:00Z,/a,5,web,,\n", Some("event")),
+    ];
+    for (events, bad) in cases {
+        std::fs::write(dir.join("contacts.csv"), contacts).unwrap();
+        std::fs::write(
+            dir.join("events.csv"),
+            format!("contact_id,event,at,url,secs,kind,link,at_time\n{events}"),
+        )
+        .unwrap();
+        let files = funnel::engine::data::DataFiles::from_dir(&dir).unwrap();
+        let opts = LoadOptions::default();
+        let rows = funnel::engine::data::load(&plan.schema, &files, &opts);
+        let cols = columnar::load(&plan, &files, &opts);
+        match (rows, cols) {
+            (Ok(rows), Ok((rest, cols))) => {
+                assert!(bad.is_none(), "{events}");
+                let reference = funnel::engine::run(&plan, &rows.dataset, now()).unwrap();
+                let fast = columnar::run_columns(&plan, &rest.dataset, &cols, now(), false)
+                    .unwrap()
+                    .unwrap();
+                assert_eq!(format!("{reference:?}"), format!("{fast:?}"));
+            }
+            (Err(a), Err(b)) => {
+                assert_eq!(a.to_string(), b.to_string());
+                let column = bad.unwrap();
+                assert!(a.to_string().contains(&format!(": {column}: ")), "{a}");
+            }
+            (a, b) => panic!(
+                "{events}: row loader {:?}, columns {:?}",
+                a.is_ok(),
+                b.is_ok()
+            ),
+        }
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -10,6 +10,7 @@ use crate::plan::schema::Schema;
 use crate::plan::types::Value;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 /// A value as a hashable key (numbers by their bits), for dictionaries.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -183,6 +184,59 @@ impl EventColumns {
     }
 }
 
+/// A fast hasher for short keys (the multiply-rotate of rustc's FxHasher); inputs here
+/// are data values and ids, looked up once per event.
+#[derive(Default, Clone, Copy)]
+pub struct Fx(u64);
+
+impl Hasher for Fx {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        for &b in chunks.remainder() {
+            self.add(u64::from(b));
+        }
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+impl Fx {
+    fn add(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<Fx>>;
+
+/// An id of at most 15 bytes packed into the key itself (bytes, then the length), so a
+/// look-up touches only the table, not a string elsewhere in memory.
+fn pack(id: &str) -> Option<[u8; 16]> {
+    let bytes = id.as_bytes();
+    let mut key = [0u8; 16];
+    key.get_mut(..bytes.len())?.copy_from_slice(bytes);
+    *key.get_mut(15)? = u8::try_from(bytes.len()).ok().filter(|&n| n < 16)?;
+    Some(key)
+}
+
 /// The events table read into [`EventColumns`]: the same columns, ids, types and
 /// value checks as the row loader, but only the fields the plan reads are looked at,
 /// and each distinct raw text of a field is validated and stored once.
@@ -194,8 +248,10 @@ pub(crate) struct ColumnarEvents<'a> {
     types: HashMap<&'a str, usize>,
     /// Per file column (after the keys): the wanted field column it fills, if any.
     wanted: Vec<Option<usize>>,
-    /// Per (event type, wanted column): raw text → code.
-    seen: HashMap<(u32, usize), HashMap<String, u32>>,
+    /// Per event type × wanted column: raw text → code.
+    seen: Vec<FxMap<String, u32>>,
+    /// Contact ids of at most 15 bytes → index (others go through `contacts`).
+    short_ids: FxMap<[u8; 16], u32>,
     pub cols: EventColumns,
 }
 
@@ -224,7 +280,11 @@ impl<'a> ColumnarEvents<'a> {
                 .map(|(i, e)| (e.name.as_str(), i))
                 .collect(),
             wanted,
-            seen: HashMap::new(),
+            seen: vec![FxMap::default(); schema.events.len() * fields.len()],
+            short_ids: contacts
+                .iter()
+                .filter_map(|(id, &(index, _))| Some((pack(id)?, index)))
+                .collect(),
             cols: EventColumns::new(fields),
         }
     }
@@ -244,7 +304,14 @@ impl Table for ColumnarEvents<'_> {
     }
 
     fn row(&mut self, _line: u64, cells: &[Raw<'_>]) -> Result<(), RowError> {
-        let contact = tables::contact(cells, self.contacts, self.contacts_file)?;
+        let short = match tables::cell(cells, 0) {
+            Raw::Text(id) => pack(id).and_then(|k| self.short_ids.get(&k).copied()),
+            _ => None,
+        };
+        let contact = match short {
+            Some(c) => c,
+            None => tables::contact(cells, self.contacts, self.contacts_file)?,
+        };
         let event = tables::event_type(self.schema, &self.types, tables::cell(cells, 1))?;
         let at = tables::at(cells, 2)?;
         let ty = self.schema.events.get(event);
@@ -280,7 +347,10 @@ impl Table for ColumnarEvents<'_> {
                     ));
                 }
                 (Some(field), Raw::Text(s)) => {
-                    let seen = self.seen.entry((ty32, w)).or_default();
+                    let n_wanted = self.cols.fields.len();
+                    let Some(seen) = self.seen.get_mut(event * n_wanted + w) else {
+                        continue;
+                    };
                     match seen.get(s) {
                         Some(&c) => c,
                         None => {
