@@ -288,8 +288,13 @@ fn a_data_folder_needs_one_contacts_file() {
     assert_eq!(
         err.to_string(),
         format!(
-            "{}: no contacts file, expected `contacts.csv`, `contacts.ndjson`, `contacts.jsonl`, `contacts.parquet`",
-            dir.display()
+            "{}: no contacts file, expected `contacts.csv`, `contacts.ndjson`, `contacts.jsonl`{}",
+            dir.display(),
+            if cfg!(feature = "parquet") {
+                ", `contacts.parquet`"
+            } else {
+                ""
+            }
         )
     );
 }
