@@ -73,19 +73,22 @@ fn folder() {
 
 #[test]
 fn current_folder_by_default() {
-    let out = funnel(&["check"], "");
+    let out = funnel(&["check", "--format", "json"], "");
     assert_eq!(out.code, 1);
-    // every fixture folder is visited, in sorted order
-    let files: Vec<&str> = out
-        .stderr
-        .lines()
-        .filter_map(|l| l.split("─[ ").nth(1))
+    let doc: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    // every `.funnel` file under tests/cli, fixtures and their imports alike
+    assert_eq!(doc["summary"]["files"], 10);
+    let files: Vec<&str> = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["file"].as_str().unwrap())
         .collect();
     let mut sorted = files.clone();
     sorted.sort();
-    assert_eq!(files, sorted);
-    assert!(out.stderr.contains("errors/many.funnel"));
-    assert!(out.stderr.contains("imports/missing/main.funnel"));
+    assert_eq!(files, sorted, "diagnostics are sorted by file");
+    assert!(files.contains(&"errors/many.funnel"));
+    assert!(files.contains(&"imports/missing/main.funnel"));
 }
 
 #[test]

@@ -74,8 +74,16 @@ pub fn run(args: &Args, color: ColorChoice) -> Result<Exit, UsageError> {
         let text = render(args.format, &diagnostics, &report.sources, summary, false);
         emit(Stream::Stdout, &text);
     }
-    let failed = summary.errors > 0 || (args.deny_warnings && summary.warnings > 0);
-    Ok(if failed { Exit::Problems } else { Exit::Clean })
+    Ok(exit_for(summary, args.deny_warnings))
+}
+
+/// Errors fail a check; warnings fail it only when denied.
+fn exit_for(summary: Summary, deny_warnings: bool) -> Exit {
+    if summary.errors > 0 || (deny_warnings && summary.warnings > 0) {
+        Exit::Problems
+    } else {
+        Exit::Clean
+    }
 }
 
 /// `checked 3 files: no problems` or `checked 3 files: 2 errors, 1 warning`.
@@ -269,6 +277,19 @@ mod tests {
             "checked 3 files: 2 errors, 1 warning"
         );
         assert_eq!(summary_line(s(0, 2, 1)), "checked 1 file: 2 warnings");
+    }
+
+    #[test]
+    fn warnings_fail_only_when_denied() {
+        let s = |errors, warnings| Summary {
+            errors,
+            warnings,
+            files: 1,
+        };
+        assert_eq!(exit_for(s(0, 0), true), Exit::Clean);
+        assert_eq!(exit_for(s(0, 2), false), Exit::Clean);
+        assert_eq!(exit_for(s(0, 2), true), Exit::Problems);
+        assert_eq!(exit_for(s(1, 0), false), Exit::Problems);
     }
 
     #[test]

@@ -18,7 +18,7 @@ use std::io::{IsTerminal, Write};
 
 /// Funnel: marketing segments and lead scores as checked, declarative rules.
 #[derive(Debug, Parser)]
-#[command(name = "funnel", version, about, max_term_width = 100)]
+#[command(name = "funnel", version, about)]
 pub struct Cli {
     /// When to colour the output.
     #[arg(long, value_enum, global = true, default_value_t = ColorChoice::Auto)]
@@ -31,6 +31,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check programs for errors and warnings without running them.
+    #[command(after_help = EXIT_CODES)]
     Check(check::Args),
     /// Check a rule file and write its evaluation plan (JSON).
     Compile(compile::Args),
@@ -39,6 +40,10 @@ pub enum Command {
     /// Say why one contact is or is not in each segment, and how its scores were made.
     Explain(explain::Args),
 }
+
+/// The exit codes, as shown under `--help`.
+const EXIT_CODES: &str = "Exit codes: 0 no errors (warnings allowed), 1 errors found (or warnings, \
+with --deny-warnings), 2 bad usage or an unreadable file";
 
 /// How a command ended; its value is the process exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,7 +66,9 @@ pub struct UsageError(pub String);
 pub enum ColorChoice {
     /// Colour when writing to a terminal and `NO_COLOR` is unset or empty.
     Auto,
+    /// Always colour.
     Always,
+    /// Never colour.
     Never,
 }
 
