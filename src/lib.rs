@@ -9,4 +9,5 @@ pub mod cli;
 pub mod diag;
 pub mod engine;
 pub mod plan;
+pub mod sql;
 pub mod syntax;

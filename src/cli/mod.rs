@@ -12,6 +12,7 @@ pub mod compile;
 pub mod explain;
 pub mod rules;
 pub mod run;
+pub mod sql;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
@@ -39,6 +40,8 @@ pub enum Command {
     Run(run::Args),
     /// Say why one contact is or is not in each segment, and how its scores were made.
     Explain(explain::Args),
+    /// Compile rules to warehouse SQL that computes the same results as `run`.
+    Sql(sql::Args),
 }
 
 /// The exit codes, as shown under `--help`.
@@ -121,6 +124,7 @@ pub fn main() -> i32 {
         Command::Compile(args) => compile::run(args, cli.color),
         Command::Run(args) => run::run(args, cli.color),
         Command::Explain(args) => explain::run(args, cli.color),
+        Command::Sql(args) => sql::run(args, cli.color),
     };
     match outcome {
         Ok(exit) => exit as i32,

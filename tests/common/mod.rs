@@ -49,4 +49,6 @@ pub fn show(sources: &SourceMap, diags: &[Diagnostic]) -> String {
         .collect()
 }
 
+pub mod cases;
 pub mod reference;
+pub mod sql_data;
