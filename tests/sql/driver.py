@@ -53,13 +53,14 @@ def run_postgres(jobs):
             "\\set ON_ERROR_STOP on",
             "SET client_min_messages = warning;",
             "SET TimeZone = 'UTC';",
+            "SET jit = off;",
             f"DROP SCHEMA IF EXISTS {schema} CASCADE;",
             f"CREATE SCHEMA {schema};",
             f"SET search_path = {schema};",
         ]
         script += [s + ";" for s in job["setup"]]
         for q in job["queries"]:
-            script.append(f"SELECT COALESCE(json_agg(t), '[]'::json) FROM ({q}) AS t;")
+            script.append(f"SELECT COALESCE(jsonb_agg(t), '[]'::jsonb) FROM ({q}) AS t;")
         script.append(f"DROP SCHEMA {schema} CASCADE;")
         p = subprocess.run(
             ["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", "postgres"],
