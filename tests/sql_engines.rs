@@ -39,41 +39,42 @@ pub fn diff(
     out
 }
 
-fn corpus_on(engine: &str) {
-    if !sql_data::available(engine) {
-        return;
-    }
+/// One program and data set to run natively and on an engine.
+struct Run {
+    name: String,
+    plan: funnel::plan::Plan,
+    data: funnel::engine::data::Dataset,
+    now: chrono::DateTime<chrono::Utc>,
+}
+
+/// Compiles and runs every `run` on `engine`, compares with the native engine; returns
+/// the number compared and the runs whose SQL the dialect cannot express.
+fn compare_on(engine: &str, runs: &[Run]) -> (usize, Vec<String>) {
     let dialect = funnel::sql::by_name(engine).unwrap();
     let tables = sql_data::tables();
     let mut jobs = Vec::new();
     let mut natives = Vec::new();
     let mut unsupported = Vec::new();
-    for path in cases::case_files() {
-        let name = path
-            .strip_prefix(cases::corpus_root())
-            .unwrap()
-            .display()
-            .to_string();
-        let case = cases::load(&path).unwrap();
+    for r in runs {
         let opts = Options {
             dialect,
             tables: &tables,
-            as_of: AsOf::Fixed(case.now),
+            as_of: AsOf::Fixed(r.now),
         };
-        let script = match funnel::sql::compile(&case.plan, opts) {
+        let script = match funnel::sql::compile(&r.plan, opts) {
             Ok(s) => s,
             Err(e @ SqlError::Unsupported { .. }) => {
-                unsupported.push(format!("{name}: {e}"));
+                unsupported.push(format!("{}: {e}", r.name));
                 continue;
             }
-            Err(e) => panic!("{name}: {e}"),
+            Err(e) => panic!("{}: {e}", r.name),
         };
-        let native = funnel::engine::run(&case.plan, &case.data, case.now).unwrap();
+        let native = funnel::engine::run(&r.plan, &r.data, r.now).unwrap();
         let mut queries = vec![script.contacts.clone()];
         queries.extend(script.accounts.clone());
         jobs.push(Job {
-            name: name.clone(),
-            setup: sql_data::setup(&case.plan.schema, &case.data),
+            name: r.name.clone(),
+            setup: sql_data::setup(&r.plan.schema, &r.data),
             queries,
         });
         natives.push((
@@ -106,19 +107,67 @@ fn corpus_on(engine: &str) {
             }
         }
     }
-    eprintln!(
-        "{engine}: {} cases compared, {} not expressible in SQL:\n  {}",
-        jobs.len(),
-        unsupported.len(),
-        unsupported.join("\n  ")
-    );
-    assert!(jobs.len() >= 70, "only {} cases ran", jobs.len());
     assert!(
         report.is_empty(),
         "{} differences on {engine}:\n{}",
         report.len(),
         report.join("\n")
     );
+    (jobs.len(), unsupported)
+}
+
+fn corpus_on(engine: &str) {
+    if !sql_data::available(engine) {
+        return;
+    }
+    let runs: Vec<Run> = cases::case_files()
+        .iter()
+        .map(|path| {
+            let case = cases::load(path).unwrap();
+            Run {
+                name: path
+                    .strip_prefix(cases::corpus_root())
+                    .unwrap()
+                    .display()
+                    .to_string(),
+                plan: case.plan,
+                data: case.data,
+                now: case.now,
+            }
+        })
+        .collect();
+    let (compared, unsupported) = compare_on(engine, &runs);
+    eprintln!(
+        "{engine}: {compared} cases compared, {} not expressible in SQL:\n  {}",
+        unsupported.len(),
+        unsupported.join("\n  ")
+    );
+    assert!(compared >= 80, "only {compared} cases ran");
+}
+
+fn b2b_example_on(engine: &str) {
+    if !sql_data::available(engine) {
+        return;
+    }
+    let root = common::root().join("examples/b2b");
+    let entry = root.join("rules.funnel");
+    let loaded = funnel::syntax::load_paths(&entry, &root).unwrap();
+    let plan = funnel::plan::lower(&funnel::check::check(&loaded).program.unwrap());
+    let files = funnel::engine::data::DataFiles::from_dir(&root.join("data")).unwrap();
+    let data = funnel::engine::data::load(&plan.schema, &files, &Default::default())
+        .unwrap()
+        .dataset;
+    let now = chrono::DateTime::parse_from_rfc3339("2026-11-20T00:00:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let runs = [Run {
+        name: "examples/b2b".into(),
+        plan,
+        data,
+        now,
+    }];
+    let (compared, unsupported) = compare_on(engine, &runs);
+    assert_eq!((compared, unsupported), (1, Vec::<String>::new()));
 }
 
 #[test]
@@ -129,4 +178,14 @@ fn conformance_corpus_on_duckdb() {
 #[test]
 fn conformance_corpus_on_postgres() {
     corpus_on("postgres");
+}
+
+#[test]
+fn b2b_example_on_duckdb() {
+    b2b_example_on("duckdb");
+}
+
+#[test]
+fn b2b_example_on_postgres() {
+    b2b_example_on("postgres");
 }

@@ -236,7 +236,7 @@ impl Dialect for Postgres {
     }
     fn regex_match(&self, s: Expr, pattern: &str, flags: RegexFlags) -> Option<Expr> {
         let op = if flags.case_insensitive { "~*" } else { "~" };
-        Some(s.bin(op, Expr::str(pattern)))
+        Some(s.bin(op, Expr::str(&postgres_regex(pattern)?)))
     }
     fn seconds_between(&self, from: Expr, to: Expr) -> Expr {
         Expr::func("DATE_PART", vec![Expr::str("epoch"), to.bin("-", from)]).cast(SqlType::Double)
@@ -453,4 +453,30 @@ impl Dialect for Trino {
     fn ends_with(&self, s: Expr, p: Expr, n: i64) -> Expr {
         Expr::func("SUBSTR", vec![s, Expr::int(-n)]).bin("=", p)
     }
+}
+
+/// A Rust regex in PostgreSQL's ARE syntax: word boundaries are `\y` / `\Y` there (`\b`
+/// is a backspace) and the end of text is `\Z`; Unicode classes (`\p{..}`) have no
+/// equivalent. `None` when the pattern uses one.
+fn postgres_regex(pattern: &str) -> Option<String> {
+    let mut out = String::with_capacity(pattern.len());
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('b') => out.push_str("\\y"),
+            Some('B') => out.push_str("\\Y"),
+            Some('z') => out.push_str("\\Z"),
+            Some('p' | 'P') => return None,
+            Some(other) => {
+                out.push('\\');
+                out.push(other);
+            }
+            None => out.push('\\'),
+        }
+    }
+    Some(out)
 }
