@@ -371,6 +371,9 @@ impl Dialect for Snowflake {
     fn name(&self) -> &'static str {
         "snowflake"
     }
+    fn string_literal(&self, s: &str) -> String {
+        format!("'{}'", s.replace('\\', "\\\\").replace('\'', "''"))
+    }
     fn qualify(&self) -> bool {
         true
     }
