@@ -4,40 +4,10 @@
 
 mod common;
 
-use common::cases::{self, table_json, values_match};
+use common::cases::{self, table_json};
+use common::sql_data::diff;
 use common::sql_data::{self, Job};
 use funnel::sql::{AsOf, Options, SqlError};
-use std::collections::BTreeMap;
-
-/// Compares the SQL rows of one table with the native table; returns the differences.
-pub fn diff(
-    what: &str,
-    native: &BTreeMap<String, serde_json::Value>,
-    rows: &[serde_json::Map<String, serde_json::Value>],
-) -> Vec<String> {
-    let mut out = Vec::new();
-    let got: BTreeMap<String, &serde_json::Map<String, serde_json::Value>> = rows
-        .iter()
-        .map(|r| (r["id"].as_str().unwrap_or("").to_string(), r))
-        .collect();
-    if got.len() != native.len() || got.keys().ne(native.keys()) {
-        out.push(format!(
-            "{what}: rows {:?}, native {:?}",
-            got.keys().collect::<Vec<_>>(),
-            native.keys().collect::<Vec<_>>()
-        ));
-    }
-    for (id, want) in native {
-        let Some(row) = got.get(id) else { continue };
-        for (k, v) in want.as_object().unwrap() {
-            let g = row.get(k).unwrap_or(&serde_json::Value::Null);
-            if !values_match(v, g) {
-                out.push(format!("{what} `{id}`.`{k}`: native {v}, sql {g}"));
-            }
-        }
-    }
-    out
-}
 
 /// One program and data set to run natively and on an engine.
 struct Run {

@@ -50,5 +50,6 @@ pub fn show(sources: &SourceMap, diags: &[Diagnostic]) -> String {
 }
 
 pub mod cases;
+pub mod generate;
 pub mod reference;
 pub mod sql_data;

@@ -2,6 +2,7 @@
 //! `INSERT` statements of the canonical tables (`docs/sql.md`), with an order column for
 //! events and changes, and running compiled SQL through `tests/sql/driver.py`.
 
+use super::cases::values_match;
 use funnel::engine::data::Dataset;
 use funnel::plan::schema::{Schema, Type};
 use funnel::plan::types::Value;
@@ -235,4 +236,34 @@ pub fn available(engine: &str) -> bool {
         eprintln!("note: {engine} is not available here; skipping its differential test");
     }
     ok
+}
+
+/// Compares the SQL rows of one table with the native table; returns the differences.
+pub fn diff(
+    what: &str,
+    native: &BTreeMap<String, serde_json::Value>,
+    rows: &[serde_json::Map<String, serde_json::Value>],
+) -> Vec<String> {
+    let mut out = Vec::new();
+    let got: BTreeMap<String, &serde_json::Map<String, serde_json::Value>> = rows
+        .iter()
+        .map(|r| (r["id"].as_str().unwrap_or("").to_string(), r))
+        .collect();
+    if got.len() != native.len() || got.keys().ne(native.keys()) {
+        out.push(format!(
+            "{what}: rows {:?}, native {:?}",
+            got.keys().collect::<Vec<_>>(),
+            native.keys().collect::<Vec<_>>()
+        ));
+    }
+    for (id, want) in native {
+        let Some(row) = got.get(id) else { continue };
+        for (k, v) in want.as_object().unwrap() {
+            let g = row.get(k).unwrap_or(&serde_json::Value::Null);
+            if !values_match(v, g) {
+                out.push(format!("{what} `{id}`.`{k}`: native {v}, sql {g}"));
+            }
+        }
+    }
+    out
 }
