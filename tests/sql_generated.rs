@@ -53,7 +53,7 @@ fn generated_on(engine: &str) {
         queries.extend(script.accounts);
         jobs.push(Job {
             name: format!("generated {i}:\n{src}"),
-            setup: sql_data::setup(&plan.schema, &data),
+            setup: sql_data::setup(sql_data::style(engine), &plan.schema, &data),
             queries,
         });
         natives.push((table_json(&native.contacts), table_json(&native.accounts)));

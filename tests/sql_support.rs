@@ -98,3 +98,16 @@ fn as_of_parameter_appears_once_per_query() {
         assert_eq!(s.contacts.matches(p).count(), 1, "{d}");
     }
 }
+
+#[test]
+fn engine_tested_dialects_are_the_ones_the_engine_tests_run() {
+    let tested: Vec<&str> = funnel::sql::dialect::NAMES
+        .into_iter()
+        .filter(|d| funnel::sql::by_name(d).unwrap().engine_tested())
+        .collect();
+    assert_eq!(tested, ["duckdb", "postgres", "spark"]);
+    let engines = std::fs::read_to_string(common::root().join("tests/sql_engines.rs")).unwrap();
+    for d in tested {
+        assert!(engines.contains(&format!("corpus_on(\"{d}\")")), "{d}");
+    }
+}

@@ -137,7 +137,7 @@ pub trait Dialect {
 pub struct DuckDb;
 /// PostgreSQL 15 (engine-tested).
 pub struct Postgres;
-/// Spark SQL 3.4+.
+/// Spark SQL (engine-tested on PySpark's local mode).
 pub struct Spark;
 /// BigQuery Standard SQL.
 pub struct BigQuery;
@@ -247,6 +247,9 @@ impl Dialect for Spark {
     fn name(&self) -> &'static str {
         "spark"
     }
+    fn engine_tested(&self) -> bool {
+        true
+    }
     fn quote(&self) -> char {
         '`'
     }
@@ -269,8 +272,9 @@ impl Dialect for Spark {
         ":as_of"
     }
     fn regex_match(&self, s: Expr, pattern: &str, flags: RegexFlags) -> Option<Expr> {
+        // Java's `(?i)` folds ASCII only; `u` makes it Unicode-aware like Rust's.
         let p = if flags.case_insensitive {
-            format!("(?i){pattern}")
+            format!("(?iu){pattern}")
         } else {
             pattern.to_string()
         };

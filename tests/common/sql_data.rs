@@ -19,6 +19,14 @@ pub fn tables() -> Tables {
     t
 }
 
+/// How the tables are made: `CREATE TABLE` + `INSERT` (DuckDB, PostgreSQL), or
+/// temporary views over `VALUES` (Spark, which has no cheap in-memory tables).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    Tables,
+    SparkViews,
+}
+
 fn sql_type(t: &Type) -> &'static str {
     match t {
         Type::Int | Type::Duration => "BIGINT",
@@ -30,7 +38,13 @@ fn sql_type(t: &Type) -> &'static str {
     }
 }
 
+/// A text literal, valid in every engine the tests use (backslashes are escapes in
+/// Spark, so texts with one are spelled with `CHR`).
 fn text(s: &str) -> String {
+    if s.contains('\\') {
+        let parts: Vec<String> = s.split('\\').map(text).collect();
+        return format!("CONCAT({})", parts.join(", CHR(92), "));
+    }
     format!("'{}'", s.replace('\'', "''"))
 }
 
@@ -38,7 +52,7 @@ fn lit(v: &Option<Value>) -> String {
     match v {
         None => "NULL".into(),
         Some(Value::Int(i) | Value::Duration(i)) => i.to_string(),
-        Some(Value::Number(n)) => format!("CAST({n:?} AS DOUBLE PRECISION)"),
+        Some(Value::Number(n)) => format!("{n:e}"),
         Some(Value::Text(s)) => text(s),
         Some(Value::Bool(b)) => b.to_string().to_uppercase(),
         Some(Value::Date(d)) => format!("DATE '{d}'"),
@@ -59,24 +73,68 @@ fn as_text(v: &Option<Value>) -> String {
     }
 }
 
-fn q(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
-
-fn create(name: &str, cols: &[(String, &str)], rows: &[Vec<String>], out: &mut Vec<String>) {
-    let defs: Vec<String> = cols.iter().map(|(c, t)| format!("{} {t}", q(c))).collect();
-    out.push(format!("CREATE TABLE {name} ({})", defs.join(", ")));
-    for chunk in rows.chunks(500) {
-        let values: Vec<String> = chunk
-            .iter()
-            .map(|r| format!("({})", r.join(", ")))
-            .collect();
-        out.push(format!("INSERT INTO {name} VALUES {}", values.join(", ")));
+fn create(
+    style: Style,
+    name: &str,
+    cols: &[(String, &str)],
+    rows: &[Vec<String>],
+    out: &mut Vec<String>,
+) {
+    match style {
+        Style::Tables => {
+            let q = |c: &str| format!("\"{}\"", c.replace('"', "\"\""));
+            let defs: Vec<String> = cols.iter().map(|(c, t)| format!("{} {t}", q(c))).collect();
+            out.push(format!("CREATE TABLE {name} ({})", defs.join(", ")));
+            for chunk in rows.chunks(500) {
+                let values: Vec<String> = chunk
+                    .iter()
+                    .map(|r| format!("({})", r.join(", ")))
+                    .collect();
+                out.push(format!("INSERT INTO {name} VALUES {}", values.join(", ")));
+            }
+        }
+        Style::SparkViews => {
+            fn spark_type(t: &str) -> &str {
+                match t {
+                    "VARCHAR" => "STRING",
+                    "DOUBLE PRECISION" => "DOUBLE",
+                    other => other,
+                }
+            }
+            let select: Vec<String> = cols
+                .iter()
+                .enumerate()
+                .map(|(i, (c, t))| {
+                    let from = if rows.is_empty() {
+                        "NULL".to_string()
+                    } else {
+                        format!("v{i}")
+                    };
+                    format!("CAST({from} AS {}) AS `{c}`", spark_type(t))
+                })
+                .collect();
+            let source = if rows.is_empty() {
+                "WHERE FALSE".to_string()
+            } else {
+                let values: Vec<String> =
+                    rows.iter().map(|r| format!("({})", r.join(", "))).collect();
+                let names: Vec<String> = (0..cols.len()).map(|i| format!("v{i}")).collect();
+                format!(
+                    "FROM VALUES {} AS t({})",
+                    values.join(", "),
+                    names.join(", ")
+                )
+            };
+            out.push(format!(
+                "CREATE OR REPLACE TEMPORARY VIEW {name} AS SELECT {} {source}",
+                select.join(", ")
+            ));
+        }
     }
 }
 
 /// The statements that create and fill the four tables.
-pub fn setup(schema: &Schema, data: &Dataset) -> Vec<String> {
+pub fn setup(style: Style, schema: &Schema, data: &Dataset) -> Vec<String> {
     let mut out = Vec::new();
     let mut cols = vec![("id".to_string(), "VARCHAR")];
     cols.extend(
@@ -94,7 +152,7 @@ pub fn setup(schema: &Schema, data: &Dataset) -> Vec<String> {
                 .collect()
         })
         .collect();
-    create("contacts", &cols, &rows, &mut out);
+    create(style, "contacts", &cols, &rows, &mut out);
 
     let mut cols = vec![("id".to_string(), "VARCHAR")];
     cols.extend(
@@ -112,7 +170,7 @@ pub fn setup(schema: &Schema, data: &Dataset) -> Vec<String> {
                 .collect()
         })
         .collect();
-    create("accounts", &cols, &rows, &mut out);
+    create(style, "accounts", &cols, &rows, &mut out);
 
     let mut fields: BTreeMap<&str, &Type> = BTreeMap::new();
     for e in &schema.events {
@@ -150,7 +208,7 @@ pub fn setup(schema: &Schema, data: &Dataset) -> Vec<String> {
             row
         })
         .collect();
-    create("events", &cols, &rows, &mut out);
+    create(style, "events", &cols, &rows, &mut out);
 
     let cols = vec![
         ("contact_id".to_string(), "VARCHAR"),
@@ -173,7 +231,7 @@ pub fn setup(schema: &Schema, data: &Dataset) -> Vec<String> {
             ]
         })
         .collect();
-    create("changes", &cols, &rows, &mut out);
+    create(style, "changes", &cols, &rows, &mut out);
     out
 }
 
@@ -193,7 +251,16 @@ pub struct Outcome {
     pub error: Option<String>,
 }
 
-/// Runs jobs on `engine` (`duckdb`, `postgres`) through the Python driver.
+/// The table style an engine needs.
+pub fn style(engine: &str) -> Style {
+    if engine == "spark" {
+        Style::SparkViews
+    } else {
+        Style::Tables
+    }
+}
+
+/// Runs jobs on `engine` (`duckdb`, `postgres`, `spark`) through the Python driver.
 pub fn run(engine: &str, jobs: &[Job]) -> Vec<Outcome> {
     let driver = super::root().join("tests/sql/driver.py");
     let mut child = Command::new("python3")
@@ -216,8 +283,15 @@ pub fn run(engine: &str, jobs: &[Job]) -> Vec<Outcome> {
 /// `psql` reaches. In CI (`CI=true`) a missing engine is a failure, elsewhere a skip.
 pub fn available(engine: &str) -> bool {
     let ok = match engine {
-        "duckdb" => Command::new("python3")
-            .args(["-c", "import duckdb"])
+        "duckdb" | "spark" => Command::new("python3")
+            .args([
+                "-c",
+                if engine == "spark" {
+                    "import pyspark"
+                } else {
+                    "import duckdb"
+                },
+            ])
             .output()
             .is_ok_and(|o| o.status.success()),
         _ => {

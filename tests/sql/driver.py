@@ -2,7 +2,8 @@
 
 Reads a JSON list of jobs from stdin: {"name", "setup": [sql], "queries": [sql]} and
 writes a JSON list of {"name", "results": [[row objects]] | null, "error": str | null}.
-Engines: `duckdb` (the PyPI wheel) and `postgres` (psql on PGHOST/PGPORT/PGUSER).
+Engines: `duckdb` (the PyPI wheel), `postgres` (psql on PGHOST/PGPORT/PGUSER) and
+`spark` (PySpark in local mode, one session for all jobs).
 """
 import datetime
 import decimal
@@ -77,10 +78,45 @@ def run_postgres(jobs):
     return out
 
 
+def run_spark(jobs):
+    os.environ["TZ"] = "UTC"
+    import time
+
+    time.tzset()
+    from pyspark.sql import SparkSession
+
+    spark = (
+        SparkSession.builder.master("local[2]")
+        .appName("funnel-sql-tests")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.adaptive.enabled", "false")
+        .getOrCreate()
+    )
+    spark.sparkContext.setLogLevel("ERROR")
+    out = []
+    try:
+        for job in jobs:
+            try:
+                for stmt in job["setup"]:
+                    spark.sql(stmt)
+                results = []
+                for q in job["queries"]:
+                    rows = spark.sql(q).collect()
+                    results.append([{k: plain(v) for k, v in r.asDict().items()} for r in rows])
+                out.append({"name": job["name"], "results": results, "error": None})
+            except Exception as e:  # reported per job, compared by the Rust test
+                out.append({"name": job["name"], "results": None, "error": str(e)[:2000]})
+    finally:
+        spark.stop()
+    return out
+
+
 def main():
     engine = sys.argv[1]
     jobs = json.load(sys.stdin)
-    run = {"duckdb": run_duckdb, "postgres": run_postgres}[engine]
+    run = {"duckdb": run_duckdb, "postgres": run_postgres, "spark": run_spark}[engine]
     json.dump(run(jobs), sys.stdout)
 
 
