@@ -220,6 +220,28 @@ fn node_exprs(k: &NodeKind) -> Vec<&P> {
     }
 }
 
+fn numeric(t: T) -> bool {
+    matches!(t, T::Int | T::Num | T::Unknown)
+}
+
+/// Whether values of two types compare (otherwise a comparison is false): numbers with
+/// numbers, dates with timestamps, durations with durations, text with text.
+fn comparable(a: T, b: T) -> bool {
+    let time = |t: T| matches!(t, T::Date | T::Ts);
+    a == b
+        || a == T::Unknown
+        || b == T::Unknown
+        || (numeric(a) && numeric(b))
+        || (time(a) && time(b))
+}
+
+/// Whether arithmetic on two types has a value (otherwise it is missing): numbers with
+/// numbers, and durations added to or subtracted from durations.
+fn arithmetic(op: BinOp, a: T, b: T) -> bool {
+    (numeric(a) && numeric(b))
+        || (a == T::Dur && b == T::Dur && matches!(op, BinOp::Add | BinOp::Sub))
+}
+
 /// Half away from zero to a whole number, exactly like `f64::round`.
 fn round_whole(y: Expr) -> Expr {
     let a = Expr::func("ABS", vec![y.clone()]);
@@ -707,8 +729,13 @@ impl Compiler<'_> {
                 let (ta, tb) = (self.ty(lhs), self.ty(rhs));
                 let (a, b) = (self.expr(lhs, cx)?, self.expr(rhs, cx)?);
                 if op.is_comparison() {
+                    if !comparable(ta, tb) {
+                        return Ok(Expr::bool(false));
+                    }
                     self.compare_raw(*op, a, ta, b, tb)
                         .or_else(Expr::bool(false))
+                } else if !arithmetic(*op, ta, tb) {
+                    null
                 } else {
                     match op {
                         BinOp::Add => a.bin("+", b),
@@ -744,6 +771,9 @@ impl Compiler<'_> {
                 }
             }
             P::InRange { expr, lo, hi } => {
+                if !numeric(self.ty(expr)) {
+                    return Ok(Expr::bool(false));
+                }
                 let x = self.expr(expr, cx)?;
                 x.clone()
                     .bin(">=", lit_num(*lo))
@@ -991,7 +1021,7 @@ impl Compiler<'_> {
             NodeKind::Segment(e) => self.truthy(e, cx)?,
             NodeKind::Value(e) => self.expr(e, cx)?,
             NodeKind::Top { n, by } => {
-                if !matches!(self.ty(by), T::Int | T::Num) {
+                if !numeric(self.ty(by)) {
                     Expr::bool(false)
                 } else {
                     let x = self.expr(by, cx)?;
@@ -1019,7 +1049,11 @@ impl Compiler<'_> {
             NodeKind::Score(s) => {
                 let total = match &s.body {
                     ScoreBody::Expr(e) => {
-                        let x = self.expr(e, cx)?.cast(SqlType::Double);
+                        let x = if numeric(self.ty(e)) {
+                            self.expr(e, cx)?.cast(SqlType::Double)
+                        } else {
+                            Expr::Lit(Lit::Null).cast(SqlType::Double)
+                        };
                         match s.range {
                             Some((lo, hi)) => Expr::Case {
                                 whens: vec![
