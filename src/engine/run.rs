@@ -95,6 +95,7 @@ fn collect(ctx: &Context<'_>, st: &State) -> Results {
             .map(|(id, node)| Column {
                 name: node.name.clone(),
                 kind: ColumnKind::of(&node.kind),
+                categories: super::results::categories(&node.kind),
                 values: st.nodes.get(id).cloned().unwrap_or_default(),
             })
             .collect(),
