@@ -21,7 +21,10 @@ fn plan_of(rules: &str) -> Plan {
 
 #[test]
 fn plans_of_the_examples() {
-    for rules in ["examples/b2b/rules.funnel", "examples/nordisk/regler.funnel"] {
+    for rules in [
+        "examples/b2b/rules.funnel",
+        "examples/nordisk/regler.funnel",
+    ] {
         let plan = plan_of(rules);
         let mut settings = insta::Settings::clone_current();
         settings.set_snapshot_suffix(rules.replace(['/', '.'], "_"));
@@ -37,8 +40,12 @@ fn plans_of_the_examples() {
 fn explain_agrees_with_run_for_every_contact_and_account() {
     let plan = plan_of("examples/b2b/rules.funnel");
     let files = DataFiles::from_dir(Path::new(&root().join("examples/b2b/data"))).unwrap();
-    let data = load(&plan.schema, &files, &LoadOptions::default()).unwrap().dataset;
-    let now = chrono::DateTime::parse_from_rfc3339("2026-11-20T00:00:00Z").unwrap().to_utc();
+    let data = load(&plan.schema, &files, &LoadOptions::default())
+        .unwrap()
+        .dataset;
+    let now = chrono::DateTime::parse_from_rfc3339("2026-11-20T00:00:00Z")
+        .unwrap()
+        .to_utc();
     let results = funnel::engine::run(&plan, &data, now).unwrap();
     let ctx = funnel::engine::context::Context::new(&plan, &data, now).unwrap();
     let st = funnel::engine::run::evaluate(&ctx);
@@ -66,9 +73,17 @@ fn agree(x: &Explanation, got: impl Fn(&str) -> Option<serde_json::Value>, id: &
             (name, Some(serde_json::Value::Bool(*member)))
         }
         Explanation::Score { name, value, .. } => (name, value.map(|v| serde_json::json!(v))),
-        Explanation::Value { name, value } => (name, Some(value.value.clone()).filter(|v| !v.is_null())),
+        Explanation::Value { name, value } => {
+            (name, Some(value.value.clone()).filter(|v| !v.is_null()))
+        }
         Explanation::Tier { name, tier, .. } => (name, tier.clone().map(serde_json::Value::String)),
-        Explanation::Personas { name, chosen, .. } => (name, chosen.clone().map(serde_json::Value::String)),
+        Explanation::Personas { name, chosen, .. } => {
+            (name, chosen.clone().map(serde_json::Value::String))
+        }
     };
-    assert_eq!(said, got(name), "`{id}`: explain and run disagree on `{name}`");
+    assert_eq!(
+        said,
+        got(name),
+        "`{id}`: explain and run disagree on `{name}`"
+    );
 }
