@@ -20,7 +20,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// How many ids a sample of entering or leaving rows holds.
+/// How many ids the human and Markdown formats show of those entering or leaving.
 pub const SAMPLE: usize = 5;
 
 /// One version of a rule set, evaluated.
@@ -156,11 +156,9 @@ pub struct Move {
     pub group: Option<String>,
     pub before: usize,
     pub after: usize,
-    pub entered: usize,
-    pub left: usize,
-    /// The first [`SAMPLE`] ids entering and leaving, by id.
-    pub entered_sample: Vec<String>,
-    pub left_sample: Vec<String>,
+    /// Ids entering and leaving, in id order.
+    pub entered: Vec<String>,
+    pub left: Vec<String>,
 }
 
 /// How a score's distribution moved, and the rules that moved it.
@@ -189,7 +187,10 @@ pub struct Stats {
 /// One rule's part in a score shift.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RuleShift {
+    /// The rule's label in the new version (the old one's for a removed rule).
     pub label: String,
+    /// The old label, when the rule was edited.
+    pub was: Option<String>,
     /// Mean points per row before and after (`None`: no such rule on that side).
     pub before: Option<f64>,
     pub after: Option<f64>,
@@ -337,7 +338,7 @@ fn movement(
     if entered.is_empty() && left.is_empty() {
         return None;
     }
-    let sample = |v: &[&str]| v.iter().take(SAMPLE).map(|s| s.to_string()).collect();
+    let owned = |v: Vec<&str>| v.into_iter().map(String::from).collect();
     Some(Move {
         definition: name.to_string(),
         kind,
@@ -345,10 +346,8 @@ fn movement(
         group,
         before: b,
         after: a,
-        entered: entered.len(),
-        left: left.len(),
-        entered_sample: sample(&entered),
-        left_sample: sample(&left),
+        entered: owned(entered),
+        left: owned(left),
     })
 }
 
@@ -383,44 +382,54 @@ fn score_shift(
     })
 }
 
-/// Per rule label: mean points before and after, and rows whose points changed.
+/// Per rule: mean points before and after, and rows whose points changed. Rules are
+/// matched by label; rules left unmatched on both sides are matched by position among
+/// the unmatched (an edited rule: its label changed with its points or condition).
 fn rule_shifts(
     old: Option<&RuleColumns>,
     new: Option<&RuleColumns>,
     ids: &BTreeSet<&str>,
 ) -> Vec<RuleShift> {
-    let mut labels: Vec<&String> = new.map(|r| r.labels.iter().collect()).unwrap_or_default();
-    for l in old.iter().flat_map(|r| &r.labels) {
-        if !labels.contains(&l) {
-            labels.push(l);
+    let labels = |side: Option<&RuleColumns>| side.map(|r| r.labels.clone()).unwrap_or_default();
+    let (ol, nl) = (labels(old), labels(new));
+    let mut lone_old: Vec<&String> = ol.iter().filter(|l| !nl.contains(l)).collect();
+    let mut pairs: Vec<(Option<&String>, Option<&String>)> = Vec::new();
+    for l in &nl {
+        if ol.contains(l) {
+            pairs.push((Some(l), Some(l)));
+        } else if lone_old.is_empty() {
+            pairs.push((None, Some(l)));
+        } else {
+            pairs.push((Some(lone_old.remove(0)), Some(l)));
         }
     }
-    let points = |side: Option<&RuleColumns>, label: &str, id: &str| -> Option<f64> {
-        let side = side?;
+    pairs.extend(lone_old.into_iter().map(|l| (Some(l), None)));
+    let points = |side: Option<&RuleColumns>, label: Option<&String>, id: &str| -> Option<f64> {
+        let (side, label) = (side?, label?);
         let k = side.labels.iter().position(|l| l == label)?;
         Some(side.rows.get(id)?.get(k).copied().unwrap_or(0.0))
     };
-    let mean = |side: Option<&RuleColumns>, label: &str| -> Option<f64> {
-        let side = side?;
-        side.labels.iter().position(|l| l == label)?;
-        let xs: Vec<f64> = side
+    let mean = |side: Option<&RuleColumns>, label: Option<&String>| -> Option<f64> {
+        let side_rows = side?;
+        let xs: Vec<f64> = side_rows
             .rows
             .keys()
-            .filter_map(|id| points(Some(side), label, id))
+            .filter_map(|id| points(side, label, id))
             .collect();
-        Some(round(xs.iter().sum::<f64>() / xs.len().max(1) as f64))
+        (!xs.is_empty()).then(|| round(xs.iter().sum::<f64>() / xs.len() as f64))
     };
-    labels
+    pairs
         .into_iter()
-        .filter_map(|label| {
+        .filter_map(|(o, n)| {
             let changed = ids
                 .iter()
-                .filter(|id| points(old, label, id) != points(new, label, id))
+                .filter(|id| points(old, o, id) != points(new, n, id))
                 .count();
             (changed > 0).then(|| RuleShift {
-                label: label.clone(),
-                before: mean(old, label),
-                after: mean(new, label),
+                label: n.or(o).cloned().unwrap_or_default(),
+                was: o.filter(|o| Some(*o) != n).cloned(),
+                before: mean(old, o),
+                after: mean(new, n),
                 changed,
             })
         })

@@ -1,7 +1,7 @@
 //! A diff for people on a terminal, for machines (JSON) and for a pull request comment
 //! (Markdown).
 
-use super::{Definitions, Diff, Move, ScoreShift, Stats};
+use super::{Definitions, Diff, Move, RuleShift, SAMPLE, ScoreShift, Stats};
 use crate::engine::ColumnKind;
 use crate::plan::display::number;
 use crate::plan::types::Scope;
@@ -103,9 +103,15 @@ fn definition_lines(d: &Definitions) -> Vec<String> {
     out
 }
 
-fn sample(ids: &[String], total: usize) -> String {
-    let mut s = ids.join(", ");
-    if total > ids.len() {
+/// The first [`SAMPLE`] ids, then `…` when there are more.
+fn sample(ids: &[String]) -> String {
+    let mut s = ids
+        .iter()
+        .take(SAMPLE)
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if ids.len() > SAMPLE {
         s.push_str(", …");
     }
     s
@@ -143,14 +149,14 @@ pub fn human(entries: &Entries, colour: bool) -> String {
                 m.before,
                 m.after,
                 rows(m),
-                paint("32", format!("+{} entered", m.entered)),
-                paint("31", format!("-{} left", m.left)),
+                paint("32", format!("{} entered", signed("+", m.entered.len()))),
+                paint("31", format!("{} left", signed("-", m.left.len()))),
             );
-            if m.entered > 0 {
-                let _ = writeln!(s, "    entered: {}", sample(&m.entered_sample, m.entered));
+            if !m.entered.is_empty() {
+                let _ = writeln!(s, "    entered: {}", sample(&m.entered));
             }
-            if m.left > 0 {
-                let _ = writeln!(s, "    left: {}", sample(&m.left_sample, m.left));
+            if !m.left.is_empty() {
+                let _ = writeln!(s, "    left: {}", sample(&m.left));
             }
         }
         for sc in &d.scores {
@@ -165,8 +171,8 @@ pub fn human(entries: &Entries, colour: bool) -> String {
             for r in &sc.rules {
                 let _ = writeln!(
                     s,
-                    "    rule `{}`: mean points {} ({} changed)",
-                    r.label,
+                    "    rule {}: mean points {} ({} changed)",
+                    rule_name(r),
                     arrow(r.before, r.after),
                     r.changed
                 );
@@ -174,6 +180,26 @@ pub fn human(entries: &Entries, colour: bool) -> String {
         }
     }
     s
+}
+
+/// A rule as code, with its old label when it was edited.
+fn rule_name(r: &RuleShift) -> String {
+    let code = |l: &str| format!("`{}`", l.replace('`', "'"));
+    match (&r.was, r.before, r.after) {
+        (Some(was), _, _) => format!("{} (was {})", code(&r.label), code(was)),
+        (None, None, _) => format!("{} (added)", code(&r.label)),
+        (None, _, None) => format!("{} (removed)", code(&r.label)),
+        (None, _, _) => code(&r.label),
+    }
+}
+
+/// `+n`, `−n` or `0`.
+fn signed(sign: &str, n: usize) -> String {
+    if n == 0 {
+        "0".into()
+    } else {
+        format!("{sign}{n}")
+    }
 }
 
 fn scope_rows(sc: &ScoreShift) -> &'static str {
@@ -215,14 +241,14 @@ pub fn markdown(entries: &Entries) -> String {
             for m in &d.moves {
                 let _ = writeln!(
                     s,
-                    "| {} | {} | {} | +{} | −{} | {} | {} |",
+                    "| {} | {} | {} | {} | {} | {} | {} |",
                     what(m),
                     m.before,
                     m.after,
-                    m.entered,
-                    m.left,
-                    sample(&m.entered_sample, m.entered),
-                    sample(&m.left_sample, m.left)
+                    signed("+", m.entered.len()),
+                    signed("−", m.left.len()),
+                    sample(&m.entered),
+                    sample(&m.left)
                 );
             }
             s.push('\n');
@@ -250,8 +276,8 @@ pub fn markdown(entries: &Entries) -> String {
                 for r in &sc.rules {
                     let _ = writeln!(
                         s,
-                        "- `{}`: mean points {} ({} {} changed)",
-                        r.label.replace('`', "'"),
+                        "- {}: mean points {} ({} {} changed)",
+                        rule_name(r),
                         arrow(r.before, r.after),
                         r.changed,
                         scope_rows(sc)
