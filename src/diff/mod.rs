@@ -229,7 +229,7 @@ pub fn diff(old: &Side, new: &Side) -> Diff {
                     moves.extend(movement(&name, kind, scope, None, &ids, &va, &vb, member));
                 }
                 ColumnKind::Tier | ColumnKind::Persona => {
-                    for group in groups(ca, cb) {
+                    for group in groups(&name, [new, old], [cb, ca]) {
                         let member = |v: Option<&Value>| label(v) == group.as_deref();
                         moves.extend(movement(
                             &name,
@@ -292,18 +292,36 @@ fn label(v: Option<&Value>) -> Option<&str> {
     }
 }
 
-/// The bands or personas of a column on either side (new order first), then "none".
+/// The bands or personas of a tier set or persona list: as the new version (then the
+/// old) defines them, then any other value seen, then "none".
 fn groups(
-    a: Option<&crate::engine::Column>,
-    b: Option<&crate::engine::Column>,
+    name: &str,
+    sides: [&Side; 2],
+    columns: [Option<&crate::engine::Column>; 2],
 ) -> Vec<Option<String>> {
     let mut out: Vec<Option<String>> = Vec::new();
-    for c in [b, a].into_iter().flatten() {
-        for v in &c.values {
-            let g = label(v.as_ref()).map(String::from);
-            if g.is_some() && !out.contains(&g) {
-                out.push(g);
+    let mut add = |g: Option<String>| {
+        if g.is_some() && !out.contains(&g) {
+            out.push(g);
+        }
+    };
+    for side in sides {
+        let defined = side
+            .plan
+            .iter()
+            .flat_map(|p| &p.nodes)
+            .find(|n| n.output && n.name == name);
+        match defined.map(|n| &n.kind) {
+            Some(NodeKind::Tiers { bands, .. }) => {
+                bands.iter().for_each(|b| add(Some(b.name.clone())))
             }
+            Some(NodeKind::Personas(ps)) => ps.iter().for_each(|p| add(Some(p.name.clone()))),
+            _ => {}
+        }
+    }
+    for c in columns.into_iter().flatten() {
+        for v in &c.values {
+            add(label(v.as_ref()).map(String::from));
         }
     }
     out.push(None);
