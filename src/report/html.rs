@@ -140,15 +140,16 @@ fn score(s: &mut String, d: &Distribution) {
         svg::histogram(d)
     );
     let width = (d.hi - d.lo) / d.bins.len().max(1) as f64;
+    let edge = |x: f64| number((x * 100.0).round() / 100.0);
     for (i, n) in d.bins.iter().enumerate() {
         let lo = d.lo + width * i as f64;
         let last = i + 1 == d.bins.len();
         let _ = write!(
             s,
             "<tr><td class=\"num\">{}</td><td class=\"num\">{}{}</td><td class=\"num\">{n}</td></tr>",
-            number(lo),
+            edge(lo),
             if last { "≤ " } else { "" },
-            number(lo + width)
+            edge(lo + width)
         );
     }
     s.push_str("</tbody></table></div>");

@@ -154,9 +154,9 @@ pub fn build(
         accounts: results.accounts.ids.len(),
         segments: segments(&results),
         scores: scores(plan, &results),
-        shares: shares(&results),
-        crosses: crosses(&results),
-        top_accounts: top_accounts(&ctx, &results),
+        shares: shares(plan, &results),
+        crosses: crosses(plan, &results),
+        top_accounts: top_accounts(plan, &ctx, &results),
         trends,
     })
 }
@@ -269,7 +269,7 @@ pub fn bin(x: f64, lo: f64, hi: f64) -> usize {
     }
 }
 
-fn shares(r: &Results) -> Vec<Shares> {
+fn shares(plan: &Plan, r: &Results) -> Vec<Shares> {
     let mut out = Vec::new();
     for (scope, t) in tables(r) {
         for c in &t.columns {
@@ -280,16 +280,31 @@ fn shares(r: &Results) -> Vec<Shares> {
                 name: c.name.clone(),
                 kind: c.kind,
                 scope,
-                parts: tally(&c.values),
+                parts: tally(&c.values, &defined(plan, scope, &c.name)),
             });
         }
     }
     out
 }
 
-/// Rows per label in first-seen order, the missing last.
-fn tally(values: &[Option<Value>]) -> Vec<(Option<String>, usize)> {
-    let mut parts: Vec<(Option<String>, usize)> = Vec::new();
+/// The band or persona names a tier set or persona list defines, in order.
+fn defined(plan: &Plan, scope: Scope, name: &str) -> Vec<String> {
+    match plan
+        .outputs(scope)
+        .find(|(_, n)| n.name == name)
+        .map(|(_, n)| &n.kind)
+    {
+        Some(NodeKind::Tiers { bands, .. }) => bands.iter().map(|b| b.name.clone()).collect(),
+        Some(NodeKind::Personas(ps)) => ps.iter().map(|p| p.name.clone()).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Rows per label: the `order` names first (also when no row has them), then other
+/// labels as first seen, the missing last.
+fn tally(values: &[Option<Value>], order: &[String]) -> Vec<(Option<String>, usize)> {
+    let mut parts: Vec<(Option<String>, usize)> =
+        order.iter().map(|n| (Some(n.clone()), 0)).collect();
     let mut missing = 0;
     for v in values {
         match label(v) {
@@ -311,14 +326,17 @@ fn label(v: &Option<Value>) -> Option<&str> {
     }
 }
 
-fn crosses(r: &Results) -> Vec<Cross> {
+fn crosses(plan: &Plan, r: &Results) -> Vec<Cross> {
     let t = &r.contacts;
     let of = |k: ColumnKind| t.columns.iter().filter(move |c| c.kind == k);
     let mut out = Vec::new();
     for p in of(ColumnKind::Persona) {
         for tier in of(ColumnKind::Tier) {
-            let rows: Vec<Option<String>> = tally(&p.values).into_iter().map(|x| x.0).collect();
-            let cols: Vec<Option<String>> = tally(&tier.values).into_iter().map(|x| x.0).collect();
+            let labels = |c: &crate::engine::Column| -> Vec<Option<String>> {
+                let order = defined(plan, Scope::Contact, &c.name);
+                tally(&c.values, &order).into_iter().map(|x| x.0).collect()
+            };
+            let (rows, cols) = (labels(p), labels(tier));
             let mut counts = vec![vec![0; cols.len()]; rows.len()];
             for (pv, tv) in p.values.iter().zip(&tier.values) {
                 let i = rows.iter().position(|x| x.as_deref() == label(pv));
@@ -341,7 +359,7 @@ fn crosses(r: &Results) -> Vec<Cross> {
     out
 }
 
-fn top_accounts(ctx: &Context<'_>, r: &Results) -> Vec<TopAccounts> {
+fn top_accounts(plan: &Plan, ctx: &Context<'_>, r: &Results) -> Vec<TopAccounts> {
     let name_attr = ctx.account_attr.get("name").copied();
     let personas: Vec<_> = r
         .contacts
@@ -386,9 +404,10 @@ fn top_accounts(ctx: &Context<'_>, r: &Results) -> Vec<TopAccounts> {
                                 .iter()
                                 .map(|&c| p.values.get(c as usize).cloned().flatten())
                                 .collect();
-                            let named = tally(&vals)
+                            let order = defined(plan, Scope::Contact, &p.name);
+                            let named = tally(&vals, &order)
                                 .into_iter()
-                                .filter_map(|(n, k)| Some((n?, k)))
+                                .filter_map(|(n, k)| Some((n?, k)).filter(|(_, k)| *k > 0))
                                 .collect();
                             (p.name.clone(), named)
                         })
