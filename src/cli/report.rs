@@ -58,17 +58,23 @@ fn step_count(
     if step.amount <= 0 {
         return Err(UsageError("`--step` must be longer than zero".into()));
     }
-    let n = if history.unit == step.unit {
-        history.amount / step.amount
-    } else {
-        match (history.fixed_seconds(), step.fixed_seconds()) {
+    use crate::plan::types::DurationUnit as U;
+    let months = |d: crate::plan::types::Dur| match d.unit {
+        U::Month => Some(d.amount),
+        U::Year => Some(d.amount.saturating_mul(12)),
+        _ => None,
+    };
+    let n = match (history.fixed_seconds(), step.fixed_seconds()) {
+        (Some(h), Some(s)) => h / s,
+        _ => match (months(history), months(step)) {
             (Some(h), Some(s)) => h / s,
+            _ if history.amount == 0 => 0,
             _ => {
                 return Err(UsageError(
-                    "`--history` and `--step` in months or years need the same unit".into(),
+                    "`--history` and `--step` must both be in h, d or w, or both in mo or y".into(),
                 ));
             }
-        }
+        },
     };
     u32::try_from(n.clamp(0, 520))
         .map_err(|_| UsageError("`--history` holds too many steps".into()))
@@ -161,4 +167,55 @@ pub fn run(args: &Args, color: ColorChoice) -> Result<Exit, UsageError> {
         ),
     );
     Ok(Exit::Clean)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::types::{Dur, DurationUnit};
+
+    fn d(amount: i64, unit: DurationUnit) -> Dur {
+        Dur { amount, unit }
+    }
+
+    #[test]
+    fn durations_and_steps() {
+        assert_eq!(parse_dur("12w"), Ok(d(12, DurationUnit::Week)));
+        assert_eq!(parse_dur("6mo"), Ok(d(6, DurationUnit::Month)));
+        assert!(parse_dur("12").is_err());
+        assert!(parse_dur("w").is_err());
+        let count = |h, s| step_count(h, s).ok();
+        assert_eq!(
+            count(d(12, DurationUnit::Week), d(1, DurationUnit::Week)),
+            Some(12)
+        );
+        assert_eq!(
+            count(d(90, DurationUnit::Day), d(1, DurationUnit::Week)),
+            Some(12)
+        );
+        assert_eq!(
+            count(d(12, DurationUnit::Month), d(3, DurationUnit::Month)),
+            Some(4)
+        );
+        assert_eq!(
+            count(d(0, DurationUnit::Day), d(1, DurationUnit::Week)),
+            Some(0)
+        );
+        assert_eq!(
+            count(d(3, DurationUnit::Month), d(1, DurationUnit::Week)),
+            None
+        );
+        assert_eq!(
+            count(d(3, DurationUnit::Week), d(0, DurationUnit::Week)),
+            None
+        );
+    }
+
+    #[test]
+    fn sha256_of_abc() {
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
 }
