@@ -78,6 +78,8 @@
 pub mod check;
 pub mod cli;
 pub mod diag;
+pub mod diff;
 pub mod engine;
 pub mod plan;
+pub mod report;
 pub mod syntax;

@@ -9,7 +9,9 @@
 
 pub mod check;
 pub mod compile;
+pub mod diff;
 pub mod explain;
+pub mod report;
 pub mod rules;
 pub mod run;
 
@@ -39,6 +41,10 @@ pub enum Command {
     Run(run::Args),
     /// Say why one contact is or is not in each segment, and how its scores were made.
     Explain(explain::Args),
+    /// Write an HTML report of the audience: segment sizes, score distributions, trends.
+    Report(report::Args),
+    /// Compare two versions of a rule set: who enters and leaves each segment, tier and persona.
+    Diff(diff::Args),
 }
 
 /// The exit codes, as shown under `--help`.
@@ -121,6 +127,8 @@ pub fn main() -> i32 {
         Command::Compile(args) => compile::run(args, cli.color),
         Command::Run(args) => run::run(args, cli.color),
         Command::Explain(args) => explain::run(args, cli.color),
+        Command::Report(args) => report::run(args, cli.color),
+        Command::Diff(args) => diff::run(args, cli.color),
     };
     match outcome {
         Ok(exit) => exit as i32,

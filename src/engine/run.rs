@@ -86,7 +86,8 @@ pub fn row_ids<'d>(ctx: &Context<'d>, scope: Scope) -> Vec<&'d str> {
     }
 }
 
-fn collect(ctx: &Context<'_>, st: &State) -> Results {
+/// The output columns of an evaluated state.
+pub fn collect(ctx: &Context<'_>, st: &State) -> Results {
     let table = |scope: Scope| Table {
         ids: row_ids(ctx, scope).into_iter().map(String::from).collect(),
         columns: ctx
