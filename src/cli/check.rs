@@ -131,7 +131,7 @@ fn entries(paths: &[PathBuf]) -> Result<Vec<Entry>, UsageError> {
 
 /// Collects every `*.funnel` file under `dir`, skipping hidden folders (`.git`, …) and
 /// not following symbolic links to folders.
-fn funnel_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), UsageError> {
+pub(crate) fn funnel_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), UsageError> {
     let read = std::fs::read_dir(dir).map_err(|e| cannot_read(dir, &e))?;
     for item in read {
         let item = item.map_err(|e| cannot_read(dir, &e))?;

@@ -10,6 +10,7 @@
 pub mod check;
 pub mod compile;
 pub mod explain;
+pub mod fmt;
 pub mod rules;
 pub mod run;
 
@@ -38,6 +39,8 @@ pub enum Command {
     Run(run::Args),
     /// Say why one contact is or is not in each segment, and how its scores were made.
     Explain(explain::Args),
+    /// Rewrite rule and schema files in the canonical layout.
+    Fmt(fmt::Args),
 }
 
 /// How a command ended; its value is the process exit code.
@@ -114,6 +117,7 @@ pub fn main() -> i32 {
         Command::Compile(args) => compile::run(args, cli.color),
         Command::Run(args) => run::run(args, cli.color),
         Command::Explain(args) => explain::run(args, cli.color),
+        Command::Fmt(args) => fmt::run(args, cli.color),
     };
     match outcome {
         Ok(exit) => exit as i32,
