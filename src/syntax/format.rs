@@ -287,6 +287,9 @@ impl<'a> Formatter<'a> {
 
     fn items(&mut self, items: &[Item], end: usize) -> Doc {
         let body = self.lines(items, |i| i.span, Self::item, 0, end);
+        if matches!(&body, Doc::Concat(v) if v.is_empty()) {
+            return Doc::Nil;
+        }
         Doc::Concat(vec![body, Doc::Hard])
     }
 
