@@ -13,6 +13,7 @@ pub mod explain;
 pub mod fmt;
 pub mod rules;
 pub mod run;
+pub mod test;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
@@ -41,6 +42,8 @@ pub enum Command {
     Explain(explain::Args),
     /// Rewrite rule and schema files in the canonical layout.
     Fmt(fmt::Args),
+    /// Run the tests of rule files (`*.funnel-test`).
+    Test(test::Args),
 }
 
 /// How a command ended; its value is the process exit code.
@@ -118,6 +121,7 @@ pub fn main() -> i32 {
         Command::Run(args) => run::run(args, cli.color),
         Command::Explain(args) => explain::run(args, cli.color),
         Command::Fmt(args) => fmt::run(args, cli.color),
+        Command::Test(args) => test::run(args, cli.color),
     };
     match outcome {
         Ok(exit) => exit as i32,
