@@ -147,7 +147,8 @@ fn rules(file: &TestFile, dir: &Path, name: &str) -> Result<Plan, String> {
                 false,
             );
             Err(format!(
-                "{name}:{line}: the rules in `{rules}` do not check\n{text}"
+                "{name}:{line}: the rules in `{rules}` do not check\n{}",
+                text.trim_end()
             ))
         }
     }
