@@ -224,7 +224,7 @@ fn mess(text: &str, choices: &[u8]) -> String {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
 
     #[test]
     fn messed_up_layouts_format_back(choices in proptest::collection::vec(any::<u8>(), 1..40), which in any::<prop::sample::Index>()) {
@@ -320,7 +320,7 @@ mod generated {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
 
     #[test]
     fn generated_programs(src in generated::program()) {
