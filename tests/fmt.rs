@@ -57,8 +57,9 @@ fn plan(path: &Path, text: &str) -> serde_json::Value {
     unlabelled(&funnel::plan::lower(&program))
 }
 
-/// Every example file and every ```funnel block of the docs, with the path it is
-/// loaded from.
+/// Every example file, every ```funnel block of the docs, the messy files of
+/// `tests/fmt/` and the rules of every conformance case, with the path each is loaded
+/// from.
 fn corpus() -> Vec<(PathBuf, String)> {
     let root = common::root();
     let mut out: Vec<(PathBuf, String)> = common::files_with_ext(&root.join("examples"), "funnel")
@@ -69,6 +70,15 @@ fn corpus() -> Vec<(PathBuf, String)> {
             (p, text)
         })
         .collect();
+    for case in common::files_with_ext(&root.join("tests/conformance"), "case") {
+        let text = std::fs::read_to_string(&case).unwrap();
+        if let Some((_, rest)) = text.split_once("=== rules\n") {
+            let rules = rest.split("\n=== ").next().unwrap_or_default();
+            // loaded like the conformance runner does: as `case/rules.funnel` beside the schema
+            let entry = root.join("tests/conformance/case/rules.funnel");
+            out.push((entry, format!("{}\n", rules.trim_end())));
+        }
+    }
     for md in common::files_with_ext(&root.join("docs"), "md") {
         let markdown = std::fs::read_to_string(&md).unwrap();
         let mut block: Option<String> = None;
@@ -108,7 +118,7 @@ fn examples_and_docs_are_formatted() {
             ));
         }
     }
-    assert!(n >= 25, "found only {n} files and blocks");
+    assert!(n >= 30, "found only {n} files and blocks");
     assert!(
         unformatted.is_empty(),
         "run `funnel fmt` on these:\n{}",
@@ -223,13 +233,15 @@ fn mess(text: &str, choices: &[u8]) -> String {
     out
 }
 
+/// The corpus, read once for all the cases of a property.
+static CORPUS: std::sync::LazyLock<Vec<(PathBuf, String)>> = std::sync::LazyLock::new(corpus);
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
 
     #[test]
     fn messed_up_layouts_format_back(choices in proptest::collection::vec(any::<u8>(), 1..40), which in any::<prop::sample::Index>()) {
-        let corpus = corpus();
-        let (path, text) = which.get(&corpus);
+        let (path, text) = which.get(&CORPUS);
         let original = fmt(text);
         let messy = mess(&original, &choices);
         let formatted = fmt(&messy);

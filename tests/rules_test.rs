@@ -213,3 +213,34 @@ fn junit_structure(text: &str) {
     );
     assert_eq!(errs, errors, "error count");
 }
+
+/// The CI recipe's commands run clean on the examples, as on a rules repository.
+#[test]
+fn the_ci_recipe_passes_on_the_examples() {
+    let recipe = std::fs::read_to_string(common::root().join("docs/ci/funnel-rules.yml")).unwrap();
+    let commands: Vec<&str> = recipe
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("run: funnel "))
+        .collect();
+    assert_eq!(commands.len(), 3, "{commands:?}");
+    for command in commands {
+        let args: Vec<&str> = command
+            .split(" > ")
+            .next()
+            .unwrap()
+            .split_whitespace()
+            .collect();
+        let out = Command::new(env!("CARGO_BIN_EXE_funnel"))
+            .args(&args)
+            .current_dir(common::root().join("examples"))
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "funnel {command}:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}

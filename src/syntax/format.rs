@@ -77,14 +77,17 @@ enum Place {
 struct Formatter<'a> {
     src: &'a str,
     comments: &'a [Comment],
-    places: Vec<Place>,
+    /// The trailing comments by the offset where their line's code ends.
+    trailing_at: std::collections::HashMap<usize, Vec<usize>>,
     used: Vec<bool>,
+    /// Every comment before this index has been printed.
+    first_unused: usize,
 }
 
 impl<'a> Formatter<'a> {
     fn new(src: &'a str, comments: &'a [Comment]) -> Formatter<'a> {
         let bytes = src.as_bytes();
-        let places = comments
+        let places: Vec<Place> = comments
             .iter()
             .map(|c| {
                 let mut e = c.span.start as usize;
@@ -100,11 +103,19 @@ impl<'a> Formatter<'a> {
                 Place::Trailing(e)
             })
             .collect();
+        let mut trailing_at: std::collections::HashMap<usize, Vec<usize>> =
+            std::collections::HashMap::new();
+        for (i, p) in places.iter().enumerate() {
+            if let Place::Trailing(end) = p {
+                trailing_at.entry(*end).or_default().push(i);
+            }
+        }
         Formatter {
             src,
             comments,
-            places,
+            trailing_at,
             used: vec![false; comments.len()],
+            first_unused: 0,
         }
     }
 
@@ -130,7 +141,11 @@ impl<'a> Formatter<'a> {
     /// Takes the comments not yet printed that start before `pos`.
     fn take_before(&mut self, pos: usize) -> Vec<usize> {
         let mut out = Vec::new();
-        for (i, c) in self.comments.iter().enumerate() {
+        while self.used.get(self.first_unused) == Some(&true) {
+            self.first_unused += 1;
+        }
+        let from = self.first_unused;
+        for (i, c) in self.comments.iter().enumerate().skip(from) {
             if (c.span.start as usize) >= pos {
                 break;
             }
@@ -158,9 +173,9 @@ impl<'a> Formatter<'a> {
     /// The trailing comments of code ending at `end`, as line suffixes.
     fn trailing(&mut self, end: usize) -> Doc {
         let mut out = Vec::new();
-        for i in 0..self.comments.len() {
-            if self.places.get(i) == Some(&Place::Trailing(end))
-                && let Some(u) = self.used.get_mut(i)
+        let at = self.trailing_at.get(&end).cloned().unwrap_or_default();
+        for i in at {
+            if let Some(u) = self.used.get_mut(i)
                 && !*u
             {
                 *u = true;
