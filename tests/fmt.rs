@@ -132,7 +132,10 @@ fn formatting_keeps_comments_and_the_plan() {
         let once = fmt(&text);
         assert_eq!(fmt(&once), once, "not idempotent on {}", path.display());
         assert_eq!(comments(&once), comments(&text), "{}", path.display());
-        assert_eq!(plan(&path, &once), plan(&path, &text), "{}", path.display());
+        // the same text is trivially the same program
+        if once != text {
+            assert_eq!(plan(&path, &once), plan(&path, &text), "{}", path.display());
+        }
     }
 }
 

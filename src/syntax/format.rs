@@ -1,9 +1,10 @@
 //! `funnel fmt`: prints a syntax tree in the one canonical layout, from the tree and
 //! the source text only. Two-space indentation, one space around operators, score
 //! points right-aligned, conditions broken before `and` / `or` when a line would pass
-//! 100 columns, one field per line, nothing reordered, at most one blank line kept
-//! between items, and every comment kept where it was: own-line comments before the
-//! item, statement or operand they precede, trailing comments at the end of their line.
+//! 100 columns, contact and account fields one per line, nothing reordered, at most
+//! one blank line kept between items, and every comment kept where it was: own-line
+//! comments before the item, statement or operand they precede, trailing comments at
+//! the end of their line.
 //! See `docs/formatting.md`.
 
 use super::ast::*;
@@ -54,6 +55,7 @@ fn same_tree(a: &File, b: &File) -> bool {
     texts(a) == texts(b) && without_spans(&a.items) == without_spans(&b.items)
 }
 
+/// The items' debug text with every span blanked out.
 fn without_spans(items: &[Item]) -> String {
     static SPAN: std::sync::LazyLock<Option<regex::Regex>> = std::sync::LazyLock::new(|| {
         regex::Regex::new(r"Span \{ file: FileId\(\d+\), start: \d+, end: \d+ \}").ok()
@@ -786,14 +788,6 @@ impl<'a> Formatter<'a> {
     }
 
     fn expr(&mut self, e: &Expr) -> Doc {
-        if let ExprKind::And(xs) | ExprKind::Or(xs) = &e.kind {
-            let op = if matches!(e.kind, ExprKind::And(_)) {
-                "and"
-            } else {
-                "or"
-            };
-            return self.chain(e, xs, op, true);
-        }
         let lead = self.leading(e.span.start as usize);
         let d = match &e.kind {
             ExprKind::Lit(Literal::Duration(d)) => Doc::text(self.duration(d)),
@@ -830,7 +824,8 @@ impl<'a> Formatter<'a> {
             }
             ExprKind::Not(x) => Doc::Concat(vec![Doc::text("not "), self.expr(x)]),
             ExprKind::Neg(x) => Doc::Concat(vec![Doc::text("-"), self.expr(x)]),
-            ExprKind::And(_) | ExprKind::Or(_) => Doc::Nil,
+            ExprKind::And(xs) => self.chain(e, xs, "and", true),
+            ExprKind::Or(xs) => self.chain(e, xs, "or", true),
             ExprKind::Binary { op, lhs, rhs, .. } => Doc::Concat(vec![
                 self.expr(lhs),
                 Doc::text(format!(" {} ", op.symbol())),
