@@ -298,6 +298,12 @@ fn expect(w: &[String], n: usize, line: &str) -> Result<Expect, ParseError> {
                 }
             }
         }
+        _ if rest.contains(&"==") => {
+            return Err(err(
+                n,
+                "compare with a single `=`: `expect ID NAME = VALUE`",
+            ));
+        }
         _ => return Err(err(n, EXPECT_FORMS)),
     };
     Ok(Expect {
@@ -343,5 +349,72 @@ fn moment(w: &[&str], n: usize) -> Result<AsOf, ParseError> {
             delta.map(AsOf::Ago).ok_or_else(bad)
         }
         _ => Err(bad()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(line: &str) -> Result<Expect, ParseError> {
+        let text = format!("test \"t\"\n  {line}\n");
+        parse(&text).map(|f| f.tests[0].expects[0].clone())
+    }
+
+    #[test]
+    fn expectations() {
+        let e = one("expect account acme in hot # a comment").unwrap();
+        assert_eq!(e.subject, Subject::Account("acme".into()));
+        assert_eq!((e.name.as_str(), &e.claim), ("hot", &Claim::Member(true)));
+        let e = one("expect ann sales_ready = 7.5 ± 0.5 as of 30d ago").unwrap();
+        assert_eq!(
+            e.claim,
+            Claim::Number {
+                value: 7.5,
+                tolerance: 0.5
+            }
+        );
+        assert_eq!(e.as_of, Some(AsOf::Ago(TimeDelta::days(30))));
+        let e = one("expect \"ann b\" role is none").unwrap();
+        assert_eq!(
+            (e.subject, e.claim),
+            (Subject::Contact("ann b".into()), Claim::Missing)
+        );
+        assert_eq!(
+            one("expect ann s in 1..2.5").unwrap().claim,
+            Claim::Range(1.0, 2.5)
+        );
+        assert_eq!(
+            one("expect ann tier = high").unwrap().claim,
+            Claim::Label("high".into())
+        );
+    }
+
+    #[test]
+    fn errors_name_their_line() {
+        let e = one("expect ann s == 3").unwrap_err();
+        assert_eq!(e.line, 2);
+        assert!(e.message.contains("single `=`"), "{}", e.message);
+        assert!(one("expect ann s = 3 as of yesterday").is_err());
+        assert!(one("expect ann s in 3").is_err());
+        let e = parse("contacts\n  id\n  a\n").unwrap_err();
+        assert_eq!(
+            (e.line, e.message.as_str()),
+            (1, "the `contacts` table has no `end` line")
+        );
+        let e = parse("expect a in b\n").unwrap_err();
+        assert!(e.message.contains("belongs to a test"));
+        let e = parse("rules \"a\"\nnow tomorrow\n").unwrap_err();
+        assert_eq!(e.line, 2);
+    }
+
+    #[test]
+    fn setup_belongs_to_the_file_or_the_test() {
+        let f = parse("rules \"r.funnel\"\nnow 2026-01-01\ntest \"t\"\n  now 2026-02-01\n  events\n    contact_id, event, at\n  end\n").unwrap();
+        assert_eq!(f.rules, Some(("r.funnel".into(), 1)));
+        assert!(f.setup.now.is_some() && f.setup.events.is_none());
+        let t = &f.tests[0];
+        assert_ne!(t.setup.now, f.setup.now);
+        assert_eq!(t.setup.events.as_ref().map(|e| e.lines.len()), Some(1));
     }
 }
