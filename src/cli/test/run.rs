@@ -122,7 +122,10 @@ fn rules(file: &TestFile, dir: &Path, name: &str) -> Result<Plan, String> {
         ));
     };
     let path = dir.join(rules);
-    let loaded = crate::syntax::load_paths(&path, dir).map_err(|e| {
+    // imports may not leave the project: the current folder when the rules are in it
+    let cwd = std::env::current_dir().unwrap_or_else(|_| dir.to_path_buf());
+    let root = super::super::check::default_root(&path, &cwd);
+    let loaded = crate::syntax::load_paths(&path, &root).map_err(|e| {
         format!(
             "{name}:{line}: cannot read `{}`: {}",
             path.display(),
@@ -324,19 +327,17 @@ fn compare(results: &Results, e: &Expect) -> Result<Option<Failure>, String> {
         Subject::Contact(id) => (&results.contacts, "contact", id),
         Subject::Account(id) => (&results.accounts, "account", id),
     };
-    let row = table
-        .row(id)
-        .ok_or_else(|| format!("no {what} `{id}` in the test data"))?;
-    let column = table.column(&e.name).ok_or_else(|| {
-        let defs: Vec<String> = table
-            .columns
-            .iter()
-            .map(|c| format!("`{}`", c.name))
-            .collect();
+    let row = table.row(id).ok_or_else(|| {
         format!(
-            "no {what} definition `{}` in the rules, expected one of {}",
+            "no {what} `{id}` in the test data{}",
+            did_you_mean(id, table.ids.iter().map(String::as_str))
+        )
+    })?;
+    let column = table.column(&e.name).ok_or_else(|| {
+        format!(
+            "no {what} definition `{}` in the rules{}",
             e.name,
-            defs.join(", ")
+            did_you_mean(&e.name, table.columns.iter().map(|c| c.name.as_str()))
         )
     })?;
     let value = row.get(&e.name);
@@ -419,6 +420,17 @@ fn compare(results: &Results, e: &Expect) -> Result<Option<Failure>, String> {
         at: String::new(),
         trace: None,
     }))
+}
+
+/// ` (did you mean `x`?)` for the candidate nearest to `name`, when one is near.
+fn did_you_mean<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> String {
+    let limit = (name.chars().count() / 3).max(1);
+    candidates
+        .map(|c| (strsim::levenshtein(name, c), c))
+        .filter(|(d, _)| *d <= limit)
+        .min()
+        .map(|(_, c)| format!(" (did you mean `{c}`?)"))
+        .unwrap_or_default()
 }
 
 /// The `explain` trace of the expectation's definition for its contact (for an account,
