@@ -237,24 +237,26 @@ fn junit(reports: &[FileReport], c: Counts) -> String {
     for f in reports {
         let fc = Counts::of(std::slice::from_ref(f));
         let file = xml(&f.file);
+        let time: f64 = f.tests.iter().map(|t| t.time).sum();
         out.push_str(&format!(
-            "  <testsuite name=\"{file}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"0\">\n",
+            "  <testsuite name=\"{file}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"0\" time=\"{time:.3}\">\n",
             fc.tests + usize::from(f.error.is_some()),
             fc.failed,
             fc.errors
         ));
         if let Some(e) = &f.error {
             out.push_str(&format!(
-                "    <testcase name=\"{file}\" classname=\"{file}\" file=\"{file}\">\n      <error message=\"{}\" type=\"broken test file\">{}</error>\n    </testcase>\n",
+                "    <testcase name=\"{file}\" classname=\"{file}\" file=\"{file}\" time=\"0.000\">\n      <error message=\"{}\" type=\"broken test file\">{}</error>\n    </testcase>\n",
                 xml(e.lines().next().unwrap_or_default()),
                 xml(e)
             ));
         }
         for t in &f.tests {
             out.push_str(&format!(
-                "    <testcase name=\"{}\" classname=\"{file}\" file=\"{file}\" line=\"{}\"",
+                "    <testcase name=\"{}\" classname=\"{file}\" file=\"{file}\" line=\"{}\" time=\"{:.3}\"",
                 xml(&t.name),
-                t.line
+                t.line,
+                t.time
             ));
             if t.passed() {
                 out.push_str("/>\n");

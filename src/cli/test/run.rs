@@ -32,6 +32,8 @@ pub struct FileReport {
 pub struct TestReport {
     pub name: String,
     pub line: usize,
+    /// How long the test took, in seconds.
+    pub time: f64,
     pub failures: Vec<Failure>,
     /// Why the test could not run (bad fixture rows, an unknown contact or definition).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -99,17 +101,19 @@ pub fn run_file(path: &Path, name: &str, filter: Option<&str>) -> FileReport {
             continue;
         }
         let setup = merged(&file.setup, &test.setup);
-        let mut t = TestReport {
+        let started = std::time::Instant::now();
+        let outcome = run_test(&plan, &setup, &test.expects, dir, name, test.line);
+        let (failures, error) = match outcome {
+            Ok(failures) => (failures, None),
+            Err(e) => (Vec::new(), Some(e)),
+        };
+        report.tests.push(TestReport {
             name: test.name.clone(),
             line: test.line,
-            failures: Vec::new(),
-            error: None,
-        };
-        match run_test(&plan, &setup, &test.expects, dir, name, test.line) {
-            Ok(failures) => t.failures = failures,
-            Err(e) => t.error = Some(e),
-        }
-        report.tests.push(t);
+            time: started.elapsed().as_secs_f64(),
+            failures,
+            error,
+        });
     }
     report
 }
