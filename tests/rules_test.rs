@@ -42,15 +42,14 @@ const CASES: [(&str, i32); 5] = [
 
 #[test]
 fn outputs_in_every_format() {
+    // times differ from run to run
+    let times = regex::Regex::new(r#"time(="|": )[0-9.e-]+"#).unwrap();
     for (case, code) in CASES {
         let file = format!("{case}.funnel-test");
         for format in ["human", "json", "junit"] {
             let out = funnel_test(&fixtures(), &[&file, "--format", format]);
             assert_eq!(out.code, code, "{case} as {format}:\n{}", out.stdout);
-            // times differ from run to run
-            let stable = regex::Regex::new(r#"time(="|": )[0-9.e-]+"#)
-                .unwrap()
-                .replace_all(&out.stdout, "time${1}[T]");
+            let stable = times.replace_all(&out.stdout, "time${1}[T]");
             insta::assert_snapshot!(format!("{case}_{format}"), stable);
             if format == "junit" {
                 junit_structure(&out.stdout);
