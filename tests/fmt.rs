@@ -99,9 +99,43 @@ fn corpus() -> Vec<(PathBuf, String)> {
     out
 }
 
+/// Formats the ```funnel blocks of a Markdown text.
+fn format_markdown(markdown: &str) -> String {
+    let mut out = String::new();
+    let mut block: Option<String> = None;
+    for line in markdown.split_inclusive('\n') {
+        match &mut block {
+            None if line.trim_start().starts_with("```funnel") => {
+                out.push_str(line);
+                block = Some(String::new());
+            }
+            Some(b) if line.trim_start().starts_with("```") => {
+                out.push_str(&fmt(b));
+                out.push_str(line);
+                block = None;
+            }
+            Some(b) => b.push_str(line),
+            None => out.push_str(line),
+        }
+    }
+    out
+}
+
+/// With `FUNNEL_FMT_BLESS=1`, formats the examples and the docs' blocks in place (after
+/// a merge brings in new ones), then checks them.
 #[test]
 fn examples_and_docs_are_formatted() {
     let root = common::root();
+    if std::env::var_os("FUNNEL_FMT_BLESS").is_some() {
+        for path in common::files_with_ext(&root.join("examples"), "funnel") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            std::fs::write(&path, fmt(&text)).unwrap();
+        }
+        for path in common::files_with_ext(&root.join("docs"), "md") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            std::fs::write(&path, format_markdown(&text)).unwrap();
+        }
+    }
     let mut unformatted = Vec::new();
     let mut n = 0;
     for (path, text) in corpus() {
@@ -121,7 +155,7 @@ fn examples_and_docs_are_formatted() {
     assert!(n >= 30, "found only {n} files and blocks");
     assert!(
         unformatted.is_empty(),
-        "run `funnel fmt` on these:\n{}",
+        "run `FUNNEL_FMT_BLESS=1 cargo test --test fmt examples_and_docs` to format these:\n{}",
         unformatted.join("\n")
     );
 }
