@@ -109,7 +109,9 @@ pub fn human(e: &ContactExplanation) -> String {
     out
 }
 
-fn explanation(x: &Explanation, out: &mut String) {
+/// One definition's explanation as text for people (shared with `funnel test`, which
+/// shows it under a failing expectation).
+pub fn explanation(x: &Explanation, out: &mut String) {
     let yes_no = |b: bool| if b { "member" } else { "not a member" };
     match x {
         Explanation::Segment {

@@ -12,8 +12,10 @@ pub mod compile;
 pub mod diff;
 pub mod explain;
 pub mod report;
+pub mod fmt;
 pub mod rules;
 pub mod run;
+pub mod test;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
@@ -45,6 +47,10 @@ pub enum Command {
     Report(report::Args),
     /// Compare two versions of a rule set: who enters and leaves each segment, tier and persona.
     Diff(diff::Args),
+    /// Rewrite rule and schema files in the canonical layout.
+    Fmt(fmt::Args),
+    /// Run the tests of rule files (`*.funnel-test`).
+    Test(test::Args),
 }
 
 /// The exit codes, as shown under `--help`.
@@ -129,6 +135,8 @@ pub fn main() -> i32 {
         Command::Explain(args) => explain::run(args, cli.color),
         Command::Report(args) => report::run(args, cli.color),
         Command::Diff(args) => diff::run(args, cli.color),
+        Command::Fmt(args) => fmt::run(args, cli.color),
+        Command::Test(args) => test::run(args, cli.color),
     };
     match outcome {
         Ok(exit) => exit as i32,
