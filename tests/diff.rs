@@ -165,13 +165,30 @@ fn renamed_definitions_are_found() {
 }
 
 fn edited(file: &str, text: String) -> String {
-    let text = moved_threshold(file, text);
-    text.replace("+4  per readiness_page", "+6  per readiness_page")
-        .replace("lead_quality >= 90", "lead_quality >= 80")
-        .replace(
-            "segment mqls             = lead_stage = mql\n",
+    let mut text = moved_threshold(file, text);
+    let edits: &[(&str, &str, &str)] = &[
+        (
+            "scores.funnel",
+            "+4 per readiness_page",
+            "+6 per readiness_page",
+        ),
+        ("rules.funnel", "lead_quality >= 90", "lead_quality >= 80"),
+        (
+            "rules.funnel",
+            "segment mqls = lead_stage = mql\n",
             "segment sqls = lead_stage = sql\n",
-        )
+        ),
+    ];
+    for (in_file, from, to) in edits {
+        if file.ends_with(in_file) {
+            assert!(
+                text.contains(from),
+                "`{from}` is no longer in {file}: update this test"
+            );
+            text = text.replace(from, to);
+        }
+    }
+    text
 }
 
 #[test]
