@@ -139,7 +139,16 @@ fn entries(paths: &[PathBuf]) -> Result<Vec<Entry>, UsageError> {
 
 /// Collects every `*.funnel` file under `dir`, skipping hidden folders (`.git`, …) and
 /// not following symbolic links to folders.
-fn funnel_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), UsageError> {
+pub(crate) fn funnel_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), UsageError> {
+    files_with_extension(dir, "funnel", out)
+}
+
+/// Collects every `*.EXT` file under `dir`, like [`funnel_files`].
+pub(crate) fn files_with_extension(
+    dir: &Path,
+    ext: &str,
+    out: &mut Vec<PathBuf>,
+) -> Result<(), UsageError> {
     let read = std::fs::read_dir(dir).map_err(|e| cannot_read(dir, &e))?;
     for item in read {
         let item = item.map_err(|e| cannot_read(dir, &e))?;
@@ -147,9 +156,9 @@ fn funnel_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), UsageError> {
         let kind = item.file_type().map_err(|e| cannot_read(&path, &e))?;
         if kind.is_dir() {
             if !item.file_name().to_string_lossy().starts_with('.') {
-                funnel_files(&path, out)?;
+                files_with_extension(&path, ext, out)?;
             }
-        } else if path.extension().is_some_and(|x| x == "funnel") && path.is_file() {
+        } else if path.extension().is_some_and(|x| x == ext) && path.is_file() {
             out.push(path);
         }
     }

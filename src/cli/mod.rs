@@ -9,10 +9,14 @@
 
 pub mod check;
 pub mod compile;
+pub mod diff;
 pub mod explain;
+pub mod fmt;
+pub mod report;
 pub mod rules;
 pub mod run;
 pub mod sql;
+pub mod test;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
@@ -40,6 +44,14 @@ pub enum Command {
     Run(run::Args),
     /// Say why one contact is or is not in each segment, and how its scores were made.
     Explain(explain::Args),
+    /// Write an HTML report of the audience: segment sizes, score distributions, trends.
+    Report(report::Args),
+    /// Compare two versions of a rule set: who enters and leaves each segment, tier and persona.
+    Diff(diff::Args),
+    /// Rewrite rule and schema files in the canonical layout.
+    Fmt(fmt::Args),
+    /// Run the tests of rule files (`*.funnel-test`).
+    Test(test::Args),
     /// Compile rules to warehouse SQL that computes the same results as `run`.
     Sql(sql::Args),
 }
@@ -124,6 +136,10 @@ pub fn main() -> i32 {
         Command::Compile(args) => compile::run(args, cli.color),
         Command::Run(args) => run::run(args, cli.color),
         Command::Explain(args) => explain::run(args, cli.color),
+        Command::Report(args) => report::run(args, cli.color),
+        Command::Diff(args) => diff::run(args, cli.color),
+        Command::Fmt(args) => fmt::run(args, cli.color),
+        Command::Test(args) => test::run(args, cli.color),
         Command::Sql(args) => sql::run(args, cli.color),
     };
     match outcome {

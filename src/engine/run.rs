@@ -86,7 +86,8 @@ pub fn row_ids<'d>(ctx: &Context<'d>, scope: Scope) -> Vec<&'d str> {
     }
 }
 
-fn collect(ctx: &Context<'_>, st: &State) -> Results {
+/// The output columns of an evaluated state.
+pub fn collect(ctx: &Context<'_>, st: &State) -> Results {
     let table = |scope: Scope| Table {
         ids: row_ids(ctx, scope).into_iter().map(String::from).collect(),
         columns: ctx
@@ -95,6 +96,7 @@ fn collect(ctx: &Context<'_>, st: &State) -> Results {
             .map(|(id, node)| Column {
                 name: node.name.clone(),
                 kind: ColumnKind::of(&node.kind),
+                categories: super::results::categories(&node.kind),
                 values: st.nodes.get(id).cloned().unwrap_or_default(),
             })
             .collect(),
