@@ -100,7 +100,8 @@ pub trait Dialect {
         t.bin(
             "-",
             Expr::Interval {
-                value: secs.to_string(),
+                value: secs,
+                quoted: true,
                 unit: "SECOND",
             },
         )
@@ -111,7 +112,8 @@ pub trait Dialect {
         Some(t.bin(
             "-",
             Expr::Interval {
-                value: months.to_string(),
+                value: months,
+                quoted: true,
                 unit: "MONTH",
             },
         ))
@@ -346,7 +348,8 @@ impl Dialect for BigQuery {
             vec![
                 t,
                 Expr::Interval {
-                    value: secs.to_string(),
+                    value: secs,
+                    quoted: false,
                     unit: "SECOND",
                 },
             ],
@@ -359,7 +362,8 @@ impl Dialect for BigQuery {
             vec![
                 dt,
                 Expr::Interval {
-                    value: months.to_string(),
+                    value: months,
+                    quoted: false,
                     unit: "MONTH",
                 },
             ],

@@ -40,9 +40,10 @@ pub enum Expr {
     Lit(Lit),
     /// A placeholder or keyword argument printed as is (`$1`, `MICROSECOND`).
     Param(String),
-    /// `INTERVAL 'value' UNIT`
+    /// `INTERVAL 'value' UNIT`, or `INTERVAL value UNIT` when not `quoted`.
     Interval {
-        value: String,
+        value: i64,
+        quoted: bool,
         unit: &'static str,
     },
     /// `name(args)`
@@ -351,7 +352,16 @@ impl Printer<'_> {
             Expr::Col { table, name } => format!("{table}.{}", self.ident(name)),
             Expr::Lit(l) => self.lit(l),
             Expr::Param(p) => p.clone(),
-            Expr::Interval { value, unit } => format!("INTERVAL '{value}' {unit}"),
+            Expr::Interval {
+                value,
+                quoted: true,
+                unit,
+            } => format!("INTERVAL '{value}' {unit}"),
+            Expr::Interval {
+                value,
+                quoted: false,
+                unit,
+            } => format!("INTERVAL {value} {unit}"),
             Expr::Func { name, args } => {
                 let a: Vec<String> = args.iter().map(|x| self.expr(x)).collect();
                 format!("{name}({})", a.join(", "))
