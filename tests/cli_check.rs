@@ -73,19 +73,34 @@ fn folder() {
 
 #[test]
 fn current_folder_by_default() {
-    let out = funnel(&["check"], "");
+    let out = funnel(&["check", "--format", "json"], "");
     assert_eq!(out.code, 1);
-    // every fixture folder is visited, in sorted order
-    let files: Vec<&str> = out
-        .stderr
-        .lines()
-        .filter_map(|l| l.split("─[ ").nth(1))
+    let doc: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    // every `.funnel` file under tests/cli, fixtures and their imports alike
+    fn count(dir: &std::path::Path) -> u64 {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .map(|p| match p.is_dir() {
+                true => count(&p),
+                false => u64::from(p.extension().is_some_and(|e| e == "funnel")),
+            })
+            .sum()
+    }
+    let expected = count(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cli"));
+    assert!(expected >= 10);
+    assert_eq!(doc["summary"]["files"], expected);
+    let files: Vec<&str> = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["file"].as_str().unwrap())
         .collect();
     let mut sorted = files.clone();
     sorted.sort();
-    assert_eq!(files, sorted);
-    assert!(out.stderr.contains("errors/many.funnel"));
-    assert!(out.stderr.contains("imports/missing/main.funnel"));
+    assert_eq!(files, sorted, "diagnostics are sorted by file");
+    assert!(files.contains(&"errors/many.funnel"));
+    assert!(files.contains(&"imports/missing/main.funnel"));
 }
 
 #[test]

@@ -1,7 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! One `.funnel` file per diagnostic code in `tests/diag_cases/`, named after the code it
 //! triggers (`E0301_unknown_name.funnel`). Each must produce its code; every diagnostic
-//! it produces is snapshotted as data.
+//! it produces is snapshotted as data and as `funnel check` renders it (colour off).
 
 use funnel::check::check;
 use funnel::diag::{Code, Diagnostic};
@@ -92,7 +92,21 @@ fn each_case_produces_its_code() {
             checked.diagnostics
         );
         insta::assert_snapshot!(stem.as_str(), render(&loaded, &checked.diagnostics));
+        if !stem.starts_with("E0104") {
+            insta::assert_snapshot!(
+                format!("{stem}.rendered"),
+                rendered(&loaded, &checked.diagnostics)
+            );
+        }
     }
+}
+
+/// Diagnostics as `funnel check` shows them to people, colour off.
+fn rendered(loaded: &Loaded, diags: &[Diagnostic]) -> String {
+    use funnel::diag::render::{Format, Summary, render};
+    let summary = Summary::of(diags, loaded.sources.iter().count());
+    let cwd = std::env::current_dir().unwrap().display().to_string();
+    render(Format::Human, diags, &loaded.sources, summary, false).replace(&cwd, "<crate>")
 }
 
 #[test]

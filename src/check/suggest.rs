@@ -11,7 +11,13 @@ pub(super) fn did_you_mean<'c>(
         if c == name {
             continue;
         }
-        let score = strsim::jaro_winkler(&lower, &c.to_lowercase());
+        let other = c.to_lowercase();
+        let mut score = strsim::jaro_winkler(&lower, &other);
+        // Short names: one edit away is a likely typo even when Jaro-Winkler is unsure
+        // (`mgl` for `mql`).
+        if strsim::damerau_levenshtein(&lower, &other) <= 1 {
+            score = score.max(0.8);
+        }
         if score >= 0.8 && best.is_none_or(|(s, _)| score > s) {
             best = Some((score, c));
         }
@@ -37,5 +43,6 @@ mod tests {
         assert_eq!(did_you_mean("service_clik", names), Some("service_click"));
         assert_eq!(did_you_mean("hardbounce", names), Some("hard_bounce"));
         assert_eq!(did_you_mean("zzz", names), None);
+        assert_eq!(did_you_mean("mgl", ["lead", "mql", "sql"]), Some("mql"));
     }
 }

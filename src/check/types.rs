@@ -243,8 +243,9 @@ impl Checker<'_> {
         );
     }
 
+    /// Validates a regex's syntax and flags (parsing only: compiling is the engine's job).
     fn check_regex(&mut self, pattern: &str, flags: &str, span: Span) -> bool {
-        let mut b = regex::RegexBuilder::new(pattern);
+        let mut b = regex_syntax::ParserBuilder::new();
         for c in flags.chars() {
             match c {
                 'i' => b.case_insensitive(true),
@@ -266,7 +267,7 @@ impl Checker<'_> {
                 }
             };
         }
-        if let Err(e) = b.build() {
+        if let Err(e) = b.build().parse(pattern) {
             let reason = e.to_string();
             let last = reason.lines().last().unwrap_or("").trim().to_lowercase();
             let last = last.trim_start_matches("error:").trim();

@@ -74,8 +74,16 @@ pub fn run(args: &Args, color: ColorChoice) -> Result<Exit, UsageError> {
         let text = render(args.format, &diagnostics, &report.sources, summary, false);
         emit(Stream::Stdout, &text);
     }
-    let failed = summary.errors > 0 || (args.deny_warnings && summary.warnings > 0);
-    Ok(if failed { Exit::Problems } else { Exit::Clean })
+    Ok(exit_for(summary, args.deny_warnings))
+}
+
+/// Errors fail a check; warnings fail it only when denied.
+fn exit_for(summary: Summary, deny_warnings: bool) -> Exit {
+    if summary.errors > 0 || (deny_warnings && summary.warnings > 0) {
+        Exit::Problems
+    } else {
+        Exit::Clean
+    }
 }
 
 /// `checked 3 files: no problems` or `checked 3 files: 2 errors, 1 warning`.
@@ -131,7 +139,16 @@ fn entries(paths: &[PathBuf]) -> Result<Vec<Entry>, UsageError> {
 
 /// Collects every `*.funnel` file under `dir`, skipping hidden folders (`.git`, …) and
 /// not following symbolic links to folders.
-fn funnel_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), UsageError> {
+pub(crate) fn funnel_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), UsageError> {
+    files_with_extension(dir, "funnel", out)
+}
+
+/// Collects every `*.EXT` file under `dir`, like [`funnel_files`].
+pub(crate) fn files_with_extension(
+    dir: &Path,
+    ext: &str,
+    out: &mut Vec<PathBuf>,
+) -> Result<(), UsageError> {
     let read = std::fs::read_dir(dir).map_err(|e| cannot_read(dir, &e))?;
     for item in read {
         let item = item.map_err(|e| cannot_read(dir, &e))?;
@@ -139,9 +156,9 @@ fn funnel_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), UsageError> {
         let kind = item.file_type().map_err(|e| cannot_read(&path, &e))?;
         if kind.is_dir() {
             if !item.file_name().to_string_lossy().starts_with('.') {
-                funnel_files(&path, out)?;
+                files_with_extension(&path, ext, out)?;
             }
-        } else if path.extension().is_some_and(|x| x == "funnel") && path.is_file() {
+        } else if path.extension().is_some_and(|x| x == ext) && path.is_file() {
             out.push(path);
         }
     }
@@ -269,6 +286,19 @@ mod tests {
             "checked 3 files: 2 errors, 1 warning"
         );
         assert_eq!(summary_line(s(0, 2, 1)), "checked 1 file: 2 warnings");
+    }
+
+    #[test]
+    fn warnings_fail_only_when_denied() {
+        let s = |errors, warnings| Summary {
+            errors,
+            warnings,
+            files: 1,
+        };
+        assert_eq!(exit_for(s(0, 0), true), Exit::Clean);
+        assert_eq!(exit_for(s(0, 2), false), Exit::Clean);
+        assert_eq!(exit_for(s(0, 2), true), Exit::Problems);
+        assert_eq!(exit_for(s(1, 0), false), Exit::Problems);
     }
 
     #[test]

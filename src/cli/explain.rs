@@ -55,29 +55,33 @@ pub fn run(args: &Args, color: ColorChoice) -> Result<Exit, UsageError> {
     Ok(Exit::Clean)
 }
 
-fn show(v: &serde_json::Value) -> String {
-    match v {
-        serde_json::Value::Null => "missing".into(),
-        serde_json::Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
 fn trace_lines(t: &Trace, depth: usize, out: &mut String) {
+    let indent = "    ".repeat(depth);
     let mark = match &t.value {
         serde_json::Value::Bool(true) => "✓ ",
         serde_json::Value::Bool(false) => "✗ ",
         _ => "",
     };
-    let value = match &t.value {
-        serde_json::Value::Bool(_) => String::new(),
-        v => format!(" = {}", show(v)),
+    // A test on one value (`count(x) >= 3`, `age > 30`): show that value on the same line.
+    if let [only] = t.parts.as_slice()
+        && only.parts.is_empty()
+        && !only.value.is_boolean()
+        && !mark.is_empty()
+    {
+        let seen = if t.text.starts_with(&only.text) {
+            format!("is {}", only.shown)
+        } else {
+            format!("{} = {}", only.text, only.shown)
+        };
+        out.push_str(&format!("{indent}{mark}{}   ({seen})\n", t.text));
+        return;
+    }
+    let value = if mark.is_empty() {
+        format!(" = {}", t.shown)
+    } else {
+        String::new()
     };
-    out.push_str(&format!(
-        "{}{mark}{}{value}\n",
-        "    ".repeat(depth),
-        t.text
-    ));
+    out.push_str(&format!("{indent}{mark}{}{value}\n", t.text));
     for p in &t.parts {
         trace_lines(p, depth + 1, out);
     }
@@ -105,7 +109,9 @@ pub fn human(e: &ContactExplanation) -> String {
     out
 }
 
-fn explanation(x: &Explanation, out: &mut String) {
+/// One definition's explanation as text for people (shared with `funnel test`, which
+/// shows it under a failing expectation).
+pub fn explanation(x: &Explanation, out: &mut String) {
     let yes_no = |b: bool| if b { "member" } else { "not a member" };
     match x {
         Explanation::Segment {
@@ -156,7 +162,7 @@ fn explanation(x: &Explanation, out: &mut String) {
                 for r in &g.rules {
                     let mut detail = Vec::new();
                     if let Some(n) = r.events {
-                        detail.push(format!("{n} events"));
+                        detail.push(format!("{n} event{}", if n == 1 { "" } else { "s" }));
                     }
                     if let Some(h) = r.held {
                         detail.push(
@@ -197,7 +203,7 @@ fn explanation(x: &Explanation, out: &mut String) {
             }
         }
         Explanation::Value { name, value } => {
-            out.push_str(&format!("\nvalue {name} = {}\n", show(&value.value)));
+            out.push_str(&format!("\nvalue {name} = {}\n", value.shown));
             for p in &value.parts {
                 trace_lines(p, 1, out);
             }

@@ -9,17 +9,22 @@
 
 pub mod check;
 pub mod compile;
+pub mod diff;
 pub mod explain;
+pub mod fmt;
 pub mod r#gen;
+pub mod report;
 pub mod rules;
 pub mod run;
+pub mod sql;
+pub mod test;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
 
 /// Funnel: marketing segments and lead scores as checked, declarative rules.
 #[derive(Debug, Parser)]
-#[command(name = "funnel", version, about, max_term_width = 100)]
+#[command(name = "funnel", version, about)]
 pub struct Cli {
     /// When to colour the output.
     #[arg(long, value_enum, global = true, default_value_t = ColorChoice::Auto)]
@@ -32,6 +37,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check programs for errors and warnings without running them.
+    #[command(after_help = EXIT_CODES)]
     Check(check::Args),
     /// Check a rule file and write its evaluation plan (JSON).
     Compile(compile::Args),
@@ -39,9 +45,23 @@ pub enum Command {
     Run(run::Args),
     /// Say why one contact is or is not in each segment, and how its scores were made.
     Explain(explain::Args),
+    /// Write an HTML report of the audience: segment sizes, score distributions, trends.
+    Report(report::Args),
+    /// Compare two versions of a rule set: who enters and leaves each segment, tier and persona.
+    Diff(diff::Args),
+    /// Rewrite rule and schema files in the canonical layout.
+    Fmt(fmt::Args),
+    /// Run the tests of rule files (`*.funnel-test`).
+    Test(test::Args),
+    /// Compile rules to warehouse SQL that computes the same results as `run`.
+    Sql(sql::Args),
     /// Generate a deterministic data set for a program's schema (for trials and benchmarks).
     Gen(r#gen::Args),
 }
+
+/// The exit codes, as shown under `--help`.
+const EXIT_CODES: &str = "Exit codes: 0 no errors (warnings allowed), 1 errors found (or warnings, \
+with --deny-warnings), 2 bad usage or an unreadable file";
 
 /// How a command ended; its value is the process exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,7 +84,9 @@ pub struct UsageError(pub String);
 pub enum ColorChoice {
     /// Colour when writing to a terminal and `NO_COLOR` is unset or empty.
     Auto,
+    /// Always colour.
     Always,
+    /// Never colour.
     Never,
 }
 
@@ -117,6 +139,11 @@ pub fn main() -> i32 {
         Command::Compile(args) => compile::run(args, cli.color),
         Command::Run(args) => run::run(args, cli.color),
         Command::Explain(args) => explain::run(args, cli.color),
+        Command::Report(args) => report::run(args, cli.color),
+        Command::Diff(args) => diff::run(args, cli.color),
+        Command::Fmt(args) => fmt::run(args, cli.color),
+        Command::Test(args) => test::run(args, cli.color),
+        Command::Sql(args) => sql::run(args, cli.color),
         Command::Gen(args) => r#gen::run(args, cli.color),
     };
     match outcome {

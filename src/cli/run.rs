@@ -254,9 +254,11 @@ pub fn summary(table: &Table, what: &str) -> String {
     let width = table
         .columns
         .iter()
-        .map(|c| c.name.chars().count())
+        .flat_map(|c| std::iter::once(&c.name).chain(&c.categories))
+        .map(|n| n.chars().count())
         .max()
         .unwrap_or(0)
+        .max(6)
         + 2;
     let mut out = String::new();
     let segments: Vec<_> = table
@@ -282,9 +284,8 @@ pub fn summary(table: &Table, what: &str) -> String {
         .collect();
     if !scores.is_empty() {
         out.push_str(&format!(
-            "\nscores ({what}){:>pad$}min    median       max\n",
-            "",
-            pad = (width + 2).saturating_sub(what.len() + 9) + 6
+            "\nscores ({what})\n  {:<width$}{:>9} {:>9} {:>9}\n",
+            "", "min", "median", "max"
         ));
         for c in scores {
             let mut xs: Vec<f64> = c
@@ -328,22 +329,19 @@ pub fn summary(table: &Table, what: &str) -> String {
             "personas"
         };
         out.push_str(&format!("\n{kind} {} ({what})\n", c.name));
-        let mut counts: Vec<(String, usize)> = Vec::new();
+        let mut counts: Vec<(String, usize)> =
+            c.categories.iter().map(|k| (k.clone(), 0)).collect();
+        counts.push(("(none)".to_string(), 0));
         for v in &c.values {
             let key = match v {
-                Some(Value::Text(t)) => t.clone(),
-                _ => "(none)".to_string(),
+                Some(Value::Text(t)) => t.as_str(),
+                _ => "(none)",
             };
-            match counts.iter_mut().find(|(k, _)| *k == key) {
-                Some((_, n)) => *n += 1,
-                None => counts.push((key, 1)),
+            if let Some((_, n)) = counts.iter_mut().find(|(k, _)| k == key) {
+                *n += 1;
             }
         }
-        counts.sort_by(|a, b| {
-            (a.0 == "(none)")
-                .cmp(&(b.0 == "(none)"))
-                .then(a.0.cmp(&b.0))
-        });
+        counts.retain(|(k, n)| *n > 0 || k != "(none)");
         for (k, n) in counts {
             out.push_str(&format!("  {:<width$}{n:>8}  {:>5.1}%\n", k, share(n)));
         }

@@ -15,6 +15,8 @@ use serde::Serialize;
 pub struct Trace {
     pub text: String,
     pub value: serde_json::Value,
+    /// The value for people: `missing`, `2026-11-18T05:54:02Z`, `1d 18h`.
+    pub shown: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub parts: Vec<Trace>,
 }
@@ -230,7 +232,18 @@ pub fn trace(ctx: &Context<'_>, st: &State, e: &Expr, row: Row) -> Trace {
     };
     Trace {
         text: display::expr(e, ctx.plan),
+        shown: shown(&value),
         value: value.as_ref().map_or(serde_json::Value::Null, json),
         parts,
+    }
+}
+
+/// A value as people read it.
+pub fn shown(v: &Option<Value>) -> String {
+    match v {
+        None => "missing".into(),
+        Some(Value::Text(t)) => t.clone(),
+        Some(Value::Duration(s)) => display::duration_human(*s),
+        Some(other) => display::value(other),
     }
 }

@@ -19,6 +19,15 @@ pub enum ColumnKind {
     Persona,
 }
 
+/// The values a tier or persona column can take, in declared order.
+pub fn categories(kind: &NodeKind) -> Vec<String> {
+    match kind {
+        NodeKind::Tiers { bands, .. } => bands.iter().map(|b| b.name.clone()).collect(),
+        NodeKind::Personas(ps) => ps.iter().map(|p| p.name.clone()).collect(),
+        _ => Vec::new(),
+    }
+}
+
 impl ColumnKind {
     /// The column kind of a node.
     pub fn of(kind: &NodeKind) -> ColumnKind {
@@ -37,6 +46,8 @@ impl ColumnKind {
 pub struct Column {
     pub name: String,
     pub kind: ColumnKind,
+    /// For tiers and personas: the possible values, in the order declared.
+    pub categories: Vec<String>,
     pub values: Vec<Option<Value>>,
 }
 

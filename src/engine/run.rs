@@ -101,7 +101,7 @@ pub fn row_ids<'d>(ctx: &Context<'d>, scope: Scope) -> Vec<&'d str> {
     }
 }
 
-/// The output columns of a computed state.
+/// The output columns of an evaluated state.
 pub fn collect(ctx: &Context<'_>, st: &State) -> Results {
     let table = |scope: Scope| Table {
         ids: row_ids(ctx, scope).into_iter().map(String::from).collect(),
@@ -111,6 +111,7 @@ pub fn collect(ctx: &Context<'_>, st: &State) -> Results {
             .map(|(id, node)| Column {
                 name: node.name.clone(),
                 kind: ColumnKind::of(&node.kind),
+                categories: super::results::categories(&node.kind),
                 values: st.nodes.get(id).map(Col::to_values).unwrap_or_default(),
             })
             .collect(),

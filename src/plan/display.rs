@@ -36,6 +36,24 @@ pub fn seconds(s: i64) -> String {
     }
 }
 
+/// A length of time for people: `1d 18h 5m 58s`, `3h`, `0s`.
+pub fn duration_human(secs: i64) -> String {
+    let sign = if secs < 0 { "-" } else { "" };
+    let mut rest = secs.unsigned_abs();
+    let mut parts = Vec::new();
+    for (unit, len) in [("d", 86_400), ("h", 3600), ("m", 60), ("s", 1)] {
+        if rest >= len {
+            parts.push(format!("{}{unit}", rest / len));
+            rest %= len;
+        }
+    }
+    if parts.is_empty() {
+        "0s".into()
+    } else {
+        format!("{sign}{}", parts.join(" "))
+    }
+}
+
 /// A duration as written: `30d`, `3mo`.
 pub fn dur(d: &Dur) -> String {
     let unit = match d.unit {

@@ -6,8 +6,10 @@
 //! definitions instantiated at those moments ([`Node`]) in dependency order.
 
 pub mod display;
+pub mod history;
 pub mod lower;
 
+pub use history::{History, with_history};
 pub use lower::lower;
 
 use serde::{Deserialize, Serialize};

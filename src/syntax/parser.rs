@@ -464,7 +464,10 @@ fn content_len(p: &P<'_>) -> usize {
         .into_inner()
         .flatten()
         .filter(|c| c.as_rule() == Rule::COMMENT)
-        .map(|c| (c.as_span().start() - start, c.as_span().end() - start))
+        .map(|c| {
+            let cs = c.as_span().start() - start;
+            (cs, cs + c.as_str().trim_end().len())
+        })
         .collect();
     while let Some(&(cs, _)) = comments.iter().rev().find(|&&(_, ce)| ce == len) {
         len = text.get(..cs).map_or(0, |t| t.trim_end().len());

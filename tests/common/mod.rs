@@ -49,4 +49,7 @@ pub fn show(sources: &SourceMap, diags: &[Diagnostic]) -> String {
         .collect()
 }
 
+pub mod cases;
+pub mod generate;
 pub mod reference;
+pub mod sql_data;

@@ -101,6 +101,42 @@ fn cmp(a: &Value, b: &Value) -> Option<Ordering> {
     }
 }
 
+/// sum / avg / min / max over present values.
+fn fold(func: AggFunc, vals: Vec<Value>) -> Option<Value> {
+    match func {
+        AggFunc::Sum => {
+            if vals.iter().all(|v| matches!(v, Value::Int(_))) {
+                Some(Value::Int(
+                    vals.iter()
+                        .map(|v| if let Value::Int(i) = v { *i } else { 0 })
+                        .sum(),
+                ))
+            } else {
+                Some(Value::Number(vals.iter().filter_map(num).sum()))
+            }
+        }
+        AggFunc::Avg => {
+            let xs: Vec<f64> = vals.iter().filter_map(num).collect();
+            (!xs.is_empty()).then(|| Value::Number(xs.iter().sum::<f64>() / xs.len() as f64))
+        }
+        AggFunc::Min => vals.into_iter().reduce(|a, x| {
+            if cmp(&x, &a) == Some(Ordering::Less) {
+                x
+            } else {
+                a
+            }
+        }),
+        AggFunc::Max => vals.into_iter().reduce(|a, x| {
+            if cmp(&x, &a) == Some(Ordering::Greater) {
+                x
+            } else {
+                a
+            }
+        }),
+        _ => None,
+    }
+}
+
 fn truth(v: &Option<Value>) -> bool {
     *v == Some(Value::Bool(true))
 }
@@ -421,36 +457,7 @@ impl<'a> Reference<'a> {
                         }
                         Some(Value::Int(seen.len() as i64))
                     }
-                    AggFunc::Sum => {
-                        if vals.iter().all(|v| matches!(v, Value::Int(_))) {
-                            Some(Value::Int(
-                                vals.iter()
-                                    .map(|v| if let Value::Int(i) = v { *i } else { 0 })
-                                    .sum(),
-                            ))
-                        } else {
-                            Some(Value::Number(vals.iter().filter_map(num).sum()))
-                        }
-                    }
-                    AggFunc::Avg => {
-                        let xs: Vec<f64> = vals.iter().filter_map(num).collect();
-                        (!xs.is_empty())
-                            .then(|| Value::Number(xs.iter().sum::<f64>() / xs.len() as f64))
-                    }
-                    AggFunc::Min => vals.into_iter().reduce(|a, x| {
-                        if cmp(&x, &a) == Some(Ordering::Less) {
-                            x
-                        } else {
-                            a
-                        }
-                    }),
-                    AggFunc::Max => vals.into_iter().reduce(|a, x| {
-                        if cmp(&x, &a) == Some(Ordering::Greater) {
-                            x
-                        } else {
-                            a
-                        }
-                    }),
+                    AggFunc::Sum | AggFunc::Avg | AggFunc::Min | AggFunc::Max => fold(*func, vals),
                     AggFunc::First => vals.into_iter().next(),
                     AggFunc::Last => vals.into_iter().last(),
                     AggFunc::MostFrequent => {
@@ -495,36 +502,7 @@ impl<'a> Reference<'a> {
                     })
                     .collect();
                 match func {
-                    AggFunc::Sum => {
-                        if vals.iter().all(|v| matches!(v, Value::Int(_))) {
-                            Some(Value::Int(
-                                vals.iter()
-                                    .map(|v| if let Value::Int(i) = v { *i } else { 0 })
-                                    .sum(),
-                            ))
-                        } else {
-                            Some(Value::Number(vals.iter().filter_map(num).sum()))
-                        }
-                    }
-                    AggFunc::Avg => {
-                        let xs: Vec<f64> = vals.iter().filter_map(num).collect();
-                        (!xs.is_empty())
-                            .then(|| Value::Number(xs.iter().sum::<f64>() / xs.len() as f64))
-                    }
-                    AggFunc::Min => vals.into_iter().reduce(|a, x| {
-                        if cmp(&x, &a) == Some(Ordering::Less) {
-                            x
-                        } else {
-                            a
-                        }
-                    }),
-                    AggFunc::Max => vals.into_iter().reduce(|a, x| {
-                        if cmp(&x, &a) == Some(Ordering::Greater) {
-                            x
-                        } else {
-                            a
-                        }
-                    }),
+                    AggFunc::Sum | AggFunc::Avg | AggFunc::Min | AggFunc::Max => fold(*func, vals),
                     _ => None,
                 }
             }

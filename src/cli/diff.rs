@@ -1,0 +1,149 @@
+//! `funnel diff`: run two versions of a rule set over the same data and say who enters
+//! and leaves each segment, tier and persona, how scores shift and why.
+
+use super::rules::{DataArgs, PlanArgs, data_files, load_data, now, plan};
+use super::{ColorChoice, Exit, Stream, UsageError, emit};
+use crate::diff::{Diff, Side, diff, render};
+use crate::engine::data::DataFiles;
+use crate::syntax::loader::io_reason;
+use chrono::{DateTime, Utc};
+use clap::ValueEnum;
+use std::path::{Path, PathBuf};
+
+/// Arguments of `funnel diff`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The old version: a rule file, or a folder of them.
+    #[arg(value_name = "OLD")]
+    pub old: PathBuf,
+    /// The new version: a rule file, or a folder (files are paired by relative path).
+    #[arg(value_name = "NEW")]
+    pub new: PathBuf,
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// How to write the differences.
+    #[arg(long, value_enum, default_value_t = DiffFormat::Human)]
+    pub format: DiffFormat,
+}
+
+/// Output formats of `funnel diff`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    /// Text for a terminal.
+    Human,
+    /// One JSON document.
+    Json,
+    /// Markdown for a pull request comment.
+    Markdown,
+}
+
+/// The entry files to compare: (name, old path, new path); a missing side is `None`.
+type Pairs = Vec<(String, Option<PathBuf>, Option<PathBuf>)>;
+
+fn pairs(old: &Path, new: &Path) -> Result<Pairs, UsageError> {
+    match (old.is_dir(), new.is_dir()) {
+        (false, false) => Ok(vec![(
+            crate::syntax::loader::display_name(new),
+            Some(old.to_path_buf()),
+            Some(new.to_path_buf()),
+        )]),
+        (true, true) => {
+            let (a, b) = (funnel_files(old)?, funnel_files(new)?);
+            let mut names: Vec<&PathBuf> = a.iter().chain(&b).collect();
+            names.sort();
+            names.dedup();
+            Ok(names
+                .into_iter()
+                .map(|rel| {
+                    (
+                        rel.display().to_string(),
+                        a.contains(rel).then(|| old.join(rel)),
+                        b.contains(rel).then(|| new.join(rel)),
+                    )
+                })
+                .collect())
+        }
+        _ => Err(UsageError(format!(
+            "`{}` and `{}` must both be rule files or both be folders",
+            old.display(),
+            new.display()
+        ))),
+    }
+}
+
+/// Every `.funnel` file under a folder, relative to it.
+fn funnel_files(dir: &Path) -> Result<Vec<PathBuf>, UsageError> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let entries = std::fs::read_dir(&d)
+            .map_err(|e| UsageError(format!("cannot read `{}`: {}", d.display(), io_reason(&e))))?;
+        for entry in entries.flatten() {
+            let p = entry.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|e| e == "funnel")
+                && let Ok(rel) = p.strip_prefix(dir)
+            {
+                out.push(rel.to_path_buf());
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// One side of an entry, evaluated; `Err(exit)` when its rules have errors.
+fn side(
+    path: Option<&PathBuf>,
+    files: &DataFiles,
+    at: DateTime<Utc>,
+    color: ColorChoice,
+) -> Result<Result<Side, Exit>, UsageError> {
+    let Some(path) = path else {
+        return Ok(Ok(Side::absent(at)));
+    };
+    let args = PlanArgs {
+        rules: Some(path.clone()),
+        plan: None,
+    };
+    let p = match plan(&args, color)? {
+        Ok(p) => p,
+        Err(exit) => return Ok(Err(exit)),
+    };
+    if p.nodes.iter().all(|n| !n.output) {
+        return Ok(Ok(Side::absent(at)));
+    }
+    let loaded = load_data(&p, files, false)?;
+    Side::evaluate(p, &loaded.dataset, at)
+        .map(Ok)
+        .map_err(|e| UsageError(e.to_string()))
+}
+
+/// Runs `funnel diff`.
+pub fn run(args: &Args, color: ColorChoice) -> Result<Exit, UsageError> {
+    let files = data_files(&args.data)?;
+    let at = now(&args.data);
+    let mut entries: Vec<(String, Diff)> = Vec::new();
+    for (name, old, new) in pairs(&args.old, &args.new)? {
+        let a = match side(old.as_ref(), &files, at, color)? {
+            Ok(s) => s,
+            Err(exit) => return Ok(exit),
+        };
+        let b = match side(new.as_ref(), &files, at, color)? {
+            Ok(s) => s,
+            Err(exit) => return Ok(exit),
+        };
+        if a.plan.is_none() && b.plan.is_none() {
+            continue;
+        }
+        entries.push((name, diff(&a, &b)));
+    }
+    let text = match args.format {
+        DiffFormat::Human => render::human(&entries, color.enabled_for(Stream::Stdout)),
+        DiffFormat::Json => render::json(&entries),
+        DiffFormat::Markdown => render::markdown(&entries),
+    };
+    emit(Stream::Stdout, &text);
+    Ok(Exit::Clean)
+}

@@ -1,0 +1,501 @@
+//! `funnel diff`: what a rule change does to the audience. Both versions run over the
+//! same data at the same moment; the results are compared row by row (by id): who enters
+//! and who leaves each segment, tier band and persona, how each score's distribution
+//! shifts and which rules moved it, and which definitions were added, removed, renamed
+//! or changed. Rendering is in [`render`].
+
+pub mod canon;
+pub mod render;
+
+use crate::engine::context::Context;
+use crate::engine::data::Dataset;
+use crate::engine::eval::Row;
+use crate::engine::run::{collect, evaluate};
+use crate::engine::score::score;
+use crate::engine::value::as_f64;
+use crate::engine::{ColumnKind, EngineError, Results, Table};
+use crate::plan::types::{Scope, Value};
+use crate::plan::{NodeKind, Plan};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// How many ids the human and Markdown formats show of those entering or leaving.
+pub const SAMPLE: usize = 5;
+
+/// One version of a rule set, evaluated.
+#[derive(Debug, Clone)]
+pub struct Side {
+    pub plan: Option<Plan>,
+    pub results: Results,
+    /// Per output score: (name, scope, per row id → each rule's points after its cap,
+    /// by rule label).
+    pub rules: Vec<RuleColumns>,
+}
+
+/// The rule contributions of one score, per row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleColumns {
+    pub score: String,
+    pub scope: Scope,
+    /// Rule labels in order (a repeated label gets `#2`, `#3`, …).
+    pub labels: Vec<String>,
+    /// Row id → points per rule (same order as `labels`).
+    pub rows: BTreeMap<String, Vec<f64>>,
+}
+
+impl Side {
+    /// Runs `plan` over `data` at `now` and keeps each score's per-rule parts.
+    pub fn evaluate(plan: Plan, data: &Dataset, now: DateTime<Utc>) -> Result<Side, EngineError> {
+        let ctx = Context::new(&plan, data, now)?;
+        let st = evaluate(&ctx);
+        let results = collect(&ctx, &st);
+        let mut rules = Vec::new();
+        for scope in [Scope::Contact, Scope::Account] {
+            let table = table(&results, scope);
+            for (_, node) in plan.outputs(scope) {
+                let NodeKind::Score(s) = &node.kind else {
+                    continue;
+                };
+                let mut labels: Vec<String> = Vec::new();
+                let mut rows = BTreeMap::new();
+                for (i, id) in table.ids.iter().enumerate() {
+                    let row = match scope {
+                        Scope::Contact => Row::Contact(i as u32),
+                        Scope::Account => Row::Account(i as u32),
+                    };
+                    let parts = score(&ctx, &st, s, row, false);
+                    let flat: Vec<_> = parts.groups.iter().flat_map(|g| &g.rules).collect();
+                    if labels.is_empty() {
+                        labels = unique_labels(flat.iter().map(|r| r.label.as_str()));
+                    }
+                    rows.insert(id.clone(), flat.iter().map(|r| r.capped).collect());
+                }
+                rules.push(RuleColumns {
+                    score: node.name.clone(),
+                    scope,
+                    labels,
+                    rows,
+                });
+            }
+        }
+        Ok(Side {
+            plan: Some(plan),
+            results,
+            rules,
+        })
+    }
+
+    /// A version that does not exist (a file only on the other side).
+    pub fn absent(now: DateTime<Utc>) -> Side {
+        Side {
+            plan: None,
+            results: Results {
+                now,
+                contacts: Table::default(),
+                accounts: Table::default(),
+            },
+            rules: Vec::new(),
+        }
+    }
+}
+
+/// Labels made unique by numbering repeats: `a`, `a #2`.
+fn unique_labels<'a>(labels: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+    labels
+        .map(|l| {
+            let n = seen.entry(l).or_insert(0);
+            *n += 1;
+            if *n == 1 {
+                l.to_string()
+            } else {
+                format!("{l} #{n}")
+            }
+        })
+        .collect()
+}
+
+fn table(r: &Results, scope: Scope) -> &Table {
+    match scope {
+        Scope::Contact => &r.contacts,
+        Scope::Account => &r.accounts,
+    }
+}
+
+/// What changed between two versions.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Diff {
+    pub now: DateTime<Utc>,
+    pub definitions: Definitions,
+    /// Segments, tier bands and personas whose members changed.
+    pub moves: Vec<Move>,
+    /// Scores whose value changed for at least one row.
+    pub scores: Vec<ScoreShift>,
+}
+
+/// Definitions added, removed, renamed or changed (by name, across both scopes).
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct Definitions {
+    pub added: Vec<String>,
+    pub removed: Vec<String>,
+    /// (old name, new name): the same plan but for the name.
+    pub renamed: Vec<(String, String)>,
+    /// Same name, different plan.
+    pub changed: Vec<String>,
+}
+
+/// Rows entering and leaving one group: a segment, a tier band or a persona.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Move {
+    /// The segment, tier set or persona list.
+    pub definition: String,
+    pub kind: ColumnKind,
+    pub scope: Scope,
+    /// The band or persona (`None` for segments, and for "no band" / "no persona").
+    pub group: Option<String>,
+    pub before: usize,
+    pub after: usize,
+    /// Ids entering and leaving, in id order.
+    pub entered: Vec<String>,
+    pub left: Vec<String>,
+}
+
+/// How a score's distribution moved, and the rules that moved it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScoreShift {
+    pub name: String,
+    pub scope: Scope,
+    pub before: Stats,
+    pub after: Stats,
+    /// Rows whose value changed.
+    pub changed: usize,
+    /// Rules whose points changed for at least one row (or that exist on one side only).
+    pub rules: Vec<RuleShift>,
+}
+
+/// Summary statistics of the present values of a score.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Stats {
+    pub count: usize,
+    pub min: Option<f64>,
+    pub median: Option<f64>,
+    pub max: Option<f64>,
+    pub mean: Option<f64>,
+}
+
+/// One rule's part in a score shift.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RuleShift {
+    /// The rule's label in the new version (the old one's for a removed rule).
+    pub label: String,
+    /// The old label, when the rule was edited.
+    pub was: Option<String>,
+    /// Mean points per row before and after (`None`: no such rule on that side).
+    pub before: Option<f64>,
+    pub after: Option<f64>,
+    /// Rows whose points from this rule changed.
+    pub changed: usize,
+}
+
+impl Diff {
+    /// Whether nothing changed.
+    pub fn is_empty(&self) -> bool {
+        self.definitions == Definitions::default()
+            && self.moves.is_empty()
+            && self.scores.is_empty()
+    }
+}
+
+/// Compares two evaluated versions.
+pub fn diff(old: &Side, new: &Side) -> Diff {
+    let mut moves = Vec::new();
+    let mut scores = Vec::new();
+    for scope in [Scope::Contact, Scope::Account] {
+        let (a, b) = (table(&old.results, scope), table(&new.results, scope));
+        let ids: BTreeSet<&str> = a.ids.iter().chain(&b.ids).map(String::as_str).collect();
+        let names = column_names(a, b);
+        for name in names {
+            let (ca, cb) = (a.column(&name), b.column(&name));
+            let kind = match cb.or(ca) {
+                Some(c) => c.kind,
+                None => continue,
+            };
+            let va = values_by_id(a, ca);
+            let vb = values_by_id(b, cb);
+            match kind {
+                ColumnKind::Segment => {
+                    let member = |v: Option<&Value>| matches!(v, Some(Value::Bool(true)));
+                    moves.extend(movement(&name, kind, scope, None, &ids, &va, &vb, member));
+                }
+                ColumnKind::Tier | ColumnKind::Persona => {
+                    for group in groups(&name, [new, old], [cb, ca]) {
+                        let member = |v: Option<&Value>| label(v) == group.as_deref();
+                        moves.extend(movement(
+                            &name,
+                            kind,
+                            scope,
+                            group.clone(),
+                            &ids,
+                            &va,
+                            &vb,
+                            member,
+                        ));
+                    }
+                }
+                ColumnKind::Score => {
+                    if let Some(s) = score_shift(&name, scope, &ids, &va, &vb, old, new) {
+                        scores.push(s);
+                    }
+                }
+                ColumnKind::Value => {}
+            }
+        }
+    }
+    Diff {
+        now: new.results.now,
+        definitions: canon::definitions(old.plan.as_ref(), new.plan.as_ref()),
+        moves,
+        scores,
+    }
+}
+
+/// Column names of both tables: the new order, then names only the old one has.
+fn column_names(a: &Table, b: &Table) -> Vec<String> {
+    let mut names: Vec<String> = b.columns.iter().map(|c| c.name.clone()).collect();
+    for c in &a.columns {
+        if !names.contains(&c.name) {
+            names.push(c.name.clone());
+        }
+    }
+    names
+}
+
+fn values_by_id<'t>(
+    t: &'t Table,
+    col: Option<&'t crate::engine::Column>,
+) -> BTreeMap<&'t str, &'t Value> {
+    let Some(col) = col else {
+        return BTreeMap::new();
+    };
+    t.ids
+        .iter()
+        .zip(&col.values)
+        .filter_map(|(id, v)| Some((id.as_str(), v.as_ref()?)))
+        .collect()
+}
+
+fn label(v: Option<&Value>) -> Option<&str> {
+    match v {
+        Some(Value::Text(t)) => Some(t),
+        _ => None,
+    }
+}
+
+/// The bands or personas of a tier set or persona list: as the new version (then the
+/// old) defines them, then any other value seen, then "none".
+fn groups(
+    name: &str,
+    sides: [&Side; 2],
+    columns: [Option<&crate::engine::Column>; 2],
+) -> Vec<Option<String>> {
+    let mut out: Vec<Option<String>> = Vec::new();
+    let mut add = |g: Option<String>| {
+        if g.is_some() && !out.contains(&g) {
+            out.push(g);
+        }
+    };
+    for side in sides {
+        let defined = side
+            .plan
+            .iter()
+            .flat_map(|p| &p.nodes)
+            .find(|n| n.output && n.name == name);
+        match defined.map(|n| &n.kind) {
+            Some(NodeKind::Tiers { bands, .. }) => {
+                bands.iter().for_each(|b| add(Some(b.name.clone())))
+            }
+            Some(NodeKind::Personas(ps)) => ps.iter().for_each(|p| add(Some(p.name.clone()))),
+            _ => {}
+        }
+    }
+    for c in columns.into_iter().flatten() {
+        for v in &c.values {
+            add(label(v.as_ref()).map(String::from));
+        }
+    }
+    out.push(None);
+    out
+}
+
+#[allow(clippy::too_many_arguments)]
+fn movement(
+    name: &str,
+    kind: ColumnKind,
+    scope: Scope,
+    group: Option<String>,
+    ids: &BTreeSet<&str>,
+    before: &BTreeMap<&str, &Value>,
+    after: &BTreeMap<&str, &Value>,
+    member: impl Fn(Option<&Value>) -> bool,
+) -> Option<Move> {
+    let (mut b, mut a) = (0, 0);
+    let (mut entered, mut left) = (Vec::new(), Vec::new());
+    for id in ids {
+        let was = member(before.get(id).copied());
+        let is = member(after.get(id).copied());
+        b += usize::from(was);
+        a += usize::from(is);
+        if is && !was {
+            entered.push(*id);
+        }
+        if was && !is {
+            left.push(*id);
+        }
+    }
+    if entered.is_empty() && left.is_empty() {
+        return None;
+    }
+    let owned = |v: Vec<&str>| v.into_iter().map(String::from).collect();
+    Some(Move {
+        definition: name.to_string(),
+        kind,
+        scope,
+        group,
+        before: b,
+        after: a,
+        entered: owned(entered),
+        left: owned(left),
+    })
+}
+
+fn score_shift(
+    name: &str,
+    scope: Scope,
+    ids: &BTreeSet<&str>,
+    before: &BTreeMap<&str, &Value>,
+    after: &BTreeMap<&str, &Value>,
+    old: &Side,
+    new: &Side,
+) -> Option<ScoreShift> {
+    let num = |m: &BTreeMap<&str, &Value>, id: &str| m.get(id).and_then(|v| as_f64(v));
+    let changed = ids
+        .iter()
+        .filter(|id| num(before, id) != num(after, id))
+        .count();
+    if changed == 0 {
+        return None;
+    }
+    let stats = |m: &BTreeMap<&str, &Value>| stats(m.values().filter_map(|v| as_f64(v)).collect());
+    fn find<'s>(s: &'s Side, name: &str, scope: Scope) -> Option<&'s RuleColumns> {
+        s.rules.iter().find(|r| r.score == name && r.scope == scope)
+    }
+    Some(ScoreShift {
+        name: name.to_string(),
+        scope,
+        before: stats(before),
+        after: stats(after),
+        changed,
+        rules: rule_shifts(find(old, name, scope), find(new, name, scope), ids),
+    })
+}
+
+/// Per rule: mean points before and after, and rows whose points changed. Rules are
+/// matched by label; rules left unmatched on both sides are matched by position among
+/// the unmatched (an edited rule: its label changed with its points or condition).
+fn rule_shifts(
+    old: Option<&RuleColumns>,
+    new: Option<&RuleColumns>,
+    ids: &BTreeSet<&str>,
+) -> Vec<RuleShift> {
+    let labels = |side: Option<&RuleColumns>| side.map(|r| r.labels.clone()).unwrap_or_default();
+    let (ol, nl) = (labels(old), labels(new));
+    let mut lone_old: Vec<&String> = ol.iter().filter(|l| !nl.contains(l)).collect();
+    let mut pairs: Vec<(Option<&String>, Option<&String>)> = Vec::new();
+    for l in &nl {
+        if ol.contains(l) {
+            pairs.push((Some(l), Some(l)));
+        } else if lone_old.is_empty() {
+            pairs.push((None, Some(l)));
+        } else {
+            pairs.push((Some(lone_old.remove(0)), Some(l)));
+        }
+    }
+    pairs.extend(lone_old.into_iter().map(|l| (Some(l), None)));
+    let points = |side: Option<&RuleColumns>, label: Option<&String>, id: &str| -> Option<f64> {
+        let (side, label) = (side?, label?);
+        let k = side.labels.iter().position(|l| l == label)?;
+        Some(side.rows.get(id)?.get(k).copied().unwrap_or(0.0))
+    };
+    let mean = |side: Option<&RuleColumns>, label: Option<&String>| -> Option<f64> {
+        let side_rows = side?;
+        let xs: Vec<f64> = side_rows
+            .rows
+            .keys()
+            .filter_map(|id| points(side, label, id))
+            .collect();
+        (!xs.is_empty()).then(|| round(xs.iter().sum::<f64>() / xs.len() as f64))
+    };
+    pairs
+        .into_iter()
+        .filter_map(|(o, n)| {
+            let changed = ids
+                .iter()
+                .filter(|id| points(old, o, id) != points(new, n, id))
+                .count();
+            (changed > 0).then(|| RuleShift {
+                label: n.or(o).cloned().unwrap_or_default(),
+                was: o.filter(|o| Some(*o) != n).cloned(),
+                before: mean(old, o),
+                after: mean(new, n),
+                changed,
+            })
+        })
+        .collect()
+}
+
+fn round(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+/// Count, min, median (the mean of the middle two for an even count), max and mean.
+pub fn stats(mut xs: Vec<f64>) -> Stats {
+    xs.retain(|x| !x.is_nan());
+    xs.sort_by(f64::total_cmp);
+    let n = xs.len();
+    let median = match n {
+        0 => None,
+        _ if n % 2 == 1 => xs.get(n / 2).copied(),
+        _ => xs
+            .get(n / 2 - 1)
+            .zip(xs.get(n / 2))
+            .map(|(a, b)| (a + b) / 2.0),
+    };
+    Stats {
+        count: n,
+        min: xs.first().copied(),
+        median: median.map(round),
+        max: xs.last().copied(),
+        mean: (n > 0).then(|| round(xs.iter().sum::<f64>() / n as f64)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stats_of_odd_even_and_empty() {
+        let s = stats(vec![3.0, 1.0, 2.0]);
+        assert_eq!(
+            (s.min, s.median, s.max, s.mean),
+            (Some(1.0), Some(2.0), Some(3.0), Some(2.0))
+        );
+        assert_eq!(stats(vec![1.0, 2.0]).median, Some(1.5));
+        assert_eq!(stats(vec![]).median, None);
+        assert_eq!(
+            unique_labels(["a", "b", "a"].into_iter()),
+            ["a", "b", "a #2"]
+        );
+    }
+}

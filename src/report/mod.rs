@@ -1,0 +1,496 @@
+//! `funnel report`: what a run's audience looks like — segment sizes, score
+//! distributions with their tier bands, tier and persona shares, the top accounts and
+//! trends over a history — computed from one engine run and rendered as one
+//! self-contained HTML page of server-side SVG charts (see [`html`]).
+
+pub mod html;
+pub mod svg;
+
+use crate::engine::context::Context;
+use crate::engine::data::Dataset;
+use crate::engine::run::{collect, evaluate};
+use crate::engine::value::as_f64;
+use crate::engine::{ColumnKind, EngineError, Results, Table, time};
+use crate::plan::types::{Dur, Scope, Value};
+use crate::plan::{NodeKind, Plan, with_history};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+/// What a report was made from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Inputs {
+    /// Rule files with the SHA-256 of their text (hex).
+    pub rules: Vec<(String, String)>,
+    /// Data files with their number of rows.
+    pub data: Vec<(String, usize)>,
+}
+
+/// Everything a report shows, as numbers.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    pub now: DateTime<Utc>,
+    pub inputs: Inputs,
+    pub contacts: usize,
+    pub accounts: usize,
+    /// Segment sizes, contacts then accounts.
+    pub segments: Vec<Count>,
+    pub scores: Vec<Distribution>,
+    /// Tier sets and persona lists: how many rows carry each name.
+    pub shares: Vec<Shares>,
+    /// Every persona list against every tier set (contacts).
+    pub crosses: Vec<Cross>,
+    pub top_accounts: Vec<TopAccounts>,
+    pub trends: Trends,
+}
+
+/// A segment's size.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Count {
+    pub name: String,
+    pub scope: Scope,
+    pub count: usize,
+    /// Rows in the scope.
+    pub total: usize,
+}
+
+/// A score's histogram and tier bands.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Distribution {
+    pub name: String,
+    pub scope: Scope,
+    /// The axis: the score's range, or the values' extent.
+    pub lo: f64,
+    pub hi: f64,
+    /// Equal-width bins over `lo..hi` (the last one closed).
+    pub bins: Vec<usize>,
+    /// Rows without a value.
+    pub missing: usize,
+    /// Bands of every tier set of this score: (tier set, band, lo, hi).
+    pub bands: Vec<(String, String, i64, i64)>,
+}
+
+/// How rows spread over the names of a tier set or a persona list.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Shares {
+    pub name: String,
+    pub kind: ColumnKind,
+    pub scope: Scope,
+    /// (name, rows), in definition order; `None` = no band or persona.
+    pub parts: Vec<(Option<String>, usize)>,
+}
+
+/// A persona list × tier set table of contact counts.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Cross {
+    pub personas: String,
+    pub tiers: String,
+    pub rows: Vec<Option<String>>,
+    pub cols: Vec<Option<String>>,
+    /// `counts[row][col]`
+    pub counts: Vec<Vec<usize>>,
+}
+
+/// The highest accounts by one account score.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TopAccounts {
+    pub score: String,
+    pub rows: Vec<TopAccount>,
+}
+
+/// One account of a [`TopAccounts`] list.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TopAccount {
+    pub id: String,
+    /// The account's `name` attribute, when it has one.
+    pub name: Option<String>,
+    pub score: f64,
+    pub contacts: usize,
+    /// Per persona list, the account's contacts per persona: (list, [(persona, n)]).
+    pub personas: Vec<(String, Vec<(String, usize)>)>,
+}
+
+/// Sizes over the history, oldest first, ending at `now`.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct Trends {
+    pub moments: Vec<DateTime<Utc>>,
+    /// One series per segment and per tier band: (label, kind, scope, sizes).
+    pub series: Vec<Series>,
+}
+
+/// One trend line.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Series {
+    /// The segment, or the tier set.
+    pub name: String,
+    /// The band, for tier series.
+    pub band: Option<String>,
+    pub scope: Scope,
+    pub sizes: Vec<usize>,
+}
+
+/// The number of histogram bins.
+pub const BINS: usize = 20;
+/// How many accounts each top list shows.
+pub const TOP_ACCOUNTS: usize = 10;
+
+/// The report of `plan` over `data` at `now`, with trends at `history.len()` earlier
+/// moments (`history[k]` = how far back step `k` is), computed in one engine run.
+pub fn build(
+    plan: &Plan,
+    data: &Dataset,
+    now: DateTime<Utc>,
+    history: &[Dur],
+    inputs: Inputs,
+) -> Result<Report, EngineError> {
+    let h = with_history(plan, history);
+    let ctx = Context::new(&h.plan, data, now)?;
+    let st = evaluate(&ctx);
+    let results = collect(&ctx, &st);
+    let nodes: Vec<Vec<Option<Value>>> = st
+        .nodes
+        .iter()
+        .map(crate::engine::eval::Col::to_values)
+        .collect();
+    let trends = trends(plan, &h, history, now, &nodes);
+    Ok(Report {
+        now,
+        inputs,
+        contacts: results.contacts.ids.len(),
+        accounts: results.accounts.ids.len(),
+        segments: segments(&results),
+        scores: scores(plan, &results),
+        shares: shares(plan, &results),
+        crosses: crosses(plan, &results),
+        top_accounts: top_accounts(plan, &ctx, &results),
+        trends,
+    })
+}
+
+/// The tables of a scope, with the scope.
+fn tables(r: &Results) -> [(Scope, &Table); 2] {
+    [(Scope::Contact, &r.contacts), (Scope::Account, &r.accounts)]
+}
+
+fn segments(r: &Results) -> Vec<Count> {
+    let mut out = Vec::new();
+    for (scope, t) in tables(r) {
+        for c in t.columns.iter().filter(|c| c.kind == ColumnKind::Segment) {
+            out.push(Count {
+                name: c.name.clone(),
+                scope,
+                count: members(&c.values),
+                total: t.ids.len(),
+            });
+        }
+    }
+    out
+}
+
+/// Rows in a segment column.
+fn members(values: &[Option<Value>]) -> usize {
+    values
+        .iter()
+        .filter(|v| matches!(v, Some(Value::Bool(true))))
+        .count()
+}
+
+fn scores(plan: &Plan, r: &Results) -> Vec<Distribution> {
+    let mut out = Vec::new();
+    for (scope, t) in tables(r) {
+        for (_, node) in plan.outputs(scope) {
+            let NodeKind::Score(s) = &node.kind else {
+                continue;
+            };
+            let Some(col) = t.column(&node.name) else {
+                continue;
+            };
+            let xs: Vec<f64> = col
+                .values
+                .iter()
+                .filter_map(|v| v.as_ref().and_then(as_f64))
+                .collect();
+            let (lo, hi) = s.range.unwrap_or_else(|| extent(&xs));
+            let mut bins = vec![0; BINS];
+            for x in &xs {
+                if let Some(b) = bins.get_mut(bin(*x, lo, hi)) {
+                    *b += 1;
+                }
+            }
+            let bands = plan
+                .outputs(scope)
+                .filter_map(|(_, n)| match &n.kind {
+                    NodeKind::Tiers { score, bands }
+                        if plan.nodes.get(*score).is_some_and(|s| s.name == node.name) =>
+                    {
+                        Some(
+                            bands
+                                .iter()
+                                .map(|b| (n.name.clone(), b.name.clone(), b.lo, b.hi))
+                                .collect::<Vec<_>>(),
+                        )
+                    }
+                    _ => None,
+                })
+                .flatten()
+                .collect();
+            out.push(Distribution {
+                name: node.name.clone(),
+                scope,
+                lo,
+                hi,
+                bins,
+                missing: col.values.len() - xs.len(),
+                bands,
+            });
+        }
+    }
+    out
+}
+
+/// The smallest and largest value (0..1 when there are none, a unit wide when all equal).
+fn extent(xs: &[f64]) -> (f64, f64) {
+    let lo = xs.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = xs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if !lo.is_finite() || !hi.is_finite() {
+        (0.0, 1.0)
+    } else if hi <= lo {
+        (lo, lo + 1.0)
+    } else {
+        (lo, hi)
+    }
+}
+
+/// The bin of `x` on the axis `lo..hi`; values outside go to the first or last bin.
+pub fn bin(x: f64, lo: f64, hi: f64) -> usize {
+    let width = (hi - lo) / BINS as f64;
+    if width <= 0.0 || x.is_nan() {
+        return 0;
+    }
+    let k = ((x - lo) / width).floor();
+    if k < 0.0 {
+        0
+    } else {
+        (k as usize).min(BINS - 1)
+    }
+}
+
+fn shares(plan: &Plan, r: &Results) -> Vec<Shares> {
+    let mut out = Vec::new();
+    for (scope, t) in tables(r) {
+        for c in &t.columns {
+            if !matches!(c.kind, ColumnKind::Tier | ColumnKind::Persona) {
+                continue;
+            }
+            out.push(Shares {
+                name: c.name.clone(),
+                kind: c.kind,
+                scope,
+                parts: tally(&c.values, &defined(plan, scope, &c.name)),
+            });
+        }
+    }
+    out
+}
+
+/// The band or persona names a tier set or persona list defines, in order.
+fn defined(plan: &Plan, scope: Scope, name: &str) -> Vec<String> {
+    match plan
+        .outputs(scope)
+        .find(|(_, n)| n.name == name)
+        .map(|(_, n)| &n.kind)
+    {
+        Some(NodeKind::Tiers { bands, .. }) => bands.iter().map(|b| b.name.clone()).collect(),
+        Some(NodeKind::Personas(ps)) => ps.iter().map(|p| p.name.clone()).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Rows per label: the `order` names first (also when no row has them), then other
+/// labels as first seen, the missing last.
+fn tally(values: &[Option<Value>], order: &[String]) -> Vec<(Option<String>, usize)> {
+    let mut parts: Vec<(Option<String>, usize)> =
+        order.iter().map(|n| (Some(n.clone()), 0)).collect();
+    let mut missing = 0;
+    for v in values {
+        match label(v) {
+            Some(l) => match parts.iter_mut().find(|(n, _)| n.as_deref() == Some(l)) {
+                Some(p) => p.1 += 1,
+                None => parts.push((Some(l.to_string()), 1)),
+            },
+            None => missing += 1,
+        }
+    }
+    parts.push((None, missing));
+    parts
+}
+
+fn label(v: &Option<Value>) -> Option<&str> {
+    match v {
+        Some(Value::Text(t)) => Some(t),
+        _ => None,
+    }
+}
+
+fn crosses(plan: &Plan, r: &Results) -> Vec<Cross> {
+    let t = &r.contacts;
+    let of = |k: ColumnKind| t.columns.iter().filter(move |c| c.kind == k);
+    let mut out = Vec::new();
+    for p in of(ColumnKind::Persona) {
+        for tier in of(ColumnKind::Tier) {
+            let labels = |c: &crate::engine::Column| -> Vec<Option<String>> {
+                let order = defined(plan, Scope::Contact, &c.name);
+                tally(&c.values, &order).into_iter().map(|x| x.0).collect()
+            };
+            let (rows, cols) = (labels(p), labels(tier));
+            let mut counts = vec![vec![0; cols.len()]; rows.len()];
+            for (pv, tv) in p.values.iter().zip(&tier.values) {
+                let i = rows.iter().position(|x| x.as_deref() == label(pv));
+                let j = cols.iter().position(|x| x.as_deref() == label(tv));
+                if let (Some(i), Some(j)) = (i, j)
+                    && let Some(cell) = counts.get_mut(i).and_then(|row| row.get_mut(j))
+                {
+                    *cell += 1;
+                }
+            }
+            out.push(Cross {
+                personas: p.name.clone(),
+                tiers: tier.name.clone(),
+                rows,
+                cols,
+                counts,
+            });
+        }
+    }
+    out
+}
+
+fn top_accounts(plan: &Plan, ctx: &Context<'_>, r: &Results) -> Vec<TopAccounts> {
+    let name_attr = ctx.account_attr.get("name").copied();
+    let personas: Vec<_> = r
+        .contacts
+        .columns
+        .iter()
+        .filter(|c| c.kind == ColumnKind::Persona)
+        .collect();
+    let mut out = Vec::new();
+    for col in r
+        .accounts
+        .columns
+        .iter()
+        .filter(|c| c.kind == ColumnKind::Score)
+    {
+        let mut ranked: Vec<(usize, f64)> = col
+            .values
+            .iter()
+            .enumerate()
+            .filter_map(|(i, v)| Some((i, v.as_ref().and_then(as_f64)?)))
+            .collect();
+        ranked.sort_by(|(ia, a), (ib, b)| {
+            b.total_cmp(a)
+                .then_with(|| r.accounts.ids.get(*ia).cmp(&r.accounts.ids.get(*ib)))
+        });
+        let rows = ranked
+            .into_iter()
+            .take(TOP_ACCOUNTS)
+            .map(|(i, score)| {
+                let contacts = ctx.contacts_of.get(i).map_or(&[][..], Vec::as_slice);
+                let name = name_attr
+                    .and_then(|a| ctx.data.accounts.get(i)?.attrs.get(a)?.as_ref())
+                    .map(crate::engine::results::cell);
+                TopAccount {
+                    id: r.accounts.ids.get(i).cloned().unwrap_or_default(),
+                    name,
+                    score,
+                    contacts: contacts.len(),
+                    personas: personas
+                        .iter()
+                        .map(|p| {
+                            let vals: Vec<Option<Value>> = contacts
+                                .iter()
+                                .map(|&c| p.values.get(c as usize).cloned().flatten())
+                                .collect();
+                            let order = defined(plan, Scope::Contact, &p.name);
+                            let named = tally(&vals, &order)
+                                .into_iter()
+                                .filter_map(|(n, k)| Some((n?, k)).filter(|(_, k)| *k > 0))
+                                .collect();
+                            (p.name.clone(), named)
+                        })
+                        .collect(),
+                }
+            })
+            .collect();
+        out.push(TopAccounts {
+            score: col.name.clone(),
+            rows,
+        });
+    }
+    out
+}
+
+/// Segment and tier sizes at every step, from the history copies of the output nodes.
+fn trends(
+    plan: &Plan,
+    h: &crate::plan::History,
+    history: &[Dur],
+    now: DateTime<Utc>,
+    nodes: &[Vec<Option<Value>>],
+) -> Trends {
+    // Oldest step first, then now.
+    let mut at: Vec<Option<&Vec<crate::plan::NodeId>>> = h.steps.iter().rev().map(Some).collect();
+    at.push(None);
+    let moments = history
+        .iter()
+        .rev()
+        .map(|d| time::sub(now, *d))
+        .chain(std::iter::once(now))
+        .collect();
+    let column = |orig: usize, step: Option<&Vec<usize>>| {
+        let id = step.map_or(Some(orig), |s| s.get(orig).copied());
+        id.and_then(|id| nodes.get(id))
+            .map_or(&[][..], Vec::as_slice)
+    };
+    let mut series = Vec::new();
+    for scope in [Scope::Contact, Scope::Account] {
+        for (id, node) in plan.outputs(scope) {
+            match &node.kind {
+                NodeKind::Segment(_) | NodeKind::Top { .. } => series.push(Series {
+                    name: node.name.clone(),
+                    band: None,
+                    scope,
+                    sizes: at.iter().map(|s| members(column(id, *s))).collect(),
+                }),
+                NodeKind::Tiers { bands, .. } => {
+                    for b in bands {
+                        series.push(Series {
+                            name: node.name.clone(),
+                            band: Some(b.name.clone()),
+                            scope,
+                            sizes: at
+                                .iter()
+                                .map(|s| {
+                                    column(id, *s)
+                                        .iter()
+                                        .filter(|v| label(v) == Some(b.name.as_str()))
+                                        .count()
+                                })
+                                .collect(),
+                        });
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    Trends { moments, series }
+}
+
+/// The moments of a history: `count` steps of `step` back from `now`, as offsets.
+pub fn steps(step: Dur, count: u32) -> Vec<Dur> {
+    (1..=i64::from(count))
+        .map(|k| Dur {
+            amount: step.amount.saturating_mul(k),
+            unit: step.unit,
+        })
+        .collect()
+}

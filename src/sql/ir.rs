@@ -1,0 +1,444 @@
+//! The SQL IR: a small syntax tree of the queries Funnel emits (one `WITH` query of
+//! `SELECT`s), printed for one [`Dialect`]. Dialect differences are asked of the dialect
+//! while the tree is built (functions) or printed (capabilities, quoting, types).
+
+use super::dialect::Dialect;
+use chrono::{DateTime, NaiveDate, Utc};
+use std::fmt::Write;
+
+/// A column type of the emitted SQL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SqlType {
+    Text,
+    BigInt,
+    Double,
+    Bool,
+    Date,
+    Timestamp,
+}
+
+/// A literal.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Lit {
+    Null,
+    Int(i64),
+    Num(f64),
+    Str(String),
+    Bool(bool),
+    Date(NaiveDate),
+    Timestamp(DateTime<Utc>),
+}
+
+/// A scalar expression.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expr {
+    /// `table.column` (the column name is always quoted).
+    Col {
+        table: String,
+        name: String,
+    },
+    Lit(Lit),
+    /// A placeholder or keyword argument printed as is (`$1`, `MICROSECOND`).
+    Param(String),
+    /// `INTERVAL 'value' UNIT`, or `INTERVAL value UNIT` when not `quoted`.
+    Interval {
+        value: i64,
+        quoted: bool,
+        unit: &'static str,
+    },
+    /// `name(args)`
+    Func {
+        name: &'static str,
+        args: Vec<Expr>,
+    },
+    /// An aggregate; `arg: None` is `*`. With a filter the dialect prints `FILTER
+    /// (WHERE …)` or moves the filter into a `CASE`.
+    Agg {
+        name: &'static str,
+        arg: Option<Box<Expr>>,
+        distinct: bool,
+        filter: Option<Box<Expr>>,
+    },
+    /// `ROW_NUMBER() OVER (PARTITION BY … ORDER BY …)`; `true` = descending.
+    RowNumber {
+        partition: Vec<Expr>,
+        order: Vec<(Expr, bool)>,
+    },
+    /// `agg OVER (PARTITION BY …)`
+    Over {
+        agg: Box<Expr>,
+        partition: Vec<Expr>,
+    },
+    /// `LAG(e) OVER (PARTITION BY … ORDER BY …)`
+    Lag {
+        expr: Box<Expr>,
+        partition: Vec<Expr>,
+        order: Vec<Expr>,
+    },
+    /// `l op r` with a binary operator (`=`, `AND`, `+`, `~*`, `RLIKE`…).
+    Bin {
+        op: &'static str,
+        l: Box<Expr>,
+        r: Box<Expr>,
+    },
+    Not(Box<Expr>),
+    Neg(Box<Expr>),
+    Case {
+        whens: Vec<(Expr, Expr)>,
+        otherwise: Option<Box<Expr>>,
+    },
+    Cast(Box<Expr>, SqlType),
+    IsNull {
+        expr: Box<Expr>,
+        negated: bool,
+    },
+    InList {
+        expr: Box<Expr>,
+        items: Vec<Expr>,
+    },
+    Collate {
+        expr: Box<Expr>,
+        collation: &'static str,
+    },
+}
+
+impl Expr {
+    /// A column of a table alias.
+    pub fn col(table: &str, name: impl Into<String>) -> Expr {
+        Expr::Col {
+            table: table.to_string(),
+            name: name.into(),
+        }
+    }
+
+    /// `name(args)`.
+    pub fn func(name: &'static str, args: Vec<Expr>) -> Expr {
+        Expr::Func { name, args }
+    }
+
+    /// `self op r`.
+    pub fn bin(self, op: &'static str, r: Expr) -> Expr {
+        Expr::Bin {
+            op,
+            l: Box::new(self),
+            r: Box::new(r),
+        }
+    }
+
+    /// An aggregate of one argument.
+    pub fn agg(name: &'static str, arg: Expr, filter: Option<Expr>) -> Expr {
+        Expr::Agg {
+            name,
+            arg: Some(Box::new(arg)),
+            distinct: false,
+            filter: filter.map(Box::new),
+        }
+    }
+
+    /// `self OVER (PARTITION BY partition)` for an aggregate.
+    pub fn window_over(self, partition: Vec<Expr>) -> Expr {
+        Expr::Over {
+            agg: Box::new(self),
+            partition,
+        }
+    }
+
+    /// `CASE WHEN c THEN t ELSE e END`.
+    pub fn iff(c: Expr, t: Expr, e: Expr) -> Expr {
+        Expr::Case {
+            whens: vec![(c, t)],
+            otherwise: Some(Box::new(e)),
+        }
+    }
+
+    /// `COALESCE(self, d)`.
+    pub fn or_else(self, d: Expr) -> Expr {
+        Expr::func("COALESCE", vec![self, d])
+    }
+
+    /// `self IS NULL` / `IS NOT NULL`.
+    pub fn is_null(self, negated: bool) -> Expr {
+        Expr::IsNull {
+            expr: Box::new(self),
+            negated,
+        }
+    }
+
+    /// `CAST(self AS t)`.
+    pub fn cast(self, t: SqlType) -> Expr {
+        Expr::Cast(Box::new(self), t)
+    }
+
+    /// A text literal.
+    pub fn str(s: &str) -> Expr {
+        Expr::Lit(Lit::Str(s.to_string()))
+    }
+
+    /// An integer literal.
+    pub fn int(i: i64) -> Expr {
+        Expr::Lit(Lit::Int(i))
+    }
+
+    /// A boolean literal.
+    pub fn bool(b: bool) -> Expr {
+        Expr::Lit(Lit::Bool(b))
+    }
+
+    /// The conjunction of `xs` (`TRUE` when empty).
+    pub fn all(xs: Vec<Expr>) -> Expr {
+        xs.into_iter()
+            .reduce(|a, b| a.bin("AND", b))
+            .unwrap_or(Expr::bool(true))
+    }
+
+    /// The disjunction of `xs` (`FALSE` when empty).
+    pub fn any(xs: Vec<Expr>) -> Expr {
+        xs.into_iter()
+            .reduce(|a, b| a.bin("OR", b))
+            .unwrap_or(Expr::bool(false))
+    }
+}
+
+/// A table in a `FROM` or `JOIN`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableRef {
+    /// A table of the warehouse (dotted parts, each quoted) or a CTE name.
+    pub name: Vec<String>,
+    pub alias: String,
+}
+
+/// A join.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Join {
+    /// `None` is a `CROSS JOIN`, otherwise a `LEFT JOIN … ON`.
+    pub on: Option<Expr>,
+    pub table: TableRef,
+}
+
+/// One `SELECT`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Select {
+    pub distinct: bool,
+    /// `alias.*` first, when set.
+    pub star: Option<String>,
+    pub items: Vec<(Expr, String)>,
+    pub from: Option<TableRef>,
+    pub joins: Vec<Join>,
+    pub filter: Option<Expr>,
+    pub group_by: Vec<Expr>,
+    pub order_by: Vec<Expr>,
+}
+
+/// A `WITH` query: named stages, then the final select.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Query {
+    pub ctes: Vec<(String, Select)>,
+    pub body: Select,
+}
+
+/// Prints IR for a dialect.
+pub struct Printer<'d> {
+    pub dialect: &'d dyn Dialect,
+}
+
+impl Printer<'_> {
+    /// A quoted identifier.
+    pub fn ident(&self, name: &str) -> String {
+        let q = self.dialect.quote();
+        let doubled: String = [q, q].iter().collect();
+        format!("{q}{}{q}", name.replace(q, &doubled))
+    }
+
+    fn table(&self, t: &TableRef) -> String {
+        let name: Vec<String> = t.name.iter().map(|p| self.ident(p)).collect();
+        format!("{} AS {}", name.join("."), t.alias)
+    }
+
+    /// A whole query.
+    pub fn query(&self, q: &Query) -> String {
+        let mut out = String::new();
+        for (i, (name, sel)) in q.ctes.iter().enumerate() {
+            out.push_str(if i == 0 { "WITH " } else { ",\n" });
+            let _ = write!(out, "{name} AS (\n{}\n)", self.select(sel, "  "));
+        }
+        if !q.ctes.is_empty() {
+            out.push('\n');
+        }
+        out.push_str(&self.select(&q.body, ""));
+        out
+    }
+
+    /// One select, each clause on its own line, indented.
+    pub fn select(&self, s: &Select, ind: &str) -> String {
+        let mut cols: Vec<String> = s.star.iter().map(|a| format!("{a}.*")).collect();
+        cols.extend(
+            s.items
+                .iter()
+                .map(|(e, alias)| format!("{} AS {}", self.expr(e), self.ident(alias))),
+        );
+        let mut out = format!(
+            "{ind}SELECT {}{}",
+            if s.distinct { "DISTINCT " } else { "" },
+            cols.join(&format!(",\n{ind}  "))
+        );
+        if let Some(t) = &s.from {
+            let _ = write!(out, "\n{ind}FROM {}", self.table(t));
+        }
+        for j in &s.joins {
+            match &j.on {
+                Some(on) => {
+                    let _ = write!(
+                        out,
+                        "\n{ind}LEFT JOIN {} ON {}",
+                        self.table(&j.table),
+                        self.expr(on)
+                    );
+                }
+                None => {
+                    let _ = write!(out, "\n{ind}CROSS JOIN {}", self.table(&j.table));
+                }
+            }
+        }
+        if let Some(w) = &s.filter {
+            let _ = write!(out, "\n{ind}WHERE {}", self.expr(w));
+        }
+        if !s.group_by.is_empty() {
+            let g: Vec<String> = s.group_by.iter().map(|e| self.expr(e)).collect();
+            let _ = write!(out, "\n{ind}GROUP BY {}", g.join(", "));
+        }
+        if !s.order_by.is_empty() {
+            let o: Vec<String> = s.order_by.iter().map(|e| self.expr(e)).collect();
+            let _ = write!(out, "\n{ind}ORDER BY {}", o.join(", "));
+        }
+        out
+    }
+
+    fn lit(&self, l: &Lit) -> String {
+        match l {
+            Lit::Null => "NULL".into(),
+            Lit::Int(i) => i.to_string(),
+            Lit::Num(n) => {
+                let s = format!("{n:?}");
+                if s.contains('e') || s.contains("inf") || s.contains("NaN") {
+                    format!("CAST('{n}' AS {})", self.dialect.type_name(SqlType::Double))
+                } else {
+                    s
+                }
+            }
+            Lit::Str(s) => self.dialect.string_literal(s),
+            Lit::Bool(b) => if *b { "TRUE" } else { "FALSE" }.into(),
+            Lit::Date(d) => format!("DATE '{}'", d.format("%Y-%m-%d")),
+            Lit::Timestamp(t) => self
+                .dialect
+                .timestamp_literal(&t.format("%Y-%m-%d %H:%M:%S%.6f").to_string()),
+        }
+    }
+
+    fn window(&self, partition: &[Expr], order: &[String]) -> String {
+        let mut parts = Vec::new();
+        if !partition.is_empty() {
+            let p: Vec<String> = partition.iter().map(|e| self.expr(e)).collect();
+            parts.push(format!("PARTITION BY {}", p.join(", ")));
+        }
+        if !order.is_empty() {
+            parts.push(format!("ORDER BY {}", order.join(", ")));
+        }
+        format!("OVER ({})", parts.join(" "))
+    }
+
+    /// One expression, parenthesised where it is not atomic.
+    pub fn expr(&self, e: &Expr) -> String {
+        match e {
+            Expr::Col { table, name } => format!("{table}.{}", self.ident(name)),
+            Expr::Lit(l) => self.lit(l),
+            Expr::Param(p) => p.clone(),
+            Expr::Interval {
+                value,
+                quoted: true,
+                unit,
+            } => format!("INTERVAL '{value}' {unit}"),
+            Expr::Interval {
+                value,
+                quoted: false,
+                unit,
+            } => format!("INTERVAL {value} {unit}"),
+            Expr::Func { name, args } => {
+                let a: Vec<String> = args.iter().map(|x| self.expr(x)).collect();
+                format!("{name}({})", a.join(", "))
+            }
+            Expr::Agg {
+                name,
+                arg,
+                distinct,
+                filter,
+            } => {
+                let d = if *distinct { "DISTINCT " } else { "" };
+                match (filter, self.dialect.filter_clause()) {
+                    (Some(f), true) => {
+                        let a = arg.as_ref().map_or("*".into(), |x| self.expr(x));
+                        format!("{name}({d}{a}) FILTER (WHERE {})", self.expr(f))
+                    }
+                    (Some(f), false) => {
+                        let a = arg.as_deref().cloned().unwrap_or(Expr::int(1));
+                        let case = Expr::Case {
+                            whens: vec![((**f).clone(), a)],
+                            otherwise: None,
+                        };
+                        format!("{name}({d}{})", self.expr(&case))
+                    }
+                    (None, _) => {
+                        let a = arg.as_ref().map_or("*".into(), |x| self.expr(x));
+                        format!("{name}({d}{a})")
+                    }
+                }
+            }
+            Expr::RowNumber { partition, order } => {
+                let o: Vec<String> = order
+                    .iter()
+                    .map(|(e, desc)| {
+                        format!("{}{}", self.expr(e), if *desc { " DESC" } else { "" })
+                    })
+                    .collect();
+                format!("ROW_NUMBER() {}", self.window(partition, &o))
+            }
+            Expr::Over { agg, partition } => {
+                format!("{} {}", self.expr(agg), self.window(partition, &[]))
+            }
+            Expr::Lag {
+                expr,
+                partition,
+                order,
+            } => {
+                let o: Vec<String> = order.iter().map(|e| self.expr(e)).collect();
+                format!("LAG({}) {}", self.expr(expr), self.window(partition, &o))
+            }
+            Expr::Bin { op, l, r } => format!("({} {op} {})", self.expr(l), self.expr(r)),
+            Expr::Not(x) => format!("(NOT {})", self.expr(x)),
+            Expr::Neg(x) => format!("(- {})", self.expr(x)),
+            Expr::Case { whens, otherwise } => {
+                let mut s = String::from("CASE");
+                for (c, v) in whens {
+                    let _ = write!(s, " WHEN {} THEN {}", self.expr(c), self.expr(v));
+                }
+                if let Some(o) = otherwise {
+                    let _ = write!(s, " ELSE {}", self.expr(o));
+                }
+                s.push_str(" END");
+                s
+            }
+            Expr::Cast(x, t) => format!("CAST({} AS {})", self.expr(x), self.dialect.type_name(*t)),
+            Expr::IsNull { expr, negated } => format!(
+                "({} IS {}NULL)",
+                self.expr(expr),
+                if *negated { "NOT " } else { "" }
+            ),
+            Expr::InList { expr, items } => {
+                let i: Vec<String> = items.iter().map(|x| self.expr(x)).collect();
+                format!("({} IN ({}))", self.expr(expr), i.join(", "))
+            }
+            Expr::Collate { expr, collation } => {
+                format!("({} COLLATE {collation})", self.expr(expr))
+            }
+        }
+    }
+}

@@ -1,0 +1,281 @@
+//! The definition stages: one CTE per level of the definition graph for contacts and
+//! accounts (with their contact roll-ups), scores' raw totals a stage before their
+//! rounding, and the final selects of the result columns.
+
+use super::*;
+
+impl Compiler<'_> {
+    pub(super) fn build(&mut self) -> Result<Queries, SqlError> {
+        // Nodes first: lowering them registers the history reads, tests and roll-ups
+        // the earlier stages must provide.
+        let max_level = self.levels.iter().copied().max().unwrap_or(0);
+        let mut stages: Vec<(String, Select)> = Vec::new();
+        let mut prev_c = "c0".to_string();
+        let mut prev_a = "a0".to_string();
+        let accounts = self.has_accounts();
+        for level in 1..=max_level {
+            let ids: Vec<usize> = (0..self.plan.nodes.len())
+                .filter(|i| self.levels.get(*i) == Some(&level))
+                .collect();
+            for scope in [Scope::Contact, Scope::Account] {
+                let here: Vec<usize> = ids
+                    .iter()
+                    .copied()
+                    .filter(|i| self.plan.nodes.get(*i).is_some_and(|n| n.scope == scope))
+                    .collect();
+                if here.is_empty() {
+                    continue;
+                }
+                let (name, prev) = match scope {
+                    Scope::Contact => (format!("c{level}"), prev_c.clone()),
+                    Scope::Account => (format!("a{level}"), prev_a.clone()),
+                };
+                let cx = if scope == Scope::Contact {
+                    Ctx::Contact
+                } else {
+                    Ctx::Account
+                };
+                let first_rollup = self.rollups.len();
+                let mut raw = Vec::new();
+                let mut items = Vec::new();
+                for i in here {
+                    self.node(i, cx, &mut raw, &mut items)?;
+                }
+                let mut joins = vec![cross("moments", "m")];
+                let mut from_prev = prev.clone();
+                if scope == Scope::Contact && accounts {
+                    joins.push(left(
+                        cte(&prev_a, "an"),
+                        col("an", "id").bin("=", col("p", "__acct")),
+                    ));
+                }
+                if scope == Scope::Account && self.rollups.len() > first_rollup {
+                    let kname = format!("k{level}");
+                    stages.push((
+                        kname.clone(),
+                        self.rollup_stage(first_rollup, &prev_c, &prev_a),
+                    ));
+                    joins.push(left(
+                        cte(&kname, "k"),
+                        col("k", "id").bin("=", col("p", "id")),
+                    ));
+                }
+                if !raw.is_empty() {
+                    let rname = format!("{name}r");
+                    stages.push((
+                        rname.clone(),
+                        Select {
+                            star: Some("p".into()),
+                            items: raw,
+                            from: Some(cte(&prev, "p")),
+                            joins: joins.clone(),
+                            ..Default::default()
+                        },
+                    ));
+                    from_prev = rname;
+                }
+                stages.push((
+                    name.clone(),
+                    Select {
+                        star: Some("p".into()),
+                        items,
+                        from: Some(cte(&from_prev, "p")),
+                        joins,
+                        ..Default::default()
+                    },
+                ));
+                match scope {
+                    Scope::Contact => prev_c = name,
+                    Scope::Account => prev_a = name,
+                }
+            }
+        }
+        let mut ctes = self.moments()?;
+        ctes.extend(self.base()?);
+        if accounts {
+            ctes.push(("a0".into(), self.accounts_base()));
+        }
+        ctes.extend(stages);
+        let collation = self.d.byte_collation();
+        let order = |e: Expr| match collation {
+            Some(c) => Expr::Collate {
+                expr: Box::new(e),
+                collation: c,
+            },
+            None => e,
+        };
+        let output = |scope: Scope, from: &str| {
+            let mut items = vec![(col("p", "id"), "id".to_string())];
+            for (i, n) in self.plan.outputs(scope) {
+                items.push((col("p", format!("n{i}")), n.name.clone()));
+            }
+            Select {
+                items,
+                from: Some(cte(from, "p")),
+                order_by: vec![order(col("p", "id"))],
+                ..Default::default()
+            }
+        };
+        let contacts = Query {
+            ctes: ctes.clone(),
+            body: output(Scope::Contact, &prev_c),
+        };
+        let accounts =
+            (accounts && self.plan.outputs(Scope::Account).next().is_some()).then(|| Query {
+                ctes,
+                body: output(Scope::Account, &prev_a),
+            });
+        Ok(Queries { contacts, accounts })
+    }
+
+    /// Compiles node `i` into `items` (its column) and `raw` (a score's raw total).
+    fn node(
+        &mut self,
+        i: usize,
+        cx: Ctx,
+        raw: &mut Vec<(Expr, String)>,
+        items: &mut Vec<(Expr, String)>,
+    ) -> Result<(), SqlError> {
+        let Some(node) = self.plan.nodes.get(i) else {
+            return Ok(());
+        };
+        self.rule = node.name.clone();
+        let out = format!("n{i}");
+        let value = match &node.kind {
+            NodeKind::Segment(e) => self.truthy(e, cx)?,
+            NodeKind::Value(e) => self.expr(e, cx)?,
+            NodeKind::Top { n, by } => {
+                if !numeric(self.ty(by)) {
+                    Expr::bool(false)
+                } else {
+                    let x = self.expr(by, cx)?;
+                    let id = match self.d.byte_collation() {
+                        Some(c) => Expr::Collate {
+                            expr: Box::new(col("p", "id")),
+                            collation: c,
+                        },
+                        None => col("p", "id"),
+                    };
+                    let missing_last =
+                        Expr::iff(x.clone().is_null(false), Expr::int(1), Expr::int(0));
+                    let rank = Expr::RowNumber {
+                        partition: Vec::new(),
+                        order: vec![(missing_last, false), (x.clone(), true), (id, false)],
+                    };
+                    let n = i64::try_from(*n).unwrap_or(i64::MAX);
+                    Expr::iff(
+                        x.is_null(true).bin("AND", rank.bin("<=", Expr::int(n))),
+                        Expr::bool(true),
+                        Expr::bool(false),
+                    )
+                }
+            }
+            NodeKind::Score(s) => {
+                let total = match &s.body {
+                    ScoreBody::Expr(e) => {
+                        let x = if numeric(self.ty(e)) {
+                            self.expr(e, cx)?.cast(SqlType::Double)
+                        } else {
+                            Expr::Lit(Lit::Null).cast(SqlType::Double)
+                        };
+                        match s.range {
+                            Some((lo, hi)) => Expr::Case {
+                                whens: vec![
+                                    (x.clone().bin("<", lit_num(lo)), lit_num(lo)),
+                                    (x.clone().bin(">", lit_num(hi)), lit_num(hi)),
+                                ],
+                                otherwise: Some(Box::new(x)),
+                            },
+                            None => x,
+                        }
+                    }
+                    ScoreBody::Groups(gs) => {
+                        let mut groups = Vec::new();
+                        for g in gs {
+                            let mut rules = Vec::new();
+                            for r in &g.rules {
+                                let x = match &r.kind {
+                                    RuleKind::Per { points_of, .. } => {
+                                        let pts = match cx {
+                                            Ctx::Contact => col("p", format!("g{points_of}")),
+                                            _ => lit_num(0.0),
+                                        };
+                                        lit_num(r.points).bin("*", pts)
+                                    }
+                                    RuleKind::If(c) => Expr::iff(
+                                        self.truthy(c, cx)?,
+                                        lit_num(r.points),
+                                        lit_num(0.0),
+                                    ),
+                                };
+                                rules.push(cap(x, r.cap));
+                            }
+                            let sum = rules
+                                .into_iter()
+                                .reduce(|a, b| a.bin("+", b))
+                                .unwrap_or(lit_num(0.0));
+                            groups.push(cap(sum, g.cap));
+                        }
+                        let sum = groups
+                            .into_iter()
+                            .reduce(|a, b| a.bin("+", b))
+                            .unwrap_or(lit_num(0.0));
+                        match s.range {
+                            Some((lo, hi)) => Expr::func(
+                                "LEAST",
+                                vec![Expr::func("GREATEST", vec![sum, lit_num(lo)]), lit_num(hi)],
+                            ),
+                            None => sum,
+                        }
+                    }
+                };
+                raw.push((total, format!("r{i}")));
+                round_whole(col("p", format!("r{i}")).bin("*", lit_num(100.0)))
+                    .bin("/", lit_num(100.0))
+            }
+            NodeKind::Tiers { score, bands } => {
+                let r = round_whole(col("p", format!("n{score}")));
+                Expr::Case {
+                    whens: bands
+                        .iter()
+                        .map(|b| {
+                            let hit = r
+                                .clone()
+                                .bin(">=", Expr::int(b.lo))
+                                .bin("AND", r.clone().bin("<=", Expr::int(b.hi)));
+                            (hit, Expr::str(&b.name))
+                        })
+                        .collect(),
+                    otherwise: None,
+                }
+            }
+            NodeKind::Personas(ps) => {
+                let mut whens = Vec::new();
+                for p in ps {
+                    whens.push((self.truthy(&p.cond, cx)?, Expr::str(&p.name)));
+                }
+                if whens.is_empty() {
+                    Expr::Lit(Lit::Null).cast(SqlType::Text)
+                } else {
+                    Expr::Case {
+                        whens,
+                        otherwise: None,
+                    }
+                }
+            }
+        };
+        items.push((value, out));
+        Ok(())
+    }
+}
+
+/// `x` bounded to `[-c, c]` (`x` is never null here).
+fn cap(x: Expr, c: Option<f64>) -> Expr {
+    match c {
+        Some(c) => Expr::func(
+            "LEAST",
+            vec![Expr::func("GREATEST", vec![x, lit_num(-c)]), lit_num(c)],
+        ),
+        None => x,
+    }
+}
