@@ -104,17 +104,7 @@ fn rule_inputs(args: &PlanArgs) -> Result<Vec<(String, String)>, UsageError> {
     let Some(rules) = &args.rules else {
         return Ok(Vec::new());
     };
-    let cwd = std::env::current_dir()
-        .map_err(|e| UsageError(format!("cannot read the current folder: {}", io_reason(&e))))?;
-    let root = super::check::default_root(rules, &cwd);
-    let loaded = crate::syntax::load_paths(rules, &root).map_err(|e| {
-        UsageError(format!(
-            "cannot read `{}`: {}",
-            rules.display(),
-            io_reason(&e)
-        ))
-    })?;
-    Ok(hashes(&loaded.sources))
+    Ok(hashes(&super::rules::load_rules(rules)?.sources))
 }
 
 fn hashes(sources: &SourceMap) -> Vec<(String, String)> {

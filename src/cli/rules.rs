@@ -82,16 +82,7 @@ pub fn plan(args: &PlanArgs, color: ColorChoice) -> Result<Result<Plan, Exit>, U
     let Some(rules) = &args.rules else {
         return Err(UsageError("give a rule file or `--plan FILE`".into()));
     };
-    let cwd = std::env::current_dir()
-        .map_err(|e| UsageError(format!("cannot read the current folder: {}", io_reason(&e))))?;
-    let root = super::check::default_root(rules, &cwd);
-    let loaded = crate::syntax::load_paths(rules, &root).map_err(|e| {
-        UsageError(format!(
-            "cannot read `{}`: {}",
-            rules.display(),
-            io_reason(&e)
-        ))
-    })?;
+    let loaded = load_rules(rules)?;
     let checked = check::check(&loaded);
     if !checked.diagnostics.is_empty() {
         let summary = Summary::of(&checked.diagnostics, loaded.sources.iter().count());
@@ -107,6 +98,21 @@ pub fn plan(args: &PlanArgs, color: ColorChoice) -> Result<Result<Plan, Exit>, U
     Ok(match checked.program {
         Some(program) => Ok(crate::plan::lower(&program)),
         None => Err(Exit::Problems),
+    })
+}
+
+/// Loads a rule file and its imports; imports may not leave the default root (the
+/// current folder if the file is inside it, else the file's folder).
+pub fn load_rules(rules: &Path) -> Result<crate::syntax::Loaded, UsageError> {
+    let cwd = std::env::current_dir()
+        .map_err(|e| UsageError(format!("cannot read the current folder: {}", io_reason(&e))))?;
+    let root = super::check::default_root(rules, &cwd);
+    crate::syntax::load_paths(rules, &root).map_err(|e| {
+        UsageError(format!(
+            "cannot read `{}`: {}",
+            rules.display(),
+            io_reason(&e)
+        ))
     })
 }
 
