@@ -70,16 +70,9 @@ pub fn compute(ctx: &Context<'_>, st: &State, a: &Aggregate, c: u32) -> Option<V
                 let age = (time::micros(m) - at) as f64 / 1e6;
                 acc.sum_f += mult * time::decay_factor(decay.as_ref(), age);
             }
-            AggKind::CountDistinct { field: f }
-            | AggKind::Sum { field: f }
-            | AggKind::Min { field: f }
-            | AggKind::Max { field: f }
-            | AggKind::Avg { field: f }
-            | AggKind::First { field: f }
-            | AggKind::Last { field: f }
-            | AggKind::MostFrequent { field: f } => {
-                if let Some(v) = field(f) {
-                    acc.add(&a.kind, v, at);
+            kind => {
+                if let Some(v) = kind.field().and_then(field) {
+                    acc.add(kind, v, at);
                 }
             }
         }

@@ -104,16 +104,10 @@ pub fn moment(m: &Moment) -> String {
 /// An aggregate as a call: `count(service_click within 30d)`.
 pub fn aggregate(a: &Aggregate, source: &str, plan: &Plan) -> String {
     let mut arg = source.to_string();
+    // A multiplier is shown as `points(field per …)`, not as `.field`.
     let field = match &a.kind {
-        AggKind::CountDistinct { field }
-        | AggKind::Sum { field }
-        | AggKind::Min { field }
-        | AggKind::Max { field }
-        | AggKind::Avg { field }
-        | AggKind::First { field }
-        | AggKind::Last { field }
-        | AggKind::MostFrequent { field } => Some(field.as_str()),
-        _ => None,
+        AggKind::Points { .. } => None,
+        kind => kind.field(),
     };
     if let Some(f) = field {
         arg = format!("{arg}.{f}");

@@ -132,6 +132,27 @@ pub enum AggKind {
     },
 }
 
+impl AggKind {
+    /// The event field whose values this aggregate reads: the aggregated field, or a
+    /// score rule's multiplier (`+20 * percent per …`).
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            AggKind::CountDistinct { field }
+            | AggKind::Sum { field }
+            | AggKind::Min { field }
+            | AggKind::Max { field }
+            | AggKind::Avg { field }
+            | AggKind::First { field }
+            | AggKind::Last { field }
+            | AggKind::MostFrequent { field } => Some(field),
+            AggKind::Points { times_field, .. } => times_field.as_deref(),
+            AggKind::Count | AggKind::FirstTime | AggKind::LastTime | AggKind::Periods { .. } => {
+                None
+            }
+        }
+    }
+}
+
 /// A definition evaluated at one moment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Node {

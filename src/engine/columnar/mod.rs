@@ -19,7 +19,7 @@ use super::data::{self, DataError, DataFiles, Dataset, LoadOptions, Loaded};
 use super::eval::State;
 use super::results::Results;
 use super::run::{collect, evaluate_nodes};
-use crate::plan::{AggKind, Expr, Plan};
+use crate::plan::{Expr, Plan};
 use chrono::{DateTime, Utc};
 pub use events::EventColumns;
 
@@ -31,22 +31,10 @@ pub fn used_fields(plan: &Plan) -> Vec<String> {
         if let Some(f) = &a.filter {
             fields_in(f, &mut out);
         }
-        let field = match &a.kind {
-            AggKind::CountDistinct { field }
-            | AggKind::Sum { field }
-            | AggKind::Min { field }
-            | AggKind::Max { field }
-            | AggKind::Avg { field }
-            | AggKind::First { field }
-            | AggKind::Last { field }
-            | AggKind::MostFrequent { field } => Some(field),
-            AggKind::Points { times_field, .. } => times_field.as_ref(),
-            _ => None,
-        };
-        if let Some(f) = field
-            && !out.contains(f)
+        if let Some(f) = a.kind.field()
+            && !out.iter().any(|o| o == f)
         {
-            out.push(f.clone());
+            out.push(f.to_string());
         }
     }
     out

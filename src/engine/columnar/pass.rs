@@ -111,22 +111,6 @@ fn fresh(kind: &AggKind) -> State {
     }
 }
 
-/// The field an aggregate kind reads, if any.
-fn kind_field(kind: &AggKind) -> Option<&str> {
-    match kind {
-        AggKind::CountDistinct { field }
-        | AggKind::Sum { field }
-        | AggKind::Min { field }
-        | AggKind::Max { field }
-        | AggKind::Avg { field }
-        | AggKind::First { field }
-        | AggKind::Last { field }
-        | AggKind::MostFrequent { field } => Some(field),
-        AggKind::Points { times_field, .. } => times_field.as_deref(),
-        _ => None,
-    }
-}
-
 /// Computes every aggregate for every contact: `out[aggregate]`, a value per contact. `tick` is
 /// called with the number of contacts done, now and then.
 pub fn aggregates(
@@ -150,7 +134,7 @@ pub fn aggregates(
                 moment,
                 moment_micros: time::micros(moment),
                 filter,
-                field: kind_field(&a.kind).and_then(|f| cols.field(f)),
+                field: a.kind.field().and_then(|f| cols.field(f)),
             }
         })
         .collect();
