@@ -178,18 +178,8 @@ fn header(
         }
         slots.push(slot);
     }
-    let absent = columns
-        .names
-        .iter()
-        .zip(&columns.required)
-        .enumerate()
-        .find(|&(i, (_, &required))| required && !slots.contains(&i));
-    if let Some((_, (name, _))) = absent {
-        return Err(file_error(
-            file,
-            Some(line),
-            format!("missing column `{name}`, expected a column for each required field"),
-        ));
+    if let Some(reason) = columns.missing_required(&slots) {
+        return Err(file_error(file, Some(line), reason));
     }
     Ok(slots)
 }

@@ -137,17 +137,8 @@ fn projection(
         }
         seen.push(slot);
     }
-    let absent = columns
-        .names
-        .iter()
-        .zip(&columns.required)
-        .enumerate()
-        .find(|&(i, (_, &required))| required && !seen.contains(&i));
-    if let Some((_, (name, _))) = absent {
-        return Err(file_error(
-            file,
-            format!("missing column `{name}`, expected a column for each required field"),
-        ));
+    if let Some(reason) = columns.missing_required(&seen) {
+        return Err(file_error(file, reason));
     }
     let slots = leaves
         .iter()

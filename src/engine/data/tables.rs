@@ -29,6 +29,21 @@ impl Columns {
             .collect()
     }
 
+    /// The reason a header lacks a required column, if it does: `present` holds the
+    /// indices of the columns the header has.
+    pub fn missing_required(&self, present: &[usize]) -> Option<String> {
+        let (name, _) = self
+            .names
+            .iter()
+            .zip(&self.required)
+            .enumerate()
+            .find(|&(i, (_, &required))| required && !present.contains(&i))?
+            .1;
+        Some(format!(
+            "missing column `{name}`, expected a column for each required field"
+        ))
+    }
+
     /// The reason for an unknown column or key (`noun`) named `name`.
     pub fn unknown(&self, noun: &str, name: &str) -> String {
         let names = self.names.iter().map(String::as_str);
