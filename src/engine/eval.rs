@@ -65,40 +65,25 @@ impl Col {
 
     /// A column of values, stored compactly when they allow it.
     pub fn from_values(values: Vec<Option<Value>>) -> Col {
-        let all = |f: fn(&Option<Value>) -> bool| values.iter().all(f);
-        if all(|v| matches!(v, Some(Value::Int(_)))) {
-            Col::Int(
-                values
-                    .iter()
-                    .flatten()
-                    .filter_map(|v| match v {
-                        Value::Int(i) => Some(*i),
-                        _ => None,
-                    })
-                    .collect(),
-            )
-        } else if all(|v| matches!(v, Some(Value::Number(_)))) {
-            Col::Num(
-                values
-                    .iter()
-                    .flatten()
-                    .filter_map(|v| match v {
-                        Value::Number(x) => Some(*x),
-                        _ => None,
-                    })
-                    .collect(),
-            )
-        } else if all(|v| matches!(v, Some(Value::Bool(_)))) {
-            Col::Bool(
-                values
-                    .iter()
-                    .flatten()
-                    .filter_map(|v| match v {
-                        Value::Bool(b) => Some(*b),
-                        _ => None,
-                    })
-                    .collect(),
-            )
+        /// Every value as a `T`, when all are present and of that kind.
+        fn all_as<T>(values: &[Option<Value>], get: fn(&Value) -> Option<T>) -> Option<Vec<T>> {
+            values.iter().map(|v| v.as_ref().and_then(get)).collect()
+        }
+        if let Some(v) = all_as(&values, |v| match v {
+            Value::Int(i) => Some(*i),
+            _ => None,
+        }) {
+            Col::Int(v)
+        } else if let Some(v) = all_as(&values, |v| match v {
+            Value::Number(x) => Some(*x),
+            _ => None,
+        }) {
+            Col::Num(v)
+        } else if let Some(v) = all_as(&values, |v| match v {
+            Value::Bool(b) => Some(*b),
+            _ => None,
+        }) {
+            Col::Bool(v)
         } else {
             Col::Values(values)
         }
