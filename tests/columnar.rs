@@ -5,11 +5,12 @@
 //! the results must be identical, bit for bit.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use funnel::check::program::Value;
 use funnel::engine::columnar;
-use funnel::engine::data::{ContactRow, Dataset, EventRow, Format, LoadOptions, Source, Sources};
-use funnel::syntax::loader::{MemoryFs, load_source};
+use funnel::engine::data::{ContactRow, Dataset, EventRow, LoadOptions};
 use proptest::prelude::*;
 use std::path::Path;
 
@@ -28,23 +29,7 @@ fn now() -> DateTime<Utc> {
 }
 
 fn plan_of(src: &str) -> funnel::plan::Plan {
-    let mut fs = MemoryFs::new();
-    fs.insert("/p/schema.funnel", SCHEMA);
-    let loaded = load_source(
-        &fs,
-        Path::new("/p"),
-        Path::new("/p/rules.funnel"),
-        "rules.funnel",
-        src,
-    );
-    let checked = funnel::check::check(&loaded);
-    let errors: Vec<_> = checked
-        .diagnostics
-        .iter()
-        .filter(|d| d.is_error())
-        .collect();
-    assert!(errors.is_empty(), "does not check:\n{src}\n{errors:#?}");
-    funnel::plan::lower(&checked.program.unwrap())
+    funnel::plan::lower(&common::check_with_schema(SCHEMA, src).unwrap())
 }
 
 /// Both engines' results, as exact text (`{:?}` tells -0.0 from 0.0 and shows every
@@ -232,87 +217,14 @@ proptest! {
     }
 }
 
-fn sections(text: &str) -> std::collections::BTreeMap<String, String> {
-    let mut out = std::collections::BTreeMap::new();
-    let mut name: Option<String> = None;
-    let mut body = String::new();
-    for line in text.lines() {
-        if let Some(rest) = line.strip_prefix("=== ") {
-            if let Some(n) = name.take() {
-                out.insert(n, std::mem::take(&mut body));
-            }
-            name = Some(rest.trim().to_string());
-        } else if name.is_some() {
-            body.push_str(line);
-            body.push('\n');
-        }
-    }
-    if let Some(n) = name {
-        out.insert(n, body);
-    }
-    out
-}
-
 /// Every conformance case runs the same on both engines.
 #[test]
 fn conformance_corpus_runs_the_same() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance");
-    let schema = std::fs::read_to_string(root.join("schema.funnel")).unwrap();
-    let mut cases = Vec::new();
-    let mut dirs = vec![root.clone()];
-    while let Some(dir) = dirs.pop() {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                dirs.push(path);
-            } else if path.extension().is_some_and(|e| e == "case") {
-                cases.push(path);
-            }
-        }
-    }
-    assert!(cases.len() > 50, "found only {} cases", cases.len());
-    for path in cases {
-        let s = sections(&std::fs::read_to_string(&path).unwrap());
-        let mut fs = MemoryFs::new();
-        fs.insert("/corpus/schema.funnel", schema.clone());
-        let rules = s.get("rules").cloned().unwrap_or_default();
-        let loaded = load_source(
-            &fs,
-            Path::new("/corpus"),
-            Path::new("/corpus/case/rules.funnel"),
-            "rules.funnel",
-            &rules,
-        );
-        let Some(program) = funnel::check::check(&loaded).program else {
-            continue;
-        };
-        let plan = funnel::plan::lower(&program);
-        let now = DateTime::parse_from_rfc3339(s["now"].trim())
-            .unwrap()
-            .with_timezone(&Utc);
-        let table = |name: &str| {
-            s.get(name).filter(|b| !b.trim().is_empty()).map(|b| {
-                Source::new(
-                    name,
-                    Format::Ndjson,
-                    std::io::Cursor::new(b.clone().into_bytes()),
-                )
-            })
-        };
-        let sources = Sources {
-            contacts: table("contacts.ndjson").unwrap_or_else(|| {
-                Source::new("contacts.ndjson", Format::Ndjson, std::io::empty())
-            }),
-            events: table("events.ndjson"),
-            accounts: table("accounts.ndjson"),
-            changes: table("changes.ndjson"),
-        };
-        let Ok(data) =
-            funnel::engine::data::load_readers(&plan.schema, sources, &LoadOptions::default())
-        else {
-            continue;
-        };
-        let (reference, columnar) = both(&plan, &data.dataset, now);
+    let files = common::cases::case_files();
+    assert!(files.len() > 50, "found only {} cases", files.len());
+    for path in files {
+        let case = common::cases::load(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let (reference, columnar) = both(&case.plan, &case.data, case.now);
         assert_eq!(reference, columnar, "{}", path.display());
     }
 }

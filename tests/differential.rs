@@ -8,31 +8,13 @@ mod common;
 use common::generate::{SCHEMA, data, now, program};
 use common::reference::Reference;
 use funnel::engine::data::Dataset;
-use funnel::syntax::loader::{MemoryFs, load_source};
 use proptest::prelude::*;
-use std::path::Path;
 
 fn compare(src: &str, data: &Dataset) -> Result<(), TestCaseError> {
-    let mut fs = MemoryFs::new();
-    fs.insert("/p/schema.funnel", SCHEMA);
-    let loaded = load_source(
-        &fs,
-        Path::new("/p"),
-        Path::new("/p/rules.funnel"),
-        "rules.funnel",
-        src,
-    );
-    let checked = funnel::check::check(&loaded);
-    let errors: Vec<_> = checked
-        .diagnostics
-        .iter()
-        .filter(|d| d.is_error())
-        .collect();
-    prop_assert!(
-        errors.is_empty(),
-        "generated program does not check:\n{src}\n{errors:#?}"
-    );
-    let program = checked.program.unwrap();
+    let program = match common::check_with_schema(SCHEMA, src) {
+        Ok(p) => p,
+        Err(e) => return Err(TestCaseError::fail(format!("generated program {e}"))),
+    };
     let plan = funnel::plan::lower(&program);
     let results = funnel::engine::run(&plan, data, now()).unwrap();
     let reference = Reference {

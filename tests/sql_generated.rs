@@ -9,10 +9,8 @@ use common::cases::table_json;
 use common::generate::{SCHEMA, data, now, program};
 use common::sql_data::{self, Job};
 use funnel::sql::{AsOf, Options};
-use funnel::syntax::loader::{MemoryFs, load_source};
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::TestRunner;
-use std::path::Path;
 
 const CASES: usize = 48;
 
@@ -28,16 +26,7 @@ fn generated_on(engine: &str) {
     let mut natives = Vec::new();
     for i in 0..CASES {
         let (src, data) = strategy.new_tree(&mut runner).unwrap().current();
-        let mut fs = MemoryFs::new();
-        fs.insert("/p/schema.funnel", SCHEMA);
-        let loaded = load_source(
-            &fs,
-            Path::new("/p"),
-            Path::new("/p/rules.funnel"),
-            "rules.funnel",
-            &src,
-        );
-        let program = funnel::check::check(&loaded).program.unwrap();
+        let program = common::check_with_schema(SCHEMA, &src).unwrap();
         let plan = funnel::plan::lower(&program);
         let script = funnel::sql::compile(
             &plan,

@@ -37,6 +37,16 @@ pub struct Checked {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+/// Checks one self-contained rule text (schema and rules in the same text; a `use` in
+/// it finds nothing to import). For tests, editors and quick experiments.
+pub fn check_text(name: &str, text: &str) -> Checked {
+    let fs = crate::syntax::loader::MemoryFs::new();
+    let path = std::path::Path::new("/").join(name);
+    let loaded =
+        crate::syntax::loader::load_source(&fs, std::path::Path::new("/"), &path, name, text);
+    check(&loaded)
+}
+
 /// Checks a loaded program (see [`crate::syntax::load_paths`]).
 pub fn check(loaded: &Loaded) -> Checked {
     let mut c = Checker::new(loaded);

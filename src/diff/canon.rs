@@ -107,16 +107,7 @@ mod tests {
     use super::*;
 
     fn plan(src: &str) -> Plan {
-        let mut fs = crate::syntax::loader::MemoryFs::new();
-        fs.insert("/p/r.funnel", src);
-        let loaded = crate::syntax::loader::load_source(
-            &fs,
-            std::path::Path::new("/p"),
-            std::path::Path::new("/p/r.funnel"),
-            "r.funnel",
-            src,
-        );
-        crate::plan::lower(&crate::check::check(&loaded).program.unwrap())
+        crate::plan::lower(&crate::check::check_text("r.funnel", src).program.unwrap())
     }
 
     #[test]

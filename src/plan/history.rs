@@ -307,17 +307,7 @@ mod tests {
     use crate::plan::types::DurationUnit;
 
     fn plan_of(src: &str) -> Plan {
-        let mut fs = crate::syntax::loader::MemoryFs::new();
-        fs.insert("/p/r.funnel", src);
-        let loaded = crate::syntax::loader::load_source(
-            &fs,
-            std::path::Path::new("/p"),
-            std::path::Path::new("/p/r.funnel"),
-            "r.funnel",
-            src,
-        );
-        let checked = crate::check::check(&loaded);
-        crate::plan::lower(&checked.program.unwrap())
+        crate::plan::lower(&crate::check::check_text("r.funnel", src).program.unwrap())
     }
 
     #[test]

@@ -53,3 +53,27 @@ pub mod cases;
 pub mod generate;
 pub mod reference;
 pub mod sql_data;
+
+/// Checks `rules` (which `use "schema.funnel"`) against the schema text `schema`: the
+/// program, or the error diagnostics with the rules that caused them.
+pub fn check_with_schema(schema: &str, rules: &str) -> Result<funnel::check::Program, String> {
+    let mut fs = funnel::syntax::loader::MemoryFs::new();
+    fs.insert("/p/schema.funnel", schema);
+    let loaded = funnel::syntax::loader::load_source(
+        &fs,
+        Path::new("/p"),
+        Path::new("/p/rules.funnel"),
+        "rules.funnel",
+        rules,
+    );
+    let checked = funnel::check::check(&loaded);
+    let errors: Vec<_> = checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .collect();
+    match checked.program {
+        Some(p) if errors.is_empty() => Ok(p),
+        _ => Err(format!("does not check:\n{rules}\n{errors:#?}")),
+    }
+}
