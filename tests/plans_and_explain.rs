@@ -87,3 +87,38 @@ fn agree(x: &Explanation, got: impl Fn(&str) -> Option<serde_json::Value>, id: &
         "`{id}`: explain and run disagree on `{name}`"
     );
 }
+
+/// A plan that reads a name its schema does not define (edited by hand, or written for
+/// another schema) is refused with the name, not run with missing values.
+#[test]
+fn a_plan_reading_undefined_names_is_refused() {
+    use funnel::plan::{Expr, NodeKind};
+    let plan = plan_of("examples/b2b/rules.funnel");
+    let data = funnel::engine::data::Dataset::default();
+    let now = chrono::Utc::now();
+    let mut attr = plan.clone();
+    let segment = attr
+        .nodes
+        .iter_mut()
+        .find_map(|n| match &mut n.kind {
+            NodeKind::Segment(e) => Some(e),
+            _ => None,
+        })
+        .unwrap();
+    *segment = Expr::Attr {
+        name: "shoe_size".into(),
+        moment: 0,
+    };
+    let err = funnel::engine::run(&attr, &data, now)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("the contact attribute `shoe_size`"), "{err}");
+    assert!(err.contains("funnel compile"), "{err}");
+    let mut agg = plan.clone();
+    agg.aggregates[0].event = funnel::plan::types::EventSel::Type("page_zoomed".into());
+    let err = funnel::engine::run(&agg, &data, now)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("the event type `page_zoomed`"), "{err}");
+    assert!(funnel::engine::run(&plan, &data, now).is_ok());
+}

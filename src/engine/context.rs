@@ -5,7 +5,8 @@
 use super::data::Dataset;
 use super::time::{self, Micros};
 use crate::plan::schema::Type;
-use crate::plan::types::Value;
+use crate::plan::types::{EventSel, Value};
+use crate::plan::walk::Site;
 use crate::plan::{Expr, NodeKind, Plan, ScoreBody};
 use chrono::{DateTime, Utc};
 use regex::Regex;
@@ -20,7 +21,9 @@ pub enum EngineError {
         flags: String,
         reason: String,
     },
-    #[error("the plan names `{0}`, which its schema does not define")]
+    #[error(
+        "the plan reads {0}, which it does not define; recompile it from the rules with `funnel compile`"
+    )]
     Unknown(String),
 }
 
@@ -133,6 +136,7 @@ impl<'a> Context<'a> {
                 .collect(),
             regexes: Vec::new(),
         };
+        ctx.validate()?;
         ctx.compile_regexes()?;
         Ok(ctx)
     }
@@ -147,31 +151,12 @@ impl<'a> Context<'a> {
 
     fn compile_regexes(&mut self) -> Result<(), EngineError> {
         let mut found = Vec::new();
-        for a in &self.plan.aggregates {
-            if let Some(f) = &a.filter {
-                collect_regexes(f, &mut found);
-            }
-        }
-        for n in &self.plan.nodes {
-            match &n.kind {
-                NodeKind::Segment(e) | NodeKind::Value(e) | NodeKind::Top { by: e, .. } => {
-                    collect_regexes(e, &mut found)
+        for (_, e) in self.plan.exprs() {
+            e.walk(&mut |x| {
+                if let Expr::Matches { pattern, flags, .. } = x {
+                    found.push((pattern.clone(), flags.clone()));
                 }
-                NodeKind::Score(s) => match &s.body {
-                    ScoreBody::Expr(e) => collect_regexes(e, &mut found),
-                    ScoreBody::Groups(gs) => {
-                        for r in gs.iter().flat_map(|g| &g.rules) {
-                            if let crate::plan::RuleKind::If(e) = &r.kind {
-                                collect_regexes(e, &mut found);
-                            }
-                        }
-                    }
-                },
-                NodeKind::Personas(ps) => {
-                    ps.iter().for_each(|p| collect_regexes(&p.cond, &mut found))
-                }
-                NodeKind::Tiers { .. } => {}
-            }
+            });
         }
         for (pattern, flags) in found {
             let re = regex::RegexBuilder::new(&pattern)
@@ -194,49 +179,101 @@ impl<'a> Context<'a> {
     }
 }
 
-fn index<'s>(names: impl Iterator<Item = &'s str>) -> HashMap<String, usize> {
-    names.enumerate().map(|(i, n)| (n.to_string(), i)).collect()
-}
-
-/// Every `(pattern, flags)` of `matches` in an expression.
-fn collect_regexes(e: &Expr, out: &mut Vec<(String, String)>) {
-    let mut stack = vec![e];
-    while let Some(e) = stack.pop() {
-        match e {
-            Expr::Matches {
-                expr,
-                pattern,
-                flags,
-            } => {
-                out.push((pattern.clone(), flags.clone()));
-                stack.push(expr);
+impl Context<'_> {
+    /// Checks that every name and index the plan uses exists, so that a plan edited by
+    /// hand or written for another schema fails loudly instead of reading missing values.
+    fn validate(&self) -> Result<(), EngineError> {
+        let plan = self.plan;
+        let unknown = |what: String| Err(EngineError::Unknown(what));
+        let fields_of = |sel: &EventSel| -> Vec<&HashMap<String, usize>> {
+            match sel {
+                EventSel::Any => self.event_fields.iter().collect(),
+                EventSel::Type(t) => self
+                    .event_type
+                    .get(t)
+                    .and_then(|i| self.event_fields.get(*i as usize))
+                    .into_iter()
+                    .collect(),
             }
-            Expr::Contacts { expr, filter, .. } => {
-                stack.extend(expr.as_deref());
-                stack.extend(filter.as_deref());
+        };
+        for a in &plan.aggregates {
+            if let EventSel::Type(t) = &a.event
+                && !self.event_type.contains_key(t)
+            {
+                return unknown(format!("the event type `{t}`"));
             }
-            Expr::InWindow { expr, .. }
-            | Expr::TimeSince { expr, .. }
-            | Expr::Not(expr)
-            | Expr::Neg(expr)
-            | Expr::InList { expr, .. }
-            | Expr::InRange { expr, .. }
-            | Expr::Text { expr, .. }
-            | Expr::IsMissing { expr, .. } => stack.push(expr),
-            Expr::And(xs) | Expr::Or(xs) => stack.extend(xs.iter()),
-            Expr::Binary { lhs, rhs, .. } => {
-                stack.push(lhs);
-                stack.push(rhs);
+            if let Some(f) = a.kind.field()
+                && !fields_of(&a.event).iter().any(|m| m.contains_key(f))
+            {
+                return unknown(format!("the event field `{f}` in `{}`", a.label));
             }
-            Expr::Lit(_)
-            | Expr::Attr { .. }
-            | Expr::AccountAttr(_)
-            | Expr::Field(_)
-            | Expr::Node(_)
-            | Expr::AccountNode(_)
-            | Expr::Agg(_)
-            | Expr::Was { .. }
-            | Expr::Changed { .. } => {}
+        }
+        for n in &plan.nodes {
+            match &n.kind {
+                NodeKind::Tiers { score, .. } if *score >= plan.nodes.len() => {
+                    return unknown(format!("node {score} (the score of tiers `{}`)", n.name));
+                }
+                NodeKind::Score(score) => {
+                    let ScoreBody::Groups(gs) = &score.body else {
+                        continue;
+                    };
+                    for r in gs.iter().flat_map(|g| &g.rules) {
+                        if let crate::plan::RuleKind::Per { points_of, count } = r.kind
+                            && points_of.max(count) >= plan.aggregates.len()
+                        {
+                            return unknown(format!(
+                                "an aggregate missing from score `{}`",
+                                n.name
+                            ));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut problem = None;
+        for (site, e) in plan.exprs() {
+            let fields = match site {
+                Site::Filter(a) => plan.aggregates.get(a).map(|a| fields_of(&a.event)),
+                Site::Node(_) => None,
+            };
+            e.walk(&mut |x| {
+                if problem.is_some() {
+                    return;
+                }
+                problem = match x {
+                    Expr::Attr { name, .. }
+                    | Expr::Was { attr: name, .. }
+                    | Expr::Changed { attr: name, .. }
+                        if !self.contact_attr.contains_key(name) =>
+                    {
+                        Some(format!("the contact attribute `{name}`"))
+                    }
+                    Expr::AccountAttr(name) if !self.account_attr.contains_key(name) => {
+                        Some(format!("the account attribute `{name}`"))
+                    }
+                    Expr::Field(name)
+                        if !fields
+                            .as_ref()
+                            .is_some_and(|fs| fs.iter().any(|m| m.contains_key(name))) =>
+                    {
+                        Some(format!("the event field `{name}`"))
+                    }
+                    Expr::Node(i) | Expr::AccountNode(i) if *i >= plan.nodes.len() => {
+                        Some(format!("node {i}"))
+                    }
+                    Expr::Agg(i) if *i >= plan.aggregates.len() => Some(format!("aggregate {i}")),
+                    _ => None,
+                };
+            });
+        }
+        match problem {
+            Some(what) => unknown(what),
+            None => Ok(()),
         }
     }
+}
+
+fn index<'s>(names: impl Iterator<Item = &'s str>) -> HashMap<String, usize> {
+    names.enumerate().map(|(i, n)| (n.to_string(), i)).collect()
 }

@@ -8,6 +8,7 @@
 pub mod display;
 pub mod history;
 pub mod lower;
+pub mod walk;
 
 pub use history::{History, with_history};
 pub use lower::lower;

@@ -1,0 +1,87 @@
+//! Visiting every expression of a plan: for engines that compile, validate or collect
+//! something from all of them.
+
+use super::{AggId, Expr, NodeKind, Plan, RuleKind, ScoreBody};
+
+/// Where an expression sits in a plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Site {
+    /// The filter of an aggregate (over that aggregate's event fields).
+    Filter(AggId),
+    /// A node's condition, value, ranking key or score rule.
+    Node(usize),
+}
+
+impl Expr {
+    /// Calls `f` on this expression and every expression inside it (pre-order).
+    pub fn walk<'a>(&'a self, f: &mut impl FnMut(&'a Expr)) {
+        let mut stack = vec![self];
+        while let Some(e) = stack.pop() {
+            f(e);
+            match e {
+                Expr::Contacts { expr, filter, .. } => {
+                    stack.extend(expr.as_deref());
+                    stack.extend(filter.as_deref());
+                }
+                Expr::InWindow { expr, .. }
+                | Expr::TimeSince { expr, .. }
+                | Expr::Not(expr)
+                | Expr::Neg(expr)
+                | Expr::InList { expr, .. }
+                | Expr::InRange { expr, .. }
+                | Expr::Text { expr, .. }
+                | Expr::Matches { expr, .. }
+                | Expr::IsMissing { expr, .. } => stack.push(expr),
+                Expr::And(xs) | Expr::Or(xs) => stack.extend(xs.iter().rev()),
+                Expr::Binary { lhs, rhs, .. } => {
+                    stack.push(rhs);
+                    stack.push(lhs);
+                }
+                Expr::Lit(_)
+                | Expr::Attr { .. }
+                | Expr::AccountAttr(_)
+                | Expr::Field(_)
+                | Expr::Node(_)
+                | Expr::AccountNode(_)
+                | Expr::Agg(_)
+                | Expr::Was { .. }
+                | Expr::Changed { .. } => {}
+            }
+        }
+    }
+}
+
+impl Plan {
+    /// Every top-level expression of the plan with where it sits: aggregate filters,
+    /// then each node's expressions.
+    pub fn exprs(&self) -> Vec<(Site, &Expr)> {
+        let mut out: Vec<(Site, &Expr)> = self
+            .aggregates
+            .iter()
+            .enumerate()
+            .filter_map(|(i, a)| Some((Site::Filter(i), a.filter.as_ref()?)))
+            .collect();
+        for (i, n) in self.nodes.iter().enumerate() {
+            let site = Site::Node(i);
+            match &n.kind {
+                NodeKind::Segment(e) | NodeKind::Value(e) | NodeKind::Top { by: e, .. } => {
+                    out.push((site, e))
+                }
+                NodeKind::Score(s) => match &s.body {
+                    ScoreBody::Expr(e) => out.push((site, e)),
+                    ScoreBody::Groups(gs) => out.extend(
+                        gs.iter()
+                            .flat_map(|g| &g.rules)
+                            .filter_map(|r| match &r.kind {
+                                RuleKind::If(e) => Some((site, e)),
+                                RuleKind::Per { .. } => None,
+                            }),
+                    ),
+                },
+                NodeKind::Personas(ps) => out.extend(ps.iter().map(|p| (site, &p.cond))),
+                NodeKind::Tiers { .. } => {}
+            }
+        }
+        out
+    }
+}
