@@ -6,6 +6,7 @@ use super::{ColorChoice, Exit, Stream, UsageError, emit};
 use crate::engine::atomic::write_atomic;
 use crate::engine::columnar;
 use crate::engine::data::Rejected;
+use crate::engine::timings::timed;
 use crate::engine::{Column, ColumnKind, Results, Table};
 use crate::plan::display::number;
 use crate::plan::types::Value;
@@ -69,23 +70,7 @@ pub fn run(args: &Args, color: ColorChoice) -> Result<Exit, UsageError> {
         Rejected::write_csv(&loaded.rejected, &args.rejects)
             .map_err(|e| UsageError(format!("cannot write `{}`: {e}", args.rejects.display())))?;
     }
-    match &args.output {
-        Some(path) => write_table(path, &results.contacts)?,
-        None => {
-            let mut buf = Vec::new();
-            results
-                .contacts
-                .write_csv(&mut buf)
-                .map_err(|e| UsageError(e.to_string()))?;
-            emit(Stream::Stdout, &String::from_utf8_lossy(&buf));
-        }
-    }
-    if let Some(path) = &args.accounts_output {
-        write_table(path, &results.accounts)?;
-    }
-    if let Some(dir) = &args.lists {
-        write_lists(dir, &results)?;
-    }
+    timed("writing", || write_outputs(args, &results))?;
     if !args.quiet {
         let d = &loaded.dataset;
         let mut text = format!(
@@ -117,6 +102,29 @@ pub fn run(args: &Args, color: ColorChoice) -> Result<Exit, UsageError> {
     Ok(Exit::Clean)
 }
 
+/// Writes the contacts' results (to stdout without `--output`), the accounts' results
+/// and the membership lists that the flags ask for.
+fn write_outputs(args: &Args, results: &Results) -> Result<(), UsageError> {
+    match &args.output {
+        Some(path) => write_table(path, &results.contacts)?,
+        None => {
+            let mut buf = Vec::new();
+            results
+                .contacts
+                .write_csv(&mut buf)
+                .map_err(|e| UsageError(e.to_string()))?;
+            emit(Stream::Stdout, &String::from_utf8_lossy(&buf));
+        }
+    }
+    if let Some(path) = &args.accounts_output {
+        write_table(path, &results.accounts)?;
+    }
+    if let Some(dir) = &args.lists {
+        write_lists(dir, results)?;
+    }
+    Ok(())
+}
+
 /// Loads the data and runs the plan: with the columnar engine (events loaded into
 /// columns), or with `engine::run` when the plan needs it (see
 /// `engine::columnar::supports`) or `--engine reference` says so. Also gives the
@@ -132,7 +140,8 @@ fn evaluate(
         let opts = crate::engine::data::LoadOptions {
             skip_bad_rows: args.skip_bad_rows,
         };
-        let (loaded, events) = columnar::load(plan, files, &opts).map_err(|e| usage(&e))?;
+        let (loaded, events) =
+            timed("loading", || columnar::load(plan, files, &opts)).map_err(|e| usage(&e))?;
         let progress = !args.quiet && events.len() > 1_000_000 && std::io::stderr().is_terminal();
         if let Some(results) = columnar::run_columns(plan, &loaded.dataset, &events, now, progress)
             .map_err(|e| usage(&e))?

@@ -11,6 +11,7 @@ pub mod results;
 pub mod run;
 pub mod score;
 pub mod time;
+pub mod timings;
 pub mod value;
 
 pub use context::EngineError;

@@ -10,7 +10,6 @@ use crate::plan::schema::Schema;
 use crate::plan::types::Value;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 
 /// A value as a hashable key (numbers by their bits), for dictionaries.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -184,48 +183,9 @@ impl EventColumns {
     }
 }
 
-/// A fast hasher for short keys (the multiply-rotate of rustc's FxHasher); inputs here
-/// are data values and ids, looked up once per event.
-#[derive(Default, Clone, Copy)]
-pub struct Fx(u64);
-
-impl Hasher for Fx {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(c);
-            self.add(u64::from_le_bytes(w));
-        }
-        for &b in chunks.remainder() {
-            self.add(u64::from(b));
-        }
-    }
-
-    fn write_u8(&mut self, i: u8) {
-        self.add(u64::from(i));
-    }
-
-    fn write_u64(&mut self, i: u64) {
-        self.add(i);
-    }
-
-    fn write_usize(&mut self, i: usize) {
-        self.add(i as u64);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-impl Fx {
-    fn add(&mut self, w: u64) {
-        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-}
-
-type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<Fx>>;
+/// A hash map with a fast, well-mixing hasher (`foldhash`) for ids and raw values looked
+/// up once per event.
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
 
 /// An id of at most 15 bytes packed into the key itself (bytes, then the length), so a
 /// look-up touches only the table, not a string elsewhere in memory.
@@ -249,9 +209,9 @@ pub(crate) struct ColumnarEvents<'a> {
     /// Per file column (after the keys): the wanted field column it fills, if any.
     wanted: Vec<Option<usize>>,
     /// Per event type × wanted column: raw text → code.
-    seen: Vec<FxMap<String, u32>>,
+    seen: Vec<FastMap<String, u32>>,
     /// Contact ids of at most 15 bytes → index (others go through `contacts`).
-    short_ids: FxMap<[u8; 16], u32>,
+    short_ids: FastMap<[u8; 16], u32>,
     pub cols: EventColumns,
 }
 
@@ -280,7 +240,7 @@ impl<'a> ColumnarEvents<'a> {
                 .map(|(i, e)| (e.name.as_str(), i))
                 .collect(),
             wanted,
-            seen: vec![FxMap::default(); schema.events.len() * fields.len()],
+            seen: vec![FastMap::default(); schema.events.len() * fields.len()],
             short_ids: contacts
                 .iter()
                 .filter_map(|(id, &(index, _))| Some((pack(id)?, index)))

@@ -19,6 +19,7 @@ use super::data::{self, DataError, DataFiles, Dataset, LoadOptions, Loaded};
 use super::eval::State;
 use super::results::Results;
 use super::run::{collect, evaluate_nodes};
+use super::timings::timed;
 use crate::plan::{Expr, Plan};
 use chrono::{DateTime, Utc};
 pub use events::EventColumns;
@@ -86,21 +87,23 @@ pub fn run_columns(
     now: DateTime<Utc>,
     progress: bool,
 ) -> Result<Option<Results>, EngineError> {
-    let filters = match filters::compile(plan, cols, now) {
+    let filters = match timed("filter tables", || filters::compile(plan, cols, now)) {
         Ok(f) => f,
         Err(None) => return Ok(None),
         Err(Some(e)) => return Err(e),
     };
-    let ctx = Context::new(plan, data, now)?;
+    let ctx = timed("context", || Context::new(plan, data, now))?;
     let contacts = data.contacts.len();
     let bar = if progress {
         indicatif::ProgressBar::new(contacts as u64).with_message("contacts")
     } else {
         indicatif::ProgressBar::hidden()
     };
-    let groups = pass::group(cols, contacts, now);
-    let aggs = pass::aggregates(plan, cols, &groups, &ctx.moments, now, filters, &|n| {
-        bar.inc(n)
+    let groups = timed("grouping events", || pass::group(cols, contacts, now));
+    let aggs = timed("aggregates", || {
+        pass::aggregates(plan, cols, &groups, &ctx.moments, now, filters, &|n| {
+            bar.inc(n)
+        })
     });
     bar.finish_and_clear();
     drop(groups);
@@ -108,9 +111,9 @@ pub fn run_columns(
         aggs,
         nodes: Vec::new(),
     };
-    evaluate_nodes(&ctx, &mut st);
+    timed("definitions", || evaluate_nodes(&ctx, &mut st));
     st.aggs = Vec::new();
-    Ok(Some(collect(&ctx, &st)))
+    Ok(Some(timed("results", || collect(&ctx, &st))))
 }
 
 /// Loads data for `plan`: contacts, accounts and changes as rows, events into columns
