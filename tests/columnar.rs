@@ -243,7 +243,7 @@ fn example_runs_the_same() {
     let reference = funnel::engine::run(&plan, &rows.dataset, now).unwrap();
     let (rest, cols) = columnar::load(&plan, &files, &opts).unwrap();
     assert_eq!(cols.len(), rows.dataset.events.len());
-    let fast = columnar::run_columns(&plan, &rest.dataset, &cols, now, false)
+    let fast = columnar::run_columns(&plan, &rest.dataset, cols, now, false)
         .unwrap()
         .unwrap();
     assert_eq!(format!("{reference:?}"), format!("{fast:?}"));
@@ -295,7 +295,7 @@ fn columnar_loading_reports_bad_rows_like_the_row_loader() {
             (Ok(rows), Ok((rest, cols))) => {
                 assert!(bad.is_none(), "{events}");
                 let reference = funnel::engine::run(&plan, &rows.dataset, now()).unwrap();
-                let fast = columnar::run_columns(&plan, &rest.dataset, &cols, now(), false)
+                let fast = columnar::run_columns(&plan, &rest.dataset, cols.clone(), now(), false)
                     .unwrap()
                     .unwrap();
                 assert_eq!(format!("{reference:?}"), format!("{fast:?}"));

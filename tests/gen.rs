@@ -102,7 +102,7 @@ fn every_format_gives_the_same_results() {
         let files = DataFiles::from_dir(&dir.join(f)).unwrap();
         let opts = LoadOptions::default();
         let (rest, cols) = columnar::load(&plan, &files, &opts).unwrap();
-        let results = columnar::run_columns(&plan, &rest.dataset, &cols, now, false)
+        let results = columnar::run_columns(&plan, &rest.dataset, cols, now, false)
             .unwrap()
             .unwrap();
         let rows = funnel::engine::data::load(&plan.schema, &files, &opts).unwrap();

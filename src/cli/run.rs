@@ -142,11 +142,12 @@ fn evaluate(
         };
         let (loaded, events) =
             timed("loading", || columnar::load(plan, files, &opts)).map_err(|e| usage(&e))?;
-        let progress = !args.quiet && events.len() > 1_000_000 && std::io::stderr().is_terminal();
-        if let Some(results) = columnar::run_columns(plan, &loaded.dataset, &events, now, progress)
+        let n_events = events.len();
+        let progress = !args.quiet && n_events > 1_000_000 && std::io::stderr().is_terminal();
+        if let Some(results) = columnar::run_columns(plan, &loaded.dataset, events, now, progress)
             .map_err(|e| usage(&e))?
         {
-            return Ok((loaded, events.len(), results));
+            return Ok((loaded, n_events, results));
         }
     }
     let loaded = load_data(plan, files, args.skip_bad_rows)?;

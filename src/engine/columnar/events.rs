@@ -3,7 +3,9 @@
 //! missing). Built from a [`Dataset`] or straight from a data file, where every
 //! distinct raw cell of a field is validated once.
 
-use crate::engine::data::tables::{self, Columns, EVENT_KEYS, Events, Ids, RowError, Table};
+use crate::engine::data::tables::{
+    self, Columns, EVENT_KEYS, Events, FastMap, Ids, RowError, Table,
+};
 use crate::engine::data::validate::{self, Raw};
 use crate::engine::data::{Dataset, EventRow};
 use crate::plan::schema::Schema;
@@ -174,6 +176,29 @@ impl EventColumns {
         cols
     }
 
+    /// Appends the events of `part` (read after these), its codes translated to these
+    /// columns' dictionaries, so that appending the parts of a file in order gives the
+    /// columns one sequential read gives.
+    pub fn append(&mut self, part: EventColumns) {
+        self.contact.extend_from_slice(&part.contact);
+        self.ty.extend_from_slice(&part.ty);
+        self.at.extend_from_slice(&part.at);
+        self.sub.extend_from_slice(&part.sub);
+        for (col, p) in self.fields.iter_mut().zip(part.fields) {
+            let remap: Vec<u32> = p
+                .dict
+                .values
+                .into_iter()
+                .map(|v| col.dict.code(v))
+                .collect();
+            col.codes.extend(
+                p.codes
+                    .iter()
+                    .map(|&c| remap.get(c as usize).copied().unwrap_or(0)),
+            );
+        }
+    }
+
     fn push_head(&mut self, contact: u32, ty: u32, at: DateTime<Utc>) {
         let (micros, sub) = split(at);
         self.contact.push(contact);
@@ -182,10 +207,6 @@ impl EventColumns {
         self.sub.push(sub);
     }
 }
-
-/// A hash map with a fast, well-mixing hasher (`foldhash`) for ids and raw values looked
-/// up once per event.
-type FastMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
 
 /// An id of at most 15 bytes packed into the key itself (bytes, then the length), so a
 /// look-up touches only the table, not a string elsewhere in memory.
@@ -197,38 +218,36 @@ fn pack(id: &str) -> Option<[u8; 16]> {
     Some(key)
 }
 
-/// The events table read into [`EventColumns`]: the same columns, ids, types and
-/// value checks as the row loader, but only the fields the plan reads are looked at,
-/// and each distinct raw text of a field is validated and stored once.
-pub(crate) struct ColumnarEvents<'a> {
+/// What every part of an events file shares while it is read into columns: the same
+/// columns, ids, types and value checks as the row loader, but only the fields the plan
+/// reads are looked at.
+pub(crate) struct EventsLayout<'a> {
     layout: Events<'a>,
     schema: &'a Schema,
     contacts: &'a Ids,
     contacts_file: &'a str,
-    types: HashMap<&'a str, usize>,
+    types: FastMap<&'a str, usize>,
     /// Per file column (after the keys): the wanted field column it fills, if any.
     wanted: Vec<Option<usize>>,
-    /// Per event type × wanted column: raw text → code.
-    seen: Vec<FastMap<String, u32>>,
+    fields: Vec<String>,
     /// Contact ids of at most 15 bytes → index (others go through `contacts`).
     short_ids: FastMap<[u8; 16], u32>,
-    pub cols: EventColumns,
 }
 
-impl<'a> ColumnarEvents<'a> {
+impl<'a> EventsLayout<'a> {
     pub fn new(
         schema: &'a Schema,
         contacts: &'a Ids,
         contacts_file: &'a str,
         fields: &[String],
-    ) -> ColumnarEvents<'a> {
+    ) -> EventsLayout<'a> {
         let layout = Events::new(schema, contacts, contacts_file);
         let wanted = layout
             .field_columns()
             .iter()
             .map(|n| fields.iter().position(|f| f == n))
             .collect();
-        ColumnarEvents {
+        EventsLayout {
             layout,
             schema,
             contacts,
@@ -240,48 +259,68 @@ impl<'a> ColumnarEvents<'a> {
                 .map(|(i, e)| (e.name.as_str(), i))
                 .collect(),
             wanted,
-            seen: vec![FastMap::default(); schema.events.len() * fields.len()],
+            fields: fields.to_vec(),
             short_ids: contacts
                 .iter()
                 .filter_map(|(id, &(index, _))| Some((pack(id)?, index)))
                 .collect(),
-            cols: EventColumns::new(fields),
+        }
+    }
+
+    /// An empty part to read rows into.
+    pub fn part(&self) -> ColumnarEvents<'_, 'a> {
+        ColumnarEvents {
+            shared: self,
+            seen: vec![FastMap::default(); self.schema.events.len() * self.fields.len()],
+            cols: EventColumns::new(&self.fields),
         }
     }
 }
 
-impl Table for ColumnarEvents<'_> {
+/// A part of the events table (a Parquet row group, a CSV chunk, or the whole file) read
+/// into [`EventColumns`] with dictionaries of its own; each distinct raw text of a
+/// field is validated and stored once. [`merge`] joins the parts.
+pub(crate) struct ColumnarEvents<'s, 'a> {
+    shared: &'s EventsLayout<'a>,
+    /// Per event type × wanted column: raw text → code.
+    seen: Vec<FastMap<String, u32>>,
+    pub cols: EventColumns,
+}
+
+impl Table for ColumnarEvents<'_, '_> {
     fn columns(&self) -> &Columns {
-        self.layout.event_columns()
+        self.shared.layout.event_columns()
     }
 
     fn reads(&self, slot: usize) -> bool {
         slot < EVENT_KEYS
             || self
+                .shared
                 .wanted
                 .get(slot - EVENT_KEYS)
                 .is_some_and(Option::is_some)
     }
 
     fn row(&mut self, _line: u64, cells: &[Raw<'_>]) -> Result<(), RowError> {
+        let shared = self.shared;
         let short = match tables::cell(cells, 0) {
-            Raw::Text(id) => pack(id).and_then(|k| self.short_ids.get(&k).copied()),
+            Raw::Text(id) => pack(id).and_then(|k| shared.short_ids.get(&k).copied()),
             _ => None,
         };
         let contact = match short {
             Some(c) => c,
-            None => tables::contact(cells, self.contacts, self.contacts_file)?,
+            None => tables::contact(cells, shared.contacts, shared.contacts_file)?,
         };
-        let event = tables::event_type(self.schema, &self.types, tables::cell(cells, 1))?;
+        let event = tables::event_type(shared.schema, &shared.types, tables::cell(cells, 1))?;
         let at = tables::at(cells, 2)?;
-        let ty = self.schema.events.get(event);
-        let slots = self.layout.field_slots().get(event);
+        let ty = shared.schema.events.get(event);
+        let slots = shared.layout.field_slots().get(event);
         let ty32 = u32::try_from(event).unwrap_or(u32::MAX);
-        let names = self.layout.field_columns();
+        let names = shared.layout.field_columns();
         // Validate first, store after: a bad row leaves no trace.
         let mut codes = [0u32; 32];
         let mut extra = Vec::new();
-        for (k, want) in self.wanted.iter().enumerate() {
+        for (k, want) in shared.wanted.iter().enumerate() {
             let Some(w) = *want else { continue };
             let raw = tables::cell(cells, EVENT_KEYS + k);
             let name = names.get(k).map_or("", String::as_str);
@@ -297,7 +336,8 @@ impl Table for ColumnarEvents<'_> {
                         format!(
                             "field `{name}` does not belong to event `{ty}`, expected only its fields ({})",
                             validate::list(
-                                self.schema
+                                shared
+                                    .schema
                                     .events
                                     .get(event)
                                     .into_iter()

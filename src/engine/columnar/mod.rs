@@ -71,7 +71,7 @@ pub fn run(plan: &Plan, data: &Dataset, now: DateTime<Utc>) -> Result<Results, E
         events: Vec::new(),
         changes: data.changes.clone(),
     };
-    match run_columns(plan, &rest, &cols, now, false)? {
+    match run_columns(plan, &rest, cols, now, false)? {
         Some(results) => Ok(results),
         None => super::run(plan, data, now),
     }
@@ -83,11 +83,11 @@ pub fn run(plan: &Plan, data: &Dataset, now: DateTime<Utc>) -> Result<Results, E
 pub fn run_columns(
     plan: &Plan,
     data: &Dataset,
-    cols: &EventColumns,
+    cols: EventColumns,
     now: DateTime<Utc>,
     progress: bool,
 ) -> Result<Option<Results>, EngineError> {
-    let filters = match timed("filter tables", || filters::compile(plan, cols, now)) {
+    let filters = match timed("filter tables", || filters::compile(plan, &cols, now)) {
         Ok(f) => f,
         Err(None) => return Ok(None),
         Err(Some(e)) => return Err(e),
@@ -99,14 +99,23 @@ pub fn run_columns(
     } else {
         indicatif::ProgressBar::hidden()
     };
-    let groups = timed("grouping events", || pass::group(cols, contacts, now));
+    let preds = pass::Predicates::new(plan, filters);
+    let value_fields = pass::value_fields(plan, &cols);
+    let names: Vec<String> = value_fields
+        .iter()
+        .filter_map(|&f| cols.fields.get(f).map(|c| c.name.clone()))
+        .collect();
+    let sorted = timed("grouping events", || {
+        let groups = timed("counting sort", || pass::group(&cols, contacts, now));
+        pass::sort(cols, groups, &preds, &value_fields)
+    });
     let aggs = timed("aggregates", || {
-        pass::aggregates(plan, cols, &groups, &ctx.moments, now, filters, &|n| {
+        pass::aggregates(plan, &sorted, &preds, &names, &ctx.moments, now, &|n| {
             bar.inc(n)
         })
     });
     bar.finish_and_clear();
-    drop(groups);
+    drop(sorted);
     let mut st = State {
         aggs,
         nodes: Vec::new(),
@@ -127,10 +136,13 @@ pub fn load(
     let fields = used_fields(plan);
     let sources = data::open(files)?;
     data::load_readers_with(&plan.schema, sources, opts, |ids, file, source, sink| {
-        let mut table = events::ColumnarEvents::new(&plan.schema, ids, file, &fields);
+        let layout = events::EventsLayout::new(&plan.schema, ids, file, &fields);
+        let mut cols = EventColumns::new(&fields);
         if let Some(source) = source {
-            data::read(source.reader, &source.name, source.format, &mut table, sink)?;
+            data::read_parts(source, &|| layout.part(), sink, &mut |part| {
+                cols.append(part.cols)
+            })?;
         }
-        Ok(table.cols)
+        Ok(cols)
     })
 }

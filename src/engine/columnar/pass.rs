@@ -2,7 +2,7 @@
 //! contact in parallel, every aggregate of the plan computed in a single walk over the
 //! contact's events in time order.
 
-use super::events::EventColumns;
+use super::events::{Dict, EventColumns};
 use super::filters::{Filter, types_of};
 use crate::engine::aggregate::Acc;
 use crate::engine::eval::Col;
@@ -78,14 +78,256 @@ pub fn group(cols: &EventColumns, contacts: usize, now: DateTime<Utc>) -> Groups
     Groups { start, order }
 }
 
-/// An aggregate ready to run: its bounds and moment as integers, its filter table.
+/// The events of every contact laid out one after another, in the order of [`Groups`]
+/// (contact, then time), so that the pass reads memory sequentially: time, type, a
+/// bitmask of the event predicates each event passes, and the codes of the fields
+/// value aggregates read. Built once; the file-order columns can then be dropped.
+pub struct Sorted {
+    pub start: Vec<usize>,
+    at: Vec<i64>,
+    sub: Vec<u16>,
+    ty: Vec<u32>,
+    /// `masks[i * words + w]`: bits `64 w ..` of event `i`'s predicates.
+    masks: Vec<u64>,
+    words: usize,
+    /// The codes of each value field, in this order.
+    values: Vec<Vec<u32>>,
+    /// The dictionary of each value field.
+    dicts: Vec<Dict>,
+}
+
+impl Sorted {
+    fn time(&self, i: usize) -> Option<DateTime<Utc>> {
+        let at = *self.at.get(i)?;
+        let sub = i64::from(*self.sub.get(i)?);
+        DateTime::<Utc>::from_timestamp_micros(at).map(|t| t + chrono::TimeDelta::nanoseconds(sub))
+    }
+
+    fn value(&self, slot: usize, i: usize) -> Option<Value> {
+        let code = *self.values.get(slot)?.get(i)?;
+        self.dicts.get(slot)?.values.get(code as usize)?.clone()
+    }
+}
+
+/// The distinct event predicates of a plan (event types and filter), each a bit.
+pub struct Predicates {
+    /// Per aggregate: its predicate.
+    of: Vec<usize>,
+    /// Per predicate: the event types it accepts (by type index) and its filter.
+    preds: Vec<(Vec<bool>, Option<Filter>)>,
+}
+
+impl Predicates {
+    /// Numbers the distinct (event types, filter) pairs of `plan`'s aggregates; `filters`
+    /// holds each aggregate's compiled filter.
+    pub fn new(plan: &Plan, filters: Vec<Option<Filter>>) -> Predicates {
+        let mut keys: Vec<(Vec<usize>, Option<&crate::plan::Expr>)> = Vec::new();
+        let mut of = Vec::with_capacity(plan.aggregates.len());
+        let mut preds = Vec::new();
+        for (a, filter) in plan.aggregates.iter().zip(filters) {
+            let key = (types_of(plan, a), a.filter.as_ref());
+            if let Some(p) = keys.iter().position(|k| *k == key) {
+                of.push(p);
+                continue;
+            }
+            let mut types = vec![false; plan.schema.events.len()];
+            for &t in &key.0 {
+                if let Some(ok) = types.get_mut(t) {
+                    *ok = true;
+                }
+            }
+            of.push(preds.len());
+            preds.push((types, filter));
+            keys.push(key);
+        }
+        Predicates { of, preds }
+    }
+}
+
+/// How the predicate bits of an event of one type are found: the bits that hold for
+/// every event of the type, a table per field for the predicates whose filter reads
+/// that one field (code → bits), and the other predicates, tested one by one.
+struct TypeMasks {
+    always: Vec<u64>,
+    single: Vec<(usize, Vec<u64>)>,
+    other: Vec<usize>,
+}
+
+impl TypeMasks {
+    fn new(preds: &Predicates, cols: &EventColumns, ty: usize, words: usize) -> TypeMasks {
+        let mut out = TypeMasks {
+            always: vec![0; words],
+            single: Vec::new(),
+            other: Vec::new(),
+        };
+        let set = |bits: &mut [u64], p: usize| {
+            if let Some(w) = bits.get_mut(p / 64) {
+                *w |= 1 << (p % 64);
+            }
+        };
+        for (p, (types, filter)) in preds.preds.iter().enumerate() {
+            if !types.get(ty).copied().unwrap_or(false) {
+                continue;
+            }
+            let Some(f) = filter else {
+                set(&mut out.always, p);
+                continue;
+            };
+            let [(field, 1)] = f.fields.as_slice() else {
+                out.other.push(p);
+                continue;
+            };
+            let size = cols.fields.get(*field).map_or(1, |c| c.dict.len());
+            let k = match out.single.iter().position(|(g, _)| g == field) {
+                Some(k) => k,
+                None => {
+                    out.single.push((*field, vec![0; size * words]));
+                    out.single.len() - 1
+                }
+            };
+            let base = f.type_slot.get(ty).copied().unwrap_or(0) * f.stride_type;
+            if let Some((_, table)) = out.single.get_mut(k) {
+                for code in 0..size {
+                    if f.table.get(base + code).copied().unwrap_or(false)
+                        && let Some(bits) = table.get_mut(code * words..(code + 1) * words)
+                    {
+                        set(bits, p);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Sets the bits of the predicates event `e` (of type `ty`) passes.
+    #[inline]
+    fn fill(&self, preds: &Predicates, cols: &EventColumns, ty: usize, e: usize, mask: &mut [u64]) {
+        mask.copy_from_slice(&self.always);
+        let words = mask.len();
+        for (field, table) in &self.single {
+            let code = cols
+                .fields
+                .get(*field)
+                .and_then(|c| c.codes.get(e))
+                .copied()
+                .unwrap_or(0) as usize;
+            if let Some(bits) = table.get(code * words..(code + 1) * words) {
+                for (m, b) in mask.iter_mut().zip(bits) {
+                    *m |= b;
+                }
+            }
+        }
+        for &p in &self.other {
+            let pass = preds
+                .preds
+                .get(p)
+                .and_then(|(_, f)| f.as_ref())
+                .is_some_and(|f| f.test(cols, ty, e));
+            if pass && let Some(w) = mask.get_mut(p / 64) {
+                *w |= 1 << (p % 64);
+            }
+        }
+    }
+}
+
+/// Lays the events out in contact order (see [`Sorted`]), evaluating every predicate
+/// once per event; consumes the file-order columns.
+pub fn sort(
+    cols: EventColumns,
+    groups: Groups,
+    preds: &Predicates,
+    value_fields: &[usize],
+) -> Sorted {
+    let Groups { start, order } = groups;
+    let words = preds.preds.len().div_ceil(64).max(1);
+    let n_types = preds.preds.first().map_or(0, |(t, _)| t.len());
+    let by_type: Vec<TypeMasks> = (0..n_types)
+        .map(|t| TypeMasks::new(preds, &cols, t, words))
+        .collect();
+    // Predicates in file order (sequential reads), then gathered like the other columns.
+    let mut in_file = vec![0u64; cols.len() * words];
+    const BLOCK: usize = 1 << 14;
+    in_file
+        .par_chunks_mut(BLOCK * words)
+        .enumerate()
+        .for_each(|(b, masks)| {
+            for (k, mask) in masks.chunks_mut(words).enumerate() {
+                let e = b * BLOCK + k;
+                let ty = cols.ty.get(e).copied().unwrap_or(0) as usize;
+                if let Some(t) = by_type.get(ty) {
+                    t.fill(preds, &cols, ty, e, mask);
+                }
+            }
+        });
+    let mut masks = vec![0u64; order.len() * words];
+    masks
+        .par_chunks_mut(BLOCK * words)
+        .zip(order.par_chunks(BLOCK))
+        .for_each(|(masks, order)| {
+            for (mask, &e) in masks.chunks_mut(words).zip(order) {
+                let e = e as usize;
+                if let Some(m) = in_file.get(e * words..(e + 1) * words) {
+                    mask.copy_from_slice(m);
+                }
+            }
+        });
+    drop(in_file);
+    let gather = |col: &[u32]| -> Vec<u32> {
+        order
+            .par_iter()
+            .map(|&e| col.get(e as usize).copied().unwrap_or(0))
+            .collect()
+    };
+    let values = value_fields
+        .iter()
+        .map(|&f| {
+            cols.fields
+                .get(f)
+                .map_or_else(Vec::new, |c| gather(&c.codes))
+        })
+        .collect();
+    let ty = gather(&cols.ty);
+    let at = order
+        .par_iter()
+        .map(|&e| cols.at.get(e as usize).copied().unwrap_or(0))
+        .collect();
+    let sub = order
+        .par_iter()
+        .map(|&e| cols.sub.get(e as usize).copied().unwrap_or(0))
+        .collect();
+    let mut fields = cols.fields;
+    let dicts = value_fields
+        .iter()
+        .map(|&f| {
+            fields
+                .get_mut(f)
+                .map(|c| std::mem::take(&mut c.dict))
+                .unwrap_or_default()
+        })
+        .collect();
+    Sorted {
+        start,
+        at,
+        sub,
+        ty,
+        masks,
+        words,
+        values,
+        dicts,
+    }
+}
+
+/// An aggregate ready to run: its bounds and moment as integers, its predicate.
 struct Prepared<'p> {
     kind: &'p AggKind,
     bounds: Bounds,
     moment: DateTime<Utc>,
     moment_micros: Micros,
-    filter: Option<Filter>,
-    /// The field column read by value aggregates and `Points` multipliers.
+    /// Word and bit of its predicate in an event's mask.
+    word: usize,
+    bit: u64,
+    /// The value field (slot in `Sorted::values`) read by value aggregates and `Points`
+    /// multipliers.
     field: Option<usize>,
 }
 
@@ -111,30 +353,49 @@ fn fresh(kind: &AggKind) -> State {
     }
 }
 
-/// Computes every aggregate for every contact: `out[aggregate]`, a value per contact. `tick` is
-/// called with the number of contacts done, now and then.
+/// The event fields (indices into the file-order columns) that value aggregates and
+/// multipliers read, each once: what [`sort`] keeps.
+pub fn value_fields(plan: &Plan, cols: &EventColumns) -> Vec<usize> {
+    let mut out = Vec::new();
+    for a in &plan.aggregates {
+        if let Some(f) = a.kind.field().and_then(|f| cols.field(f))
+            && !out.contains(&f)
+        {
+            out.push(f);
+        }
+    }
+    out
+}
+
+/// Computes every aggregate for every contact: `out[aggregate]`, a value per contact.
+/// `fields` are the value fields as given to [`sort`], by name. `tick` is called with
+/// the number of contacts done, now and then.
 pub fn aggregates(
     plan: &Plan,
-    cols: &EventColumns,
-    groups: &Groups,
+    sorted: &Sorted,
+    preds: &Predicates,
+    fields: &[String],
     moments: &[DateTime<Utc>],
     now: DateTime<Utc>,
-    filters: Vec<Option<Filter>>,
     tick: &(dyn Fn(u64) + Sync),
 ) -> Vec<Col> {
     let prepared: Vec<Prepared<'_>> = plan
         .aggregates
         .iter()
-        .zip(filters)
-        .map(|(a, filter)| {
+        .zip(&preds.of)
+        .map(|(a, &p)| {
             let moment = moments.get(a.moment).copied().unwrap_or(now);
             Prepared {
                 kind: &a.kind,
                 bounds: time::bounds(&a.window, moment),
                 moment,
                 moment_micros: time::micros(moment),
-                filter,
-                field: a.kind.field().and_then(|f| cols.field(f)),
+                word: p / 64,
+                bit: 1 << (p % 64),
+                field: a
+                    .kind
+                    .field()
+                    .and_then(|f| fields.iter().position(|n| n == f)),
             }
         })
         .collect();
@@ -147,7 +408,7 @@ pub fn aggregates(
             }
         }
     }
-    let contacts = groups.start.len().saturating_sub(1);
+    let contacts = sorted.start.len().saturating_sub(1);
     const BLOCK: usize = 2048;
     let blocks: Vec<Vec<Col>> = (0..contacts.div_ceil(BLOCK))
         .into_par_iter()
@@ -159,14 +420,14 @@ pub fn aggregates(
             for c in lo..hi {
                 states.extend(prepared.iter().map(|p| fresh(p.kind)));
                 let (a, z) = (
-                    groups.start.get(c).copied().unwrap_or(0),
-                    groups.start.get(c + 1).copied().unwrap_or(0),
+                    sorted.start.get(c).copied().unwrap_or(0),
+                    sorted.start.get(c + 1).copied().unwrap_or(0),
                 );
-                for &e in groups.order.get(a..z).unwrap_or_default() {
-                    visit(cols, &prepared, &by_type, &mut states, e as usize);
+                for e in a..z {
+                    visit(sorted, &prepared, &by_type, &mut states, e);
                 }
                 for ((s, p), col) in states.drain(..).zip(&prepared).zip(&mut out) {
-                    push(col, cols, s, p);
+                    push(col, sorted, s, p);
                 }
             }
             tick((hi - lo) as u64);
@@ -222,37 +483,32 @@ fn concat(parts: Vec<Col>, n: usize) -> Col {
     out
 }
 
-/// Feeds event `e` to every aggregate that reads its type.
+/// Feeds event `e` (an index into `sorted`) to every aggregate that reads its type.
 fn visit(
-    cols: &EventColumns,
+    sorted: &Sorted,
     prepared: &[Prepared<'_>],
     by_type: &[Vec<usize>],
     states: &mut [State],
     e: usize,
 ) {
-    let (Some(&ty), Some(&at)) = (cols.ty.get(e), cols.at.get(e)) else {
+    let (Some(&ty), Some(&at)) = (sorted.ty.get(e), sorted.at.get(e)) else {
         return;
     };
     let Some(aggs) = by_type.get(ty as usize) else {
         return;
     };
+    let mask = sorted
+        .masks
+        .get(e * sorted.words..(e + 1) * sorted.words)
+        .unwrap_or_default();
     for &k in aggs {
         let (Some(p), Some(s)) = (prepared.get(k), states.get_mut(k)) else {
             continue;
         };
-        if !p.bounds.contains(at) {
+        if mask.get(p.word).is_none_or(|w| w & p.bit == 0) || !p.bounds.contains(at) {
             continue;
         }
-        if let Some(f) = &p.filter
-            && !f.test(cols, ty as usize, e)
-        {
-            continue;
-        }
-        let field = || {
-            let col = cols.fields.get(p.field?)?;
-            let code = *col.codes.get(e)?;
-            col.dict.values.get(code as usize)?.clone()
-        };
+        let field = || sorted.value(p.field?, e);
         match s {
             State::Count(n) => *n += 1,
             State::First(first) => {
@@ -263,7 +519,7 @@ fn visit(
             State::Last(last) => *last = Some(e),
             State::Periods(seen) => {
                 if let AggKind::Periods { unit, of_last } = p.kind
-                    && let Some(t) = cols.time(e)
+                    && let Some(t) = sorted.time(e)
                     && let Some(k) = time::period(t, p.moment, *unit, *of_last)
                 {
                     let (word, bit) = ((k / 64) as usize, k % 64);
@@ -295,15 +551,15 @@ fn visit(
 }
 
 /// Appends an aggregate's final value for one contact to its column.
-fn push(col: &mut Col, cols: &EventColumns, s: State, p: &Prepared<'_>) {
+fn push(col: &mut Col, sorted: &Sorted, s: State, p: &Prepared<'_>) {
     match (col, s) {
         (Col::Int(v), State::Count(n)) => v.push(n),
         (Col::Int(v), State::Periods(seen)) => v.push(periods(&seen)),
         (Col::Num(v), State::Points(sum)) => v.push(sum),
-        (Col::Values(v), s) => v.push(finish(cols, s, p)),
+        (Col::Values(v), s) => v.push(finish(sorted, s, p)),
         (col, s) => {
             let mut values = col.to_values();
-            values.push(finish(cols, s, p));
+            values.push(finish(sorted, s, p));
             *col = Col::Values(values);
         }
     }
@@ -313,10 +569,10 @@ fn periods(seen: &[u64]) -> i64 {
     seen.iter().map(|w| i64::from(w.count_ones())).sum()
 }
 
-fn finish(cols: &EventColumns, s: State, p: &Prepared<'_>) -> Option<Value> {
+fn finish(sorted: &Sorted, s: State, p: &Prepared<'_>) -> Option<Value> {
     match s {
         State::Count(n) => Some(Value::Int(n)),
-        State::First(e) | State::Last(e) => e.and_then(|e| cols.time(e)).map(Value::Timestamp),
+        State::First(e) | State::Last(e) => e.and_then(|e| sorted.time(e)).map(Value::Timestamp),
         State::Periods(seen) => Some(Value::Int(periods(&seen))),
         State::Points(sum) => Some(Value::Number(sum)),
         State::Values(acc) => acc.finish(p.kind),

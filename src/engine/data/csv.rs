@@ -4,6 +4,7 @@ use super::tables::{RowError, Sink, Table};
 use super::validate::Raw;
 use super::{DataError, Rejected};
 use csv::ByteRecord;
+use rayon::prelude::*;
 use std::collections::VecDeque;
 use std::io::{self, Read};
 
@@ -14,24 +15,202 @@ pub(crate) fn read(
     table: &mut dyn Table,
     sink: &mut Sink,
 ) -> Result<(), DataError> {
-    let mut csv = csv::ReaderBuilder::new()
+    let mut csv = csv_reader(reader, 1);
+    let slots = read_header(file, &mut csv, table)?;
+    records(file, &mut csv, &slots, table, sink)
+}
+
+/// Bytes per chunk of a file read in parallel.
+const CHUNK: usize = 8 << 20;
+
+/// Reads `reader` in chunks cut at record boundaries (outside quotes), each parsed into
+/// its own table from `make`, several at a time in parallel; `keep` receives the tables
+/// in file order. Bad rows as [`read`] reports them.
+pub(crate) fn read_parts<T: Table + Send>(
+    file: &str,
+    reader: &mut dyn Read,
+    make: &(dyn Fn() -> T + Sync),
+    sink: &mut Sink,
+    keep: &mut dyn FnMut(T),
+) -> Result<(), DataError> {
+    read_chunked(file, reader, CHUNK, make, sink, keep)
+}
+
+/// [`read_parts`] with chunks of about `size` bytes.
+fn read_chunked<T: Table + Send>(
+    file: &str,
+    reader: &mut dyn Read,
+    size: usize,
+    make: &(dyn Fn() -> T + Sync),
+    sink: &mut Sink,
+    keep: &mut dyn FnMut(T),
+) -> Result<(), DataError> {
+    let io = |source| DataError::Io {
+        file: file.to_owned(),
+        source,
+    };
+    let mut chunks = Chunks {
+        reader,
+        size: size.max(1),
+        carry: Vec::new(),
+        eof: false,
+    };
+    let Some(first) = chunks.next().map_err(io)? else {
+        return Err(file_error(
+            file,
+            None,
+            "empty file, expected a header row".into(),
+        ));
+    };
+    let (slots, body, mut line) = {
+        let mut bytes = first.as_slice();
+        let mut csv = csv_reader(&mut bytes, 1);
+        let slots = read_header(file, &mut csv, &make())?;
+        let at = usize::try_from(csv.position().byte()).unwrap_or(first.len());
+        let head = first.get(..at).unwrap_or_default();
+        (
+            slots,
+            first.get(at..).unwrap_or_default().to_vec(),
+            1 + newlines(head),
+        )
+    };
+    let batch_len = 2 * rayon::current_num_threads().max(1);
+    let mut batch = vec![body];
+    loop {
+        while batch.len() < batch_len {
+            match chunks.next().map_err(io)? {
+                Some(chunk) => batch.push(chunk),
+                None => break,
+            }
+        }
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let counts: Vec<u64> = batch.par_iter().map(|c| newlines(c)).collect();
+        let starts: Vec<u64> = counts
+            .iter()
+            .scan(line, |l, n| {
+                let start = *l;
+                *l += n;
+                Some(start)
+            })
+            .collect();
+        line += counts.iter().sum::<u64>();
+        let parts: Vec<Result<(T, Sink), DataError>> = batch
+            .par_iter()
+            .zip(starts)
+            .map(|(chunk, start)| {
+                let mut table = make();
+                let mut part = Sink::new(sink.skip);
+                let mut bytes = chunk.as_slice();
+                let mut csv = csv_reader(&mut bytes, start);
+                records(file, &mut csv, &slots, &mut table, &mut part).map(|()| (table, part))
+            })
+            .collect();
+        sink.take(parts, keep)?;
+        batch.clear();
+    }
+}
+
+/// The number of line feeds in `bytes`.
+fn newlines(bytes: &[u8]) -> u64 {
+    memchr::memchr_iter(b'\n', bytes).count() as u64
+}
+
+/// The input in chunks of about `size` bytes, each ending at a record boundary.
+struct Chunks<'r> {
+    reader: &'r mut dyn Read,
+    size: usize,
+    /// Bytes read past the last boundary.
+    carry: Vec<u8>,
+    eof: bool,
+}
+
+impl Chunks<'_> {
+    fn next(&mut self) -> io::Result<Option<Vec<u8>>> {
+        let mut buf = std::mem::take(&mut self.carry);
+        loop {
+            while !self.eof && buf.len() < self.size {
+                let want = (self.size - buf.len()) as u64;
+                if (&mut *self.reader).take(want).read_to_end(&mut buf)? == 0 {
+                    self.eof = true;
+                }
+            }
+            if self.eof {
+                return Ok((!buf.is_empty()).then_some(buf));
+            }
+            if let Some(cut) = last_boundary(&buf) {
+                self.carry = buf.split_off(cut);
+                return Ok(Some(buf));
+            }
+            // One record longer than a chunk: read on.
+            let more = buf.len() + self.size;
+            while !self.eof && buf.len() < more {
+                let want = (more - buf.len()) as u64;
+                if (&mut *self.reader).take(want).read_to_end(&mut buf)? == 0 {
+                    self.eof = true;
+                }
+            }
+        }
+    }
+}
+
+/// Just past the last line feed of `buf` that is outside quotes (`buf` starts outside
+/// them), if any.
+fn last_boundary(buf: &[u8]) -> Option<usize> {
+    if memchr::memchr(b'"', buf).is_none() {
+        return memchr::memrchr(b'\n', buf).map(|i| i + 1);
+    }
+    let mut quoted = false;
+    let mut last = None;
+    for (i, &b) in buf.iter().enumerate() {
+        match b {
+            b'"' => quoted = !quoted,
+            b'\n' if !quoted => last = Some(i + 1),
+            _ => {}
+        }
+    }
+    last
+}
+
+fn csv_reader<'r>(reader: &'r mut dyn Read, line: u64) -> csv::Reader<Lines<'r>> {
+    csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .from_reader(Lines::new(reader));
+        .from_reader(Lines::new(reader, line))
+}
+
+/// Reads the header row: the column index (in `table.columns()`) of each cell.
+fn read_header(
+    file: &str,
+    csv: &mut csv::Reader<Lines<'_>>,
+    table: &dyn Table,
+) -> Result<Vec<usize>, DataError> {
     let mut record = ByteRecord::new();
-    if !next(&mut csv, &mut record, file)? {
+    if !next(csv, &mut record, file)? {
         return Err(file_error(
             file,
             None,
             "empty file, expected a header row".into(),
         ));
     }
-    let header_line = line(&mut csv, &record);
-    let slots = header(file, header_line, &record, table)?;
+    let header_line = line(csv, &record);
+    header(file, header_line, &record, table)
+}
+
+/// Reads the records after the header into `table`.
+fn records(
+    file: &str,
+    csv: &mut csv::Reader<Lines<'_>>,
+    slots: &[usize],
+    table: &mut dyn Table,
+    sink: &mut Sink,
+) -> Result<(), DataError> {
+    let mut record = ByteRecord::new();
     let width = table.columns().names.len();
-    while next(&mut csv, &mut record, file)? {
-        let line = line(&mut csv, &record);
-        let result = cells(&record, &slots, width, table).and_then(|cells| table.row(line, &cells));
+    while next(csv, &mut record, file)? {
+        let line = line(csv, &record);
+        let result = cells(&record, slots, width, table).and_then(|cells| table.row(line, &cells));
         if let Err(e) = result {
             sink.reject(Rejected {
                 file: file.to_owned(),
@@ -84,11 +263,12 @@ struct Lines<'r> {
 }
 
 impl<'r> Lines<'r> {
-    fn new(inner: &'r mut dyn Read) -> Lines<'r> {
+    /// Passes `inner` through, its first byte on line `line`.
+    fn new(inner: &'r mut dyn Read, line: u64) -> Lines<'r> {
         Lines {
             inner,
             offset: 0,
-            line: 1,
+            line,
             blank: true,
             starts: VecDeque::new(),
         }
@@ -227,4 +407,94 @@ fn raw(record: &ByteRecord) -> String {
     String::from_utf8_lossy(&bytes)
         .trim_end_matches(['\r', '\n'])
         .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::data::tables::{Columns, RowError, Sink, Table};
+
+    /// Records every row it is given, with its line; rejects rows whose `b` is `bad`.
+    struct Rows {
+        columns: Columns,
+        rows: Vec<(u64, Vec<String>)>,
+    }
+
+    impl Rows {
+        fn new() -> Rows {
+            Rows {
+                columns: Columns::new([("a".to_owned(), true), ("b".to_owned(), false)]),
+                rows: Vec::new(),
+            }
+        }
+    }
+
+    impl Table for Rows {
+        fn columns(&self) -> &Columns {
+            &self.columns
+        }
+
+        fn row(&mut self, line: u64, cells: &[Raw<'_>]) -> Result<(), RowError> {
+            let cells: Vec<String> = cells.iter().map(|c| c.show()).collect();
+            if cells.get(1).is_some_and(|c| c.contains("bad")) {
+                return Err(RowError::at("b", "bad".into()));
+            }
+            self.rows.push((line, cells));
+            Ok(())
+        }
+    }
+
+    /// Rows, lines and rejects of reading `text` sequentially, then in chunks of
+    /// every size from 1 byte to the whole text.
+    fn check_chunked(text: &str, skip: bool) {
+        let mut one = Rows::new();
+        let mut sink = Sink::new(skip);
+        let expected = read("t.csv", &mut text.as_bytes(), &mut one, &mut sink)
+            .map(|()| (one.rows, sink.rejected))
+            .map_err(|e| e.to_string());
+        for size in 1..=text.len() + 1 {
+            let mut rows = Vec::new();
+            let mut sink = Sink::new(skip);
+            let got = read_chunked(
+                "t.csv",
+                &mut text.as_bytes(),
+                size,
+                &Rows::new,
+                &mut sink,
+                &mut |part: Rows| rows.extend(part.rows),
+            )
+            .map(|()| (rows, sink.rejected))
+            .map_err(|e| e.to_string());
+            assert_eq!(got, expected, "chunks of {size} bytes");
+        }
+    }
+
+    #[test]
+    fn chunks_cut_only_between_records() {
+        let text = "a,b\r\n1,x\n\n2,\"two\nlines, \"\"quoted\"\"\"\n\"3\",y\r\n\n\n4,\"\"\n5,z";
+        check_chunked(text, false);
+        check_chunked(text, true);
+    }
+
+    #[test]
+    fn chunks_report_the_first_bad_row_with_its_line() {
+        let text = "a,b\n1,x\n2,\"a\nbad\"\n3,y\n4,bad\n5,z\n";
+        check_chunked(text, false);
+        check_chunked(text, true);
+        let mut sink = Sink::new(true);
+        let mut lines = Vec::new();
+        read_chunked(
+            "t.csv",
+            &mut text.as_bytes(),
+            4,
+            &Rows::new,
+            &mut sink,
+            &mut |p: Rows| lines.extend(p.rows.into_iter().map(|(l, _)| l)),
+        )
+        .map_err(|e| e.to_string())
+        .ok();
+        assert_eq!(lines, [2, 5, 7]);
+        let bad: Vec<u64> = sink.rejected.iter().map(|r| r.line).collect();
+        assert_eq!(bad, [3, 6]);
+    }
 }

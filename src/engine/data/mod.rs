@@ -9,6 +9,7 @@ mod rejects;
 pub(crate) mod tables;
 pub(crate) mod validate;
 
+use super::timings::timed;
 use crate::plan::schema::Schema;
 use crate::plan::types::Value;
 use chrono::{DateTime, Utc};
@@ -361,10 +362,7 @@ pub(crate) fn load_readers_with<T>(
     opts: &LoadOptions,
     events: impl FnOnce(&tables::Ids, &str, Option<Source<'_>>, &mut Sink) -> Result<T, DataError>,
 ) -> Result<(Loaded, T), DataError> {
-    let mut sink = Sink {
-        skip: opts.skip_bad_rows,
-        rejected: Vec::new(),
-    };
+    let mut sink = Sink::new(opts.skip_bad_rows);
     let accounts = match sources.accounts {
         Some(source) => {
             let mut table = Entities::accounts(schema);
@@ -384,23 +382,29 @@ pub(crate) fn load_readers_with<T>(
         .map(|(table, name)| (&table.ids, name.as_str()));
     let mut contacts = Entities::contacts(schema, known_accounts);
     let contacts_file = sources.contacts.name;
-    read(
-        sources.contacts.reader,
-        &contacts_file,
-        sources.contacts.format,
-        &mut contacts,
-        &mut sink,
-    )?;
-    let events = events(&contacts.ids, &contacts_file, sources.events, &mut sink)?;
+    timed("loading contacts", || {
+        read(
+            sources.contacts.reader,
+            &contacts_file,
+            sources.contacts.format,
+            &mut contacts,
+            &mut sink,
+        )
+    })?;
+    let events = timed("loading events", || {
+        events(&contacts.ids, &contacts_file, sources.events, &mut sink)
+    })?;
     let mut changes = Changes::new(schema, &contacts.ids, &contacts_file);
     if let Some(source) = sources.changes {
-        read(
-            source.reader,
-            &source.name,
-            source.format,
-            &mut changes,
-            &mut sink,
-        )?;
+        timed("loading changes", || {
+            read(
+                source.reader,
+                &source.name,
+                source.format,
+                &mut changes,
+                &mut sink,
+            )
+        })?;
     }
     let changes = changes.rows;
     let loaded = Loaded {
@@ -415,6 +419,29 @@ pub(crate) fn load_readers_with<T>(
         rejected: sink.rejected,
     };
     Ok((loaded, events))
+}
+
+/// Reads one table in parts, in parallel where the format allows (Parquet row groups,
+/// CSV chunks; NDJSON is one part), each part into a table `make` gives; `keep`
+/// receives the parts in file order. Bad rows go to `sink` in file order, and without
+/// `skip_bad_rows` the first bad row in the file stops the load, as with [`read`].
+pub(crate) fn read_parts<T: tables::Table + Send>(
+    mut source: Source<'_>,
+    make: &(dyn Fn() -> T + Sync),
+    sink: &mut Sink,
+    keep: &mut dyn FnMut(T),
+) -> Result<(), DataError> {
+    match source.format {
+        Format::Csv => csv::read_parts(&source.name, &mut source.reader, make, sink, keep),
+        Format::Ndjson => {
+            let mut table = make();
+            ndjson::read(&source.name, &mut source.reader, &mut table, sink)?;
+            keep(table);
+            Ok(())
+        }
+        #[cfg(feature = "parquet")]
+        Format::Parquet => parquet::read_parts(&source.name, &mut source.reader, make, sink, keep),
+    }
 }
 
 /// Reads one table in any format into `table`.

@@ -15,8 +15,11 @@ use arrow_array::{Array, ArrayRef, RecordBatch};
 use arrow_schema::{DataType, TimeUnit};
 use chrono::{DateTime, Utc};
 use parquet::arrow::ProjectionMask;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
+};
 use parquet::file::reader::ChunkReader;
+use rayon::prelude::*;
 use std::io::Read;
 
 fn file_error(file: &str, message: String) -> DataError {
@@ -48,53 +51,122 @@ pub(crate) fn read(
     read_chunks(file, bytes::Bytes::from(bytes), table, sink)
 }
 
-/// Reads a Parquet file from any chunk reader (bytes in memory, or a `File`).
-pub(crate) fn read_chunks<R: ChunkReader + 'static>(
+/// Reads a Parquet file held in memory, row group by row group.
+fn read_chunks(
     file: &str,
-    input: R,
+    input: bytes::Bytes,
     table: &mut dyn Table,
     sink: &mut Sink,
 ) -> Result<(), DataError> {
-    let builder =
-        ParquetRecordBatchReaderBuilder::try_new(input).map_err(|e| parquet_error(file, e))?;
-    let groups: Vec<usize> = builder
-        .metadata()
-        .row_groups()
-        .iter()
-        .map(|g| usize::try_from(g.num_rows()).unwrap_or(0))
-        .collect();
-    let (leaves, slots) = projection(file, builder.parquet_schema(), table)?;
-    let mask = ProjectionMask::leaves(builder.parquet_schema(), leaves);
-    let reader = builder
-        .with_projection(mask)
+    let opened = Opened::new(file, input, table)?;
+    for group in 0..opened.groups() {
+        opened.read_group(group, table, sink)?;
+    }
+    Ok(())
+}
+
+/// Reads the row groups of `reader` in parallel, each into its own table from `make`;
+/// `keep` receives the tables in file order. Bad rows as [`read`] reports them.
+pub(crate) fn read_parts<T: Table + Send>(
+    file: &str,
+    reader: &mut dyn Read,
+    make: &(dyn Fn() -> T + Sync),
+    sink: &mut Sink,
+    keep: &mut dyn FnMut(T),
+) -> Result<(), DataError> {
+    let mut bytes = Vec::new();
+    reader
+        .read_to_end(&mut bytes)
+        .map_err(|source| DataError::Io {
+            file: file.to_owned(),
+            source,
+        })?;
+    let opened = Opened::new(file, bytes::Bytes::from(bytes), &make())?;
+    let groups: Vec<usize> = (0..opened.groups()).collect();
+    for batch in groups.chunks(rayon::current_num_threads().max(1)) {
+        let parts = batch
+            .par_iter()
+            .map(|&group| {
+                let mut table = make();
+                let mut part = Sink::new(sink.skip);
+                opened
+                    .read_group(group, &mut table, &mut part)
+                    .map(|()| (table, part))
+            })
+            .collect();
+        sink.take(parts, keep)?;
+    }
+    Ok(())
+}
+
+/// A Parquet file whose footer has been read, with the columns a table reads.
+struct Opened<'f, R: ChunkReader> {
+    file: &'f str,
+    input: R,
+    metadata: ArrowReaderMetadata,
+    mask: ProjectionMask,
+    /// The table slot of each projected column, in file order.
+    slots: Vec<usize>,
+}
+
+impl<'f, R: ChunkReader + Clone + 'static> Opened<'f, R> {
+    fn new(file: &'f str, input: R, table: &dyn Table) -> Result<Opened<'f, R>, DataError> {
+        let metadata = ArrowReaderMetadata::load(&input, ArrowReaderOptions::default())
+            .map_err(|e| parquet_error(file, e))?;
+        let schema = metadata.metadata().file_metadata().schema_descr();
+        let (leaves, slots) = projection(file, schema, table)?;
+        let mask = ProjectionMask::leaves(schema, leaves);
+        Ok(Opened {
+            file,
+            input,
+            metadata,
+            mask,
+            slots,
+        })
+    }
+
+    fn groups(&self) -> usize {
+        self.metadata.metadata().num_row_groups()
+    }
+
+    /// Reads row group `group` (0-based) into `table`.
+    fn read_group(
+        &self,
+        group: usize,
+        table: &mut dyn Table,
+        sink: &mut Sink,
+    ) -> Result<(), DataError> {
+        let file = self.file;
+        let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(
+            self.input.clone(),
+            self.metadata.clone(),
+        )
+        .with_row_groups(vec![group])
+        .with_projection(self.mask.clone())
         .with_batch_size(8192)
         .build()
         .map_err(|e| parquet_error(file, e))?;
-    let width = table.columns().names.len();
-    let mut group = 0;
-    let mut row_in_group = 0;
-    for batch in reader {
-        let batch = batch.map_err(|e| parquet_error(file, e))?;
-        let columns = batch_columns(file, &batch)?;
-        let mut cells = vec![Raw::Missing; width];
-        for row in 0..batch.num_rows() {
-            while groups.get(group).is_some_and(|&n| row_in_group >= n) {
-                group += 1;
-                row_in_group = 0;
-            }
-            row_in_group += 1;
-            cells.iter_mut().for_each(|c| *c = Raw::Missing);
-            for (col, &slot) in columns.iter().zip(&slots) {
-                if let Some(cell) = cells.get_mut(slot) {
-                    *cell = col.raw(row);
+        let width = table.columns().names.len();
+        let mut row_in_group = 0;
+        for batch in reader {
+            let batch = batch.map_err(|e| parquet_error(file, e))?;
+            let columns = batch_columns(file, &batch)?;
+            let mut cells = vec![Raw::Missing; width];
+            for row in 0..batch.num_rows() {
+                row_in_group += 1;
+                cells.iter_mut().for_each(|c| *c = Raw::Missing);
+                for (col, &slot) in columns.iter().zip(&self.slots) {
+                    if let Some(cell) = cells.get_mut(slot) {
+                        *cell = col.raw(row);
+                    }
+                }
+                if let Err(e) = table.row(row_in_group as u64, &cells) {
+                    sink.reject(rejected(file, group, row_in_group, e, &cells))?;
                 }
             }
-            if let Err(e) = table.row(row_in_group as u64, &cells) {
-                sink.reject(rejected(file, group, row_in_group, e, &cells))?;
-            }
         }
+        Ok(())
     }
-    Ok(())
 }
 
 fn rejected(file: &str, group: usize, row: usize, e: RowError, cells: &[Raw<'_>]) -> Rejected {

@@ -15,7 +15,7 @@ pub(crate) struct Columns {
 }
 
 impl Columns {
-    fn new(names: impl IntoIterator<Item = (String, bool)>) -> Columns {
+    pub fn new(names: impl IntoIterator<Item = (String, bool)>) -> Columns {
         let (names, required) = names.into_iter().unzip();
         Columns { names, required }
     }
@@ -98,6 +98,29 @@ pub(crate) struct Sink {
 }
 
 impl Sink {
+    /// Takes parts read in parallel, in file order, each with its own sink: the first
+    /// error stops (it is the first in the file), bad rows skipped are kept in order, and
+    /// each table goes to `keep`.
+    pub fn take<T>(
+        &mut self,
+        parts: Vec<Result<(T, Sink), DataError>>,
+        keep: &mut dyn FnMut(T),
+    ) -> Result<(), DataError> {
+        for part in parts {
+            let (table, part) = part?;
+            self.rejected.extend(part.rejected);
+            keep(table);
+        }
+        Ok(())
+    }
+
+    pub fn new(skip: bool) -> Sink {
+        Sink {
+            skip,
+            rejected: Vec::new(),
+        }
+    }
+
     pub fn reject(&mut self, row: Rejected) -> Result<(), DataError> {
         if self.skip {
             self.rejected.push(row);
@@ -108,8 +131,12 @@ impl Sink {
     }
 }
 
-/// Ids seen so far: index and line of each.
-pub(crate) type Ids = HashMap<String, (u32, u64)>;
+/// Ids of a table → (row index, line): looked up once per row of the tables that
+/// refer to it, so hashed with `foldhash` rather than SipHash.
+pub(crate) type Ids = HashMap<String, (u32, u64), foldhash::fast::FixedState>;
+
+/// A map with `foldhash` for per-row look-ups of short keys.
+pub(crate) type FastMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
 
 pub(crate) fn cell<'a>(cells: &[Raw<'a>], i: usize) -> Raw<'a> {
     cells.get(i).copied().unwrap_or(Raw::Missing)
@@ -157,7 +184,7 @@ impl<'a> Entities<'a> {
             what,
             fields,
             columns: Columns::new(columns),
-            ids: Ids::new(),
+            ids: Ids::default(),
             rows: Vec::new(),
             link,
         }
@@ -245,7 +272,7 @@ pub(crate) struct Events<'a> {
     contacts: &'a Ids,
     contacts_file: &'a str,
     columns: Columns,
-    types: HashMap<&'a str, usize>,
+    types: FastMap<&'a str, usize>,
     /// Per event type: for each field column (after the first three), the field's index.
     fields: Vec<Vec<Option<usize>>>,
     pub rows: Vec<EventRow>,
@@ -315,7 +342,7 @@ impl<'a> Events<'a> {
 /// The event type named in an `event` cell.
 pub(crate) fn event_type(
     schema: &Schema,
-    types: &HashMap<&str, usize>,
+    types: &FastMap<&str, usize>,
     raw: Raw<'_>,
 ) -> Result<usize, RowError> {
     let names = || schema.events.iter().map(|e| e.name.as_str());
