@@ -410,12 +410,27 @@ pub fn aggregates(
     }
     let contacts = sorted.start.len().saturating_sub(1);
     const BLOCK: usize = 2048;
-    let blocks: Vec<Vec<Col>> = (0..contacts.div_ceil(BLOCK))
+    let mut out: Vec<Col> = prepared.iter().map(|p| full(p.kind, contacts)).collect();
+    // Per block of contacts, a slice of every column to fill.
+    let mut blocks: Vec<Vec<Slot<'_>>> =
+        (0..contacts.div_ceil(BLOCK)).map(|_| Vec::new()).collect();
+    for col in &mut out {
+        let chunks: Vec<Slot<'_>> = match col {
+            Col::Int(v) => v.chunks_mut(BLOCK).map(Slot::Int).collect(),
+            Col::Num(v) => v.chunks_mut(BLOCK).map(Slot::Num).collect(),
+            Col::Values(v) => v.chunks_mut(BLOCK).map(Slot::Values).collect(),
+            Col::Bool(v) => v.chunks_mut(BLOCK).map(|_| Slot::Skip).collect(),
+        };
+        for (block, chunk) in blocks.iter_mut().zip(chunks) {
+            block.push(chunk);
+        }
+    }
+    blocks
         .into_par_iter()
-        .map(|b| {
+        .enumerate()
+        .for_each(|(b, mut slots)| {
             let lo = b * BLOCK;
             let hi = (lo + BLOCK).min(contacts);
-            let mut out: Vec<Col> = prepared.iter().map(|p| empty(p.kind, hi - lo)).collect();
             let mut states: Vec<State> = Vec::with_capacity(prepared.len());
             for c in lo..hi {
                 states.extend(prepared.iter().map(|p| fresh(p.kind)));
@@ -426,61 +441,50 @@ pub fn aggregates(
                 for e in a..z {
                     visit(sorted, &prepared, &by_type, &mut states, e);
                 }
-                for ((s, p), col) in states.drain(..).zip(&prepared).zip(&mut out) {
-                    push(col, sorted, s, p);
+                for ((s, p), slot) in states.drain(..).zip(&prepared).zip(&mut slots) {
+                    slot.set(c - lo, sorted, s, p);
                 }
             }
             tick((hi - lo) as u64);
-            out
-        })
-        .collect();
-    // Blocks to columns, each part freed as soon as it is copied.
-    let mut parts: Vec<Vec<Col>> = (0..prepared.len()).map(|_| Vec::new()).collect();
-    for block in blocks {
-        for (k, col) in block.into_iter().enumerate() {
-            if let Some(p) = parts.get_mut(k) {
-                p.push(col);
-            }
-        }
-    }
-    parts.into_par_iter().map(|p| concat(p, contacts)).collect()
-}
-
-/// An empty column of the shape an aggregate kind fills.
-fn empty(kind: &AggKind, n: usize) -> Col {
-    match kind {
-        AggKind::Count | AggKind::Periods { .. } => Col::Int(Vec::with_capacity(n)),
-        AggKind::Points { .. } => Col::Num(Vec::with_capacity(n)),
-        _ => Col::Values(Vec::with_capacity(n)),
-    }
-}
-
-/// Appends the columns of consecutive blocks.
-fn concat(parts: Vec<Col>, n: usize) -> Col {
-    let mut iter = parts.into_iter();
-    let Some(mut out) = iter.next() else {
-        return Col::Values(Vec::new());
-    };
-    match &mut out {
-        Col::Int(v) => v.reserve(n),
-        Col::Num(v) => v.reserve(n),
-        Col::Bool(v) => v.reserve(n),
-        Col::Values(v) => v.reserve(n),
-    }
-    for part in iter {
-        match (&mut out, part) {
-            (Col::Int(v), Col::Int(p)) => v.extend(p),
-            (Col::Num(v), Col::Num(p)) => v.extend(p),
-            (Col::Bool(v), Col::Bool(p)) => v.extend(p),
-            (Col::Values(v), Col::Values(p)) => v.extend(p),
-            (out, part) => {
-                let mut values = out.to_values();
-                values.extend(part.to_values());
-                *out = Col::Values(values);
-            }
-        }
-    }
+        });
     out
+}
+
+/// A full column of the shape an aggregate kind fills, for `n` contacts.
+fn full(kind: &AggKind, n: usize) -> Col {
+    match kind {
+        AggKind::Count | AggKind::Periods { .. } => Col::Int(vec![0; n]),
+        AggKind::Points { .. } => Col::Num(vec![0.0; n]),
+        _ => Col::Values(vec![None; n]),
+    }
+}
+
+/// One block's part of an aggregate's column.
+enum Slot<'a> {
+    Int(&'a mut [i64]),
+    Num(&'a mut [f64]),
+    Values(&'a mut [Option<Value>]),
+    Skip,
+}
+
+impl Slot<'_> {
+    /// Stores an aggregate's final value for the `i`-th contact of the block.
+    fn set(&mut self, i: usize, sorted: &Sorted, s: State, p: &Prepared<'_>) {
+        match (self, s) {
+            (Slot::Int(v), State::Count(n)) => put(v, i, n),
+            (Slot::Int(v), State::Periods(seen)) => put(v, i, periods(&seen)),
+            (Slot::Num(v), State::Points(sum)) => put(v, i, sum),
+            (Slot::Values(v), s) => put(v, i, finish(sorted, s, p)),
+            // `full` gives each kind the column its state fills.
+            _ => {}
+        }
+    }
+}
+
+fn put<T>(v: &mut [T], i: usize, x: T) {
+    if let Some(slot) = v.get_mut(i) {
+        *slot = x;
+    }
 }
 
 /// Feeds event `e` (an index into `sorted`) to every aggregate that reads its type.
@@ -546,21 +550,6 @@ fn visit(
                     acc.add(p.kind, v, at);
                 }
             }
-        }
-    }
-}
-
-/// Appends an aggregate's final value for one contact to its column.
-fn push(col: &mut Col, sorted: &Sorted, s: State, p: &Prepared<'_>) {
-    match (col, s) {
-        (Col::Int(v), State::Count(n)) => v.push(n),
-        (Col::Int(v), State::Periods(seen)) => v.push(periods(&seen)),
-        (Col::Num(v), State::Points(sum)) => v.push(sum),
-        (Col::Values(v), s) => v.push(finish(sorted, s, p)),
-        (col, s) => {
-            let mut values = col.to_values();
-            values.push(finish(sorted, s, p));
-            *col = Col::Values(values);
         }
     }
 }

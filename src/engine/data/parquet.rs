@@ -151,10 +151,10 @@ impl<'f, R: ChunkReader + Clone + 'static> Opened<'f, R> {
         for batch in reader {
             let batch = batch.map_err(|e| parquet_error(file, e))?;
             let columns = batch_columns(file, &batch)?;
+            // Columns not read stay missing; the others are set for every row.
             let mut cells = vec![Raw::Missing; width];
             for row in 0..batch.num_rows() {
                 row_in_group += 1;
-                cells.iter_mut().for_each(|c| *c = Raw::Missing);
                 for (col, &slot) in columns.iter().zip(&self.slots) {
                     if let Some(cell) = cells.get_mut(slot) {
                         *cell = col.raw(row);
