@@ -1,6 +1,6 @@
 //! Reading a table from CSV: a header row naming the columns, then one record per row.
 
-use super::tables::{RowError, Sink, Table};
+use super::tables::{Part, RowError, Sink, Table};
 use super::validate::Raw;
 use super::{DataError, Rejected};
 use csv::ByteRecord;
@@ -96,7 +96,7 @@ fn read_chunked<T: Table + Send>(
             })
             .collect();
         line += counts.iter().sum::<u64>();
-        let parts: Vec<Result<(T, Sink), DataError>> = batch
+        let parts: Vec<Part<T>> = batch
             .par_iter()
             .zip(starts)
             .map(|(chunk, start)| {
@@ -104,7 +104,8 @@ fn read_chunked<T: Table + Send>(
                 let mut part = Sink::new(sink.skip);
                 let mut bytes = chunk.as_slice();
                 let mut csv = csv_reader(&mut bytes, start);
-                records(file, &mut csv, &slots, &mut table, &mut part).map(|()| (table, part))
+                let read = records(file, &mut csv, &slots, &mut table, &mut part);
+                (table, part, read)
             })
             .collect();
         sink.take(parts, keep)?;

@@ -365,48 +365,35 @@ pub(crate) fn load_readers_with<T>(
     let mut sink = Sink::new(opts.skip_bad_rows);
     let accounts = match sources.accounts {
         Some(source) => {
-            let mut table = Entities::accounts(schema);
-            read(
-                source.reader,
-                &source.name,
-                source.format,
-                &mut table,
-                &mut sink,
-            )?;
-            Some((table, source.name))
+            let name = source.name.clone();
+            let table = read_entities(source, &|| Entities::accounts(schema), &mut sink)?;
+            Some((table, name))
         }
         None => None,
     };
     let known_accounts = accounts
         .as_ref()
         .map(|(table, name)| (&table.ids, name.as_str()));
-    let mut contacts = Entities::contacts(schema, known_accounts);
-    let contacts_file = sources.contacts.name;
-    timed("loading contacts", || {
-        read(
-            sources.contacts.reader,
-            &contacts_file,
-            sources.contacts.format,
-            &mut contacts,
+    let contacts_file = sources.contacts.name.clone();
+    let contacts = timed("loading contacts", || {
+        read_entities(
+            sources.contacts,
+            &|| Entities::contacts(schema, known_accounts),
             &mut sink,
         )
     })?;
     let events = timed("loading events", || {
         events(&contacts.ids, &contacts_file, sources.events, &mut sink)
     })?;
-    let mut changes = Changes::new(schema, &contacts.ids, &contacts_file);
+    let mut changes = Vec::new();
     if let Some(source) = sources.changes {
+        let make = || Changes::new(schema, &contacts.ids, &contacts_file);
         timed("loading changes", || {
-            read(
-                source.reader,
-                &source.name,
-                source.format,
-                &mut changes,
-                &mut sink,
-            )
+            read_parts(source, &make, &mut sink, &mut |part| {
+                changes.extend(part.rows)
+            })
         })?;
     }
-    let changes = changes.rows;
     let loaded = Loaded {
         dataset: Dataset {
             contacts: contacts.into_contacts(),
@@ -419,6 +406,34 @@ pub(crate) fn load_readers_with<T>(
         rejected: sink.rejected,
     };
     Ok((loaded, events))
+}
+
+/// Reads contacts or accounts (tables from `make`), in parallel parts joined in file
+/// order; with `skip_bad_rows`, in one sequential read (a duplicate id found when parts
+/// are joined could not be skipped with its text).
+fn read_entities<'a>(
+    source: Source<'_>,
+    make: &(dyn Fn() -> Entities<'a> + Sync),
+    sink: &mut Sink,
+) -> Result<Entities<'a>, DataError> {
+    let mut whole = make();
+    if sink.skip {
+        read(source.reader, &source.name, source.format, &mut whole, sink)?;
+        return Ok(whole);
+    }
+    let name = source.name.clone();
+    let mut duplicate = None;
+    let read = read_parts(source, make, sink, &mut |part| {
+        if duplicate.is_none()
+            && let Err(e) = whole.append(part, &name)
+        {
+            duplicate = Some(e);
+        }
+    });
+    match duplicate {
+        Some(e) => Err(e),
+        None => read.map(|()| whole),
+    }
 }
 
 /// Reads one table in parts, in parallel where the format allows (Parquet row groups,

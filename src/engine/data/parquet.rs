@@ -89,9 +89,8 @@ pub(crate) fn read_parts<T: Table + Send>(
             .map(|&group| {
                 let mut table = make();
                 let mut part = Sink::new(sink.skip);
-                opened
-                    .read_group(group, &mut table, &mut part)
-                    .map(|()| (table, part))
+                let read = opened.read_group(group, &mut table, &mut part);
+                (table, part, read)
             })
             .collect();
         sink.take(parts, keep)?;

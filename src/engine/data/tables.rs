@@ -91,6 +91,9 @@ pub(crate) trait Table {
     }
 }
 
+/// A part of a table read on its own: the table, its bad rows, and how reading ended.
+pub(crate) type Part<T> = (T, Sink, Result<(), DataError>);
+
 /// Where bad rows go: an error that stops the load, or the rejected list.
 pub(crate) struct Sink {
     pub skip: bool,
@@ -98,18 +101,18 @@ pub(crate) struct Sink {
 }
 
 impl Sink {
-    /// Takes parts read in parallel, in file order, each with its own sink: the first
-    /// error stops (it is the first in the file), bad rows skipped are kept in order, and
-    /// each table goes to `keep`.
+    /// Takes parts read in parallel, in file order, each with its own sink: each table
+    /// goes to `keep` (one that stopped at an error holds the rows before it), bad rows
+    /// skipped are kept in order, and the first error stops (it is the first in the file).
     pub fn take<T>(
         &mut self,
-        parts: Vec<Result<(T, Sink), DataError>>,
+        parts: Vec<Part<T>>,
         keep: &mut dyn FnMut(T),
     ) -> Result<(), DataError> {
-        for part in parts {
-            let (table, part) = part?;
+        for (table, part, read) in parts {
             self.rejected.extend(part.rejected);
             keep(table);
+            read?;
         }
         Ok(())
     }
@@ -154,6 +157,8 @@ pub(crate) struct Entities<'a> {
     columns: Columns,
     pub ids: Ids,
     pub rows: Vec<(String, Vec<Option<Value>>)>,
+    /// The line of each row.
+    lines: Vec<u64>,
     /// For contacts with an accounts file: the link attribute, known accounts, their file.
     link: Option<(usize, &'a Ids, &'a str)>,
 }
@@ -186,8 +191,43 @@ impl<'a> Entities<'a> {
             columns: Columns::new(columns),
             ids: Ids::default(),
             rows: Vec::new(),
+            lines: Vec::new(),
             link,
         }
+    }
+
+    fn duplicate(&self, id: &str, first: u64) -> String {
+        format!(
+            "duplicate {} id {}, expected each id once (first on line {first})",
+            self.what,
+            quote(id)
+        )
+    }
+
+    /// Appends the rows of `part`, read after these from `file`: an id already here is
+    /// a duplicate (without `skip_bad_rows`, the only mode parts are read in).
+    pub fn append(&mut self, part: Entities<'_>, file: &str) -> Result<(), DataError> {
+        self.ids.reserve(part.rows.len());
+        for ((id, attrs), line) in part.rows.into_iter().zip(part.lines) {
+            if let Some(&(_, first)) = self.ids.get(&id) {
+                return Err(DataError::BadRow(Rejected {
+                    file: file.to_owned(),
+                    line,
+                    column: Some("id".to_owned()),
+                    reason: self.duplicate(&id, first),
+                    raw: String::new(),
+                }));
+            }
+            let index = next_index(self.rows.len(), self.what).map_err(|e| DataError::File {
+                file: file.to_owned(),
+                line: Some(line),
+                message: e.reason,
+            })?;
+            self.ids.insert(id.clone(), (index, line));
+            self.rows.push((id, attrs));
+            self.lines.push(line);
+        }
+        Ok(())
     }
 
     pub fn into_contacts(self) -> Vec<ContactRow> {
@@ -213,14 +253,7 @@ impl Table for Entities<'_> {
     fn row(&mut self, line: u64, cells: &[Raw<'_>]) -> Result<(), RowError> {
         let id = validate::id(cell(cells, 0), self.what).map_err(|r| RowError::at("id", r))?;
         if let Some((_, first)) = self.ids.get(id.as_ref()) {
-            return Err(RowError::at(
-                "id",
-                format!(
-                    "duplicate {} id {}, expected each id once (first on line {first})",
-                    self.what,
-                    quote(&id)
-                ),
-            ));
+            return Err(RowError::at("id", self.duplicate(&id, *first)));
         }
         let mut attrs = Vec::with_capacity(self.fields.len());
         for (i, field) in self.fields.iter().enumerate() {
@@ -243,6 +276,7 @@ impl Table for Entities<'_> {
         let index = next_index(self.rows.len(), self.what)?;
         self.ids.insert(id.clone().into_owned(), (index, line));
         self.rows.push((id.into_owned(), attrs));
+        self.lines.push(line);
         Ok(())
     }
 }
