@@ -412,14 +412,15 @@ pub fn aggregates(
     const BLOCK: usize = 2048;
     let mut out: Vec<Col> = prepared.iter().map(|p| full(p.kind, contacts)).collect();
     // Per block of contacts, a slice of every column to fill.
-    let mut blocks: Vec<Vec<Slot<'_>>> =
-        (0..contacts.div_ceil(BLOCK)).map(|_| Vec::new()).collect();
+    let n_blocks = contacts.div_ceil(BLOCK);
+    let mut blocks: Vec<Vec<Slot<'_>>> = (0..n_blocks).map(|_| Vec::new()).collect();
     for col in &mut out {
         let chunks: Vec<Slot<'_>> = match col {
             Col::Int(v) => v.chunks_mut(BLOCK).map(Slot::Int).collect(),
             Col::Num(v) => v.chunks_mut(BLOCK).map(Slot::Num).collect(),
             Col::Values(v) => v.chunks_mut(BLOCK).map(Slot::Values).collect(),
-            Col::Bool(v) => v.chunks_mut(BLOCK).map(|_| Slot::Skip).collect(),
+            // `full` makes no other kind of column.
+            _ => (0..n_blocks).map(|_| Slot::Skip).collect(),
         };
         for (block, chunk) in blocks.iter_mut().zip(chunks) {
             block.push(chunk);
