@@ -2,7 +2,7 @@
 //! contact in time order, account links, change logs), moment instants, name lookups
 //! and compiled regular expressions.
 
-use super::data::Dataset;
+use super::data::{ChangeRow, Dataset};
 use super::time::{self, Micros};
 use crate::plan::schema::Type;
 use crate::plan::types::{EventSel, Value};
@@ -27,8 +27,101 @@ pub enum EngineError {
     Unknown(String),
 }
 
-/// One attribute's changes for one contact, in time order: (at, new value).
-pub type ChangeLog = Vec<(Micros, Option<Value>)>;
+/// Names to indices, hashed with a fast hasher (`foldhash`): looked up per evaluation.
+pub type Names = HashMap<String, usize, foldhash::fast::FixedState>;
+
+/// The change logs of contact attributes, indexed densely by (attribute, contact): the
+/// entries of one attribute of one contact are adjacent, in time order (file order
+/// among equal times), and found by two array reads.
+#[derive(Debug, Default)]
+pub struct Changes<'d> {
+    /// Per contact attribute, its slot among the attributes that have changes.
+    slot: Vec<Option<usize>>,
+    contacts: usize,
+    /// The entries of slot `s`, contact `c` are `entries[start[k]..start[k + 1]]`,
+    /// `k = s * contacts + c`.
+    start: Vec<usize>,
+    /// (at, new value).
+    entries: Vec<(Micros, &'d Option<Value>)>,
+}
+
+impl<'d> Changes<'d> {
+    /// Indexes `changes` of `contacts` contacts (a counting sort by attribute and
+    /// contact, then a stable sort by time of each log not already in time order).
+    /// Changes of a contact index out of range are left out.
+    pub fn new(changes: &'d [ChangeRow], contacts: usize) -> Changes<'d> {
+        let mut slot: Vec<Option<usize>> = Vec::new();
+        let mut slots = 0;
+        for c in changes {
+            let a = c.attr as usize;
+            if slot.len() <= a {
+                slot.resize(a + 1, None);
+            }
+            if let Some(s @ None) = slot.get_mut(a) {
+                *s = Some(slots);
+                slots += 1;
+            }
+        }
+        let key = |c: &ChangeRow| -> Option<usize> {
+            let s = (*slot.get(c.attr as usize)?)?;
+            ((c.contact as usize) < contacts).then(|| s * contacts + c.contact as usize)
+        };
+        let mut start = vec![0usize; slots * contacts + 1];
+        for k in changes.iter().filter_map(key) {
+            if let Some(n) = start.get_mut(k + 1) {
+                *n += 1;
+            }
+        }
+        for i in 1..start.len() {
+            let prev = start.get(i - 1).copied().unwrap_or(0);
+            if let Some(n) = start.get_mut(i) {
+                *n += prev;
+            }
+        }
+        let mut next = start.clone();
+        const NONE: Option<Value> = None;
+        let mut entries = vec![(0, &NONE); start.last().copied().unwrap_or(0)];
+        for c in changes {
+            if let Some(pos) = key(c).and_then(|k| next.get_mut(k))
+                && let Some(e) = entries.get_mut(*pos)
+            {
+                *e = (time::micros(c.at), &c.value);
+                *pos += 1;
+            }
+        }
+        for w in start.windows(2) {
+            if let [a, b] = *w
+                && let Some(log) = entries.get_mut(a..b)
+                && !log.is_sorted_by_key(|(at, _)| *at)
+            {
+                log.sort_by_key(|(at, _)| *at);
+            }
+        }
+        Changes {
+            slot,
+            contacts,
+            start,
+            entries,
+        }
+    }
+
+    /// The change log of attribute `attr` of contact `c`, in time order (empty when it
+    /// has none).
+    pub fn log(&self, c: u32, attr: usize) -> &[(Micros, &'d Option<Value>)] {
+        let c = c as usize;
+        let Some(Some(s)) = self.slot.get(attr) else {
+            return &[];
+        };
+        if c >= self.contacts {
+            return &[];
+        }
+        let k = s * self.contacts + c;
+        match (self.start.get(k), self.start.get(k + 1)) {
+            (Some(&a), Some(&b)) => self.entries.get(a..b).unwrap_or(&[]),
+            _ => &[],
+        }
+    }
+}
 
 /// A run's dataset and plan, indexed.
 pub struct Context<'a> {
@@ -43,12 +136,12 @@ pub struct Context<'a> {
     pub account_of: Vec<Option<u32>>,
     /// Per account, its contacts' indices.
     pub contacts_of: Vec<Vec<u32>>,
-    /// Per (contact, attribute), the change log in time order: (at, value).
-    pub changes: HashMap<(u32, u32), ChangeLog>,
-    pub contact_attr: HashMap<String, usize>,
-    pub account_attr: HashMap<String, usize>,
+    /// Per (contact, attribute), the change log in time order.
+    pub changes: Changes<'a>,
+    pub contact_attr: Names,
+    pub account_attr: Names,
     /// Per event type, field name → index.
-    pub event_fields: Vec<HashMap<String, usize>>,
+    pub event_fields: Vec<Names>,
     pub event_type: HashMap<String, u32>,
     /// Compiled regexes by (pattern, flags); few, so looked up without allocating.
     regexes: Vec<(String, String, Regex)>,
@@ -76,7 +169,7 @@ impl<'a> Context<'a> {
         for list in &mut events_of {
             list.sort_by_key(|&i| data.events.get(i as usize).map(|e| e.at));
         }
-        let account_ids: HashMap<&str, u32> = data
+        let account_ids: HashMap<&str, u32, foldhash::fast::FixedState> = data
             .accounts
             .iter()
             .enumerate()
@@ -102,16 +195,7 @@ impl<'a> Context<'a> {
                 id
             })
             .collect();
-        let mut changes: HashMap<(u32, u32), ChangeLog> = HashMap::new();
-        for c in &data.changes {
-            changes
-                .entry((c.contact, c.attr))
-                .or_default()
-                .push((time::micros(c.at), c.value.clone()));
-        }
-        for log in changes.values_mut() {
-            log.sort_by_key(|(at, _)| *at);
-        }
+        let changes = Changes::new(&data.changes, data.contacts.len());
         let mut ctx = Context {
             plan,
             data,
@@ -185,7 +269,7 @@ impl Context<'_> {
     fn validate(&self) -> Result<(), EngineError> {
         let plan = self.plan;
         let unknown = |what: String| Err(EngineError::Unknown(what));
-        let fields_of = |sel: &EventSel| -> Vec<&HashMap<String, usize>> {
+        let fields_of = |sel: &EventSel| -> Vec<&Names> {
             match sel {
                 EventSel::Any => self.event_fields.iter().collect(),
                 EventSel::Type(t) => self
@@ -274,6 +358,104 @@ impl Context<'_> {
     }
 }
 
-fn index<'s>(names: impl Iterator<Item = &'s str>) -> HashMap<String, usize> {
+fn index<'s>(names: impl Iterator<Item = &'s str>) -> Names {
     names.enumerate().map(|(i, n)| (n.to_string(), i)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use proptest::prelude::*;
+
+    fn change(contact: u32, attr: u32, value: i64, at: i64) -> ChangeRow {
+        ChangeRow {
+            contact,
+            attr,
+            value: Some(Value::Int(value)),
+            at: Utc.timestamp_opt(at, 0).unwrap(),
+        }
+    }
+
+    type Log = Vec<(Micros, Option<Value>)>;
+
+    /// The logs as a map from (contact, attribute), the way they were kept before.
+    fn by_map(changes: &[ChangeRow]) -> HashMap<(u32, u32), Log> {
+        let mut map: HashMap<(u32, u32), Vec<_>> = HashMap::new();
+        for c in changes {
+            map.entry((c.contact, c.attr))
+                .or_default()
+                .push((time::micros(c.at), c.value.clone()));
+        }
+        for log in map.values_mut() {
+            log.sort_by_key(|(at, _)| *at);
+        }
+        map
+    }
+
+    fn owned(log: &[(Micros, &Option<Value>)]) -> Log {
+        log.iter().map(|(at, v)| (*at, (*v).clone())).collect()
+    }
+
+    #[test]
+    fn change_logs_by_contact_and_attribute() {
+        let changes = vec![
+            change(2, 5, 1, 30),
+            change(0, 1, 2, 20),
+            change(2, 5, 3, 10),
+            change(0, 5, 4, 10),
+            change(2, 1, 5, 40),
+            change(2, 5, 6, 10),
+            change(9, 1, 7, 10), // a contact out of range
+        ];
+        let idx = Changes::new(&changes, 3);
+        let at = |s: i64| s * 1_000_000;
+        let values = |c, a| -> Log { owned(idx.log(c, a)) };
+        let v = |x: i64| Some(Value::Int(x));
+        // Time order, file order among equal times; first and last contact.
+        assert_eq!(
+            values(2, 5),
+            vec![(at(10), v(3)), (at(10), v(6)), (at(30), v(1))]
+        );
+        assert_eq!(values(0, 1), vec![(at(20), v(2))]);
+        assert_eq!(values(0, 5), vec![(at(10), v(4))]);
+        assert_eq!(values(2, 1), vec![(at(40), v(5))]);
+        // A contact without changes, an attribute without any, indices out of range.
+        assert!(idx.log(1, 1).is_empty());
+        assert!(idx.log(1, 5).is_empty());
+        assert!(idx.log(0, 3).is_empty());
+        assert!(idx.log(0, 99).is_empty());
+        assert!(idx.log(3, 1).is_empty());
+        assert!(idx.log(9, 1).is_empty());
+    }
+
+    #[test]
+    fn no_changes_or_no_contacts() {
+        assert!(Changes::new(&[], 4).log(0, 0).is_empty());
+        let changes = [change(0, 0, 1, 1)];
+        assert!(Changes::new(&changes, 0).log(0, 0).is_empty());
+    }
+
+    proptest! {
+        #[test]
+        fn same_logs_as_a_map(
+            raw in prop::collection::vec((0u32..6, 0u32..4, 0i64..5, 0i64..8), 0..60),
+            contacts in 0usize..7,
+        ) {
+            let changes: Vec<ChangeRow> =
+                raw.iter().map(|&(c, a, v, t)| change(c, a, v, t)).collect();
+            let idx = Changes::new(&changes, contacts);
+            let map = by_map(&changes);
+            for c in 0..8u32 {
+                for a in 0..5u32 {
+                    let want = if (c as usize) < contacts {
+                        map.get(&(c, a)).cloned().unwrap_or_default()
+                    } else {
+                        Vec::new()
+                    };
+                    prop_assert_eq!(owned(idx.log(c, a as usize)), want);
+                }
+            }
+        }
+    }
 }

@@ -200,12 +200,7 @@ fn concat(parts: Vec<Col>, n: usize) -> Col {
     let Some(mut out) = iter.next() else {
         return Col::Values(Vec::new());
     };
-    match &mut out {
-        Col::Int(v) => v.reserve(n),
-        Col::Num(v) => v.reserve(n),
-        Col::Bool(v) => v.reserve(n),
-        Col::Values(v) => v.reserve(n),
-    }
+    out.reserve(n);
     for part in iter {
         match (&mut out, part) {
             (Col::Int(v), Col::Int(p)) => v.extend(p),
