@@ -230,7 +230,7 @@ impl State {
                 };
                 let held = value::compare(BinOp::Eq, held_at_start, Some(v))
                     || ctx.changes.log(c, i).iter().any(|(at, val)| {
-                        b.contains(*at) && value::compare(BinOp::Eq, val.as_ref(), Some(v))
+                        b.contains(*at) && value::compare(BinOp::Eq, *val, Some(v))
                     });
                 boolean(held)
             }
@@ -249,11 +249,11 @@ impl State {
                     let prev = k
                         .checked_sub(1)
                         .and_then(|p| entries.get(p))
-                        .and_then(|(_, v)| v.as_ref());
+                        .and_then(|(_, v)| *v);
                     b.contains(*at)
                         && to
                             .as_ref()
-                            .is_none_or(|t| value::compare(BinOp::Eq, val.as_ref(), Some(t)))
+                            .is_none_or(|t| value::compare(BinOp::Eq, *val, Some(t)))
                         && from
                             .as_ref()
                             .is_none_or(|f| value::compare(BinOp::Eq, prev, Some(f)))
@@ -333,16 +333,16 @@ impl State {
 pub fn attr_at<'d>(ctx: &Context<'d>, c: u32, attr: usize, t: Micros) -> Option<&'d Value> {
     let entries = ctx.changes.log(c, attr);
     if entries.is_empty() {
-        return ctx.data.contacts.get(c as usize)?.attrs.get(attr)?.as_ref();
+        return ctx.attrs.get(c, attr);
     }
     let idx = entries.partition_point(|(at, _)| *at <= t);
-    entries.get(idx.checked_sub(1)?)?.1.as_ref()
+    entries.get(idx.checked_sub(1)?)?.1
 }
 
 /// The value an attribute held before all of its history: known only without a log.
 fn before_history<'d>(ctx: &Context<'d>, c: u32, attr: usize) -> Option<&'d Value> {
     if ctx.changes.log(c, attr).is_empty() {
-        ctx.data.contacts.get(c as usize)?.attrs.get(attr)?.as_ref()
+        ctx.attrs.get(c, attr)
     } else {
         None
     }
