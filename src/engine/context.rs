@@ -2,13 +2,14 @@
 //! contact in time order, account links, change logs), moment instants, name lookups
 //! and compiled regular expressions.
 
-use super::data::Dataset;
+use super::data::{ChangeRow, ContactRow, Dataset};
 use super::time::{self, Micros};
 use crate::plan::schema::Type;
 use crate::plan::types::{EventSel, Value};
 use crate::plan::walk::Site;
 use crate::plan::{Expr, NodeKind, Plan, ScoreBody};
 use chrono::{DateTime, Utc};
+use rayon::prelude::*;
 use regex::Regex;
 use std::collections::HashMap;
 
@@ -27,8 +28,173 @@ pub enum EngineError {
     Unknown(String),
 }
 
-/// One attribute's changes for one contact, in time order: (at, new value).
-pub type ChangeLog = Vec<(Micros, Option<Value>)>;
+/// Names to indices, hashed with a fast hasher (`foldhash`): looked up per evaluation.
+pub type Names = HashMap<String, usize, foldhash::fast::FixedState>;
+
+/// One copy of each distinct text met, so that equal texts share it: the few distinct
+/// values of most text attributes then stay in cache when read for every contact.
+/// Other values are kept where they are (reading one is one access either way).
+#[derive(Debug, Clone, Default)]
+struct Shared<'d> {
+    seen: HashMap<&'d str, &'d Value, foldhash::fast::FixedState>,
+}
+
+impl<'d> Shared<'d> {
+    /// The shared copy of a text equal to `v` (`v` itself the first time, and for any
+    /// other value).
+    fn get(&mut self, v: Option<&'d Value>) -> Option<&'d Value> {
+        match v? {
+            Value::Text(t) => Some(self.seen.entry(t).or_insert(v?)),
+            other => Some(other),
+        }
+    }
+}
+
+/// The contact attributes a plan reads, one column each (a reference per contact,
+/// equal values sharing one copy), so that reading one is an array access; other
+/// attributes are read from the contact rows.
+#[derive(Debug, Default)]
+pub struct Attrs<'d> {
+    rows: &'d [ContactRow],
+    /// Per contact attribute, its column if the plan reads it.
+    cols: Vec<Option<Vec<Option<&'d Value>>>>,
+}
+
+impl<'d> Attrs<'d> {
+    /// Columns of attributes `read` of `rows` (blocks of rows in parallel).
+    pub fn new(rows: &'d [ContactRow], read: &[bool]) -> Attrs<'d> {
+        let wanted: Vec<usize> = (0..read.len())
+            .filter(|&i| read.get(i).copied().unwrap_or(false))
+            .collect();
+        let blocks: Vec<Vec<Vec<Option<&'d Value>>>> = rows
+            .par_chunks(1 << 16)
+            .map(|block| {
+                let mut shared = vec![Shared::default(); wanted.len()];
+                let mut cols = vec![Vec::with_capacity(block.len()); wanted.len()];
+                for row in block {
+                    for ((col, shared), &a) in cols.iter_mut().zip(&mut shared).zip(&wanted) {
+                        col.push(shared.get(row.attrs.get(a).and_then(Option::as_ref)));
+                    }
+                }
+                cols
+            })
+            .collect();
+        let mut cols: Vec<Option<Vec<Option<&'d Value>>>> = vec![None; read.len()];
+        for (k, &a) in wanted.iter().enumerate() {
+            let mut col = Vec::with_capacity(rows.len());
+            for block in &blocks {
+                col.extend(block.get(k).into_iter().flatten().copied());
+            }
+            if let Some(slot) = cols.get_mut(a) {
+                *slot = Some(col);
+            }
+        }
+        Attrs { rows, cols }
+    }
+
+    /// Attribute `attr` of contact `c` as in the contact table.
+    pub fn get(&self, c: u32, attr: usize) -> Option<&'d Value> {
+        match self.cols.get(attr) {
+            Some(Some(col)) => *col.get(c as usize)?,
+            _ => self.rows.get(c as usize)?.attrs.get(attr)?.as_ref(),
+        }
+    }
+}
+
+/// The change logs of contact attributes, indexed densely by (attribute, contact): the
+/// entries of one attribute of one contact are adjacent, in time order (file order
+/// among equal times), and found by two array reads.
+#[derive(Debug, Default)]
+pub struct Changes<'d> {
+    /// Per contact attribute, its slot among the attributes that have changes.
+    slot: Vec<Option<usize>>,
+    contacts: usize,
+    /// The entries of slot `s`, contact `c` are `entries[start[k]..start[k + 1]]`,
+    /// `k = s * contacts + c`.
+    start: Vec<usize>,
+    /// (at, new value).
+    entries: Vec<(Micros, Option<&'d Value>)>,
+}
+
+impl<'d> Changes<'d> {
+    /// Indexes `changes` of `contacts` contacts (a counting sort by attribute and
+    /// contact, then a stable sort by time of each log not already in time order).
+    /// Changes of a contact index out of range are left out.
+    pub fn new(changes: &'d [ChangeRow], contacts: usize) -> Changes<'d> {
+        let mut slot: Vec<Option<usize>> = Vec::new();
+        let mut slots = 0;
+        for c in changes {
+            let a = c.attr as usize;
+            if slot.len() <= a {
+                slot.resize(a + 1, None);
+            }
+            if let Some(s @ None) = slot.get_mut(a) {
+                *s = Some(slots);
+                slots += 1;
+            }
+        }
+        let key = |c: &ChangeRow| -> Option<usize> {
+            let s = (*slot.get(c.attr as usize)?)?;
+            ((c.contact as usize) < contacts).then(|| s * contacts + c.contact as usize)
+        };
+        let mut start = vec![0usize; slots * contacts + 1];
+        for k in changes.iter().filter_map(key) {
+            if let Some(n) = start.get_mut(k + 1) {
+                *n += 1;
+            }
+        }
+        for i in 1..start.len() {
+            let prev = start.get(i - 1).copied().unwrap_or(0);
+            if let Some(n) = start.get_mut(i) {
+                *n += prev;
+            }
+        }
+        let mut next = start.clone();
+        let mut entries = vec![(0, None); start.last().copied().unwrap_or(0)];
+        let mut shared = vec![Shared::default(); slots];
+        for c in changes {
+            if let Some(k) = key(c)
+                && let Some(pos) = next.get_mut(k)
+                && let Some(e) = entries.get_mut(*pos)
+                && let Some(shared) = shared.get_mut(k / contacts.max(1))
+            {
+                *e = (time::micros(c.at), shared.get(c.value.as_ref()));
+                *pos += 1;
+            }
+        }
+        for w in start.windows(2) {
+            if let [a, b] = *w
+                && let Some(log) = entries.get_mut(a..b)
+                && !log.is_sorted_by_key(|(at, _)| *at)
+            {
+                log.sort_by_key(|(at, _)| *at);
+            }
+        }
+        Changes {
+            slot,
+            contacts,
+            start,
+            entries,
+        }
+    }
+
+    /// The change log of attribute `attr` of contact `c`, in time order (empty when it
+    /// has none).
+    pub fn log(&self, c: u32, attr: usize) -> &[(Micros, Option<&'d Value>)] {
+        let c = c as usize;
+        let Some(Some(s)) = self.slot.get(attr) else {
+            return &[];
+        };
+        if c >= self.contacts {
+            return &[];
+        }
+        let k = s * self.contacts + c;
+        match (self.start.get(k), self.start.get(k + 1)) {
+            (Some(&a), Some(&b)) => self.entries.get(a..b).unwrap_or(&[]),
+            _ => &[],
+        }
+    }
+}
 
 /// A run's dataset and plan, indexed.
 pub struct Context<'a> {
@@ -43,12 +209,14 @@ pub struct Context<'a> {
     pub account_of: Vec<Option<u32>>,
     /// Per account, its contacts' indices.
     pub contacts_of: Vec<Vec<u32>>,
-    /// Per (contact, attribute), the change log in time order: (at, value).
-    pub changes: HashMap<(u32, u32), ChangeLog>,
-    pub contact_attr: HashMap<String, usize>,
-    pub account_attr: HashMap<String, usize>,
+    /// Per (contact, attribute), the change log in time order.
+    pub changes: Changes<'a>,
+    /// The contact attributes, by contact and attribute index.
+    pub attrs: Attrs<'a>,
+    pub contact_attr: Names,
+    pub account_attr: Names,
     /// Per event type, field name → index.
-    pub event_fields: Vec<HashMap<String, usize>>,
+    pub event_fields: Vec<Names>,
     pub event_type: HashMap<String, u32>,
     /// Compiled regexes by (pattern, flags); few, so looked up without allocating.
     regexes: Vec<(String, String, Regex)>,
@@ -76,7 +244,7 @@ impl<'a> Context<'a> {
         for list in &mut events_of {
             list.sort_by_key(|&i| data.events.get(i as usize).map(|e| e.at));
         }
-        let account_ids: HashMap<&str, u32> = data
+        let account_ids: HashMap<&str, u32, foldhash::fast::FixedState> = data
             .accounts
             .iter()
             .enumerate()
@@ -102,16 +270,21 @@ impl<'a> Context<'a> {
                 id
             })
             .collect();
-        let mut changes: HashMap<(u32, u32), ChangeLog> = HashMap::new();
-        for c in &data.changes {
-            changes
-                .entry((c.contact, c.attr))
-                .or_default()
-                .push((time::micros(c.at), c.value.clone()));
+        let changes = Changes::new(&data.changes, data.contacts.len());
+        let contact_attr = index(schema.contact.iter().map(|f| f.name.as_str()));
+        let mut read = vec![false; schema.contact.len()];
+        for (_, e) in plan.exprs() {
+            e.walk(&mut |x| {
+                if let Expr::Attr { name, .. }
+                | Expr::Was { attr: name, .. }
+                | Expr::Changed { attr: name, .. } = x
+                    && let Some(r) = contact_attr.get(name).and_then(|&i| read.get_mut(i))
+                {
+                    *r = true;
+                }
+            });
         }
-        for log in changes.values_mut() {
-            log.sort_by_key(|(at, _)| *at);
-        }
+        let attrs = Attrs::new(&data.contacts, &read);
         let mut ctx = Context {
             plan,
             data,
@@ -121,7 +294,8 @@ impl<'a> Context<'a> {
             account_of,
             contacts_of,
             changes,
-            contact_attr: index(schema.contact.iter().map(|f| f.name.as_str())),
+            attrs,
+            contact_attr,
             account_attr: index(schema.account.iter().map(|f| f.name.as_str())),
             event_fields: schema
                 .events
@@ -185,7 +359,7 @@ impl Context<'_> {
     fn validate(&self) -> Result<(), EngineError> {
         let plan = self.plan;
         let unknown = |what: String| Err(EngineError::Unknown(what));
-        let fields_of = |sel: &EventSel| -> Vec<&HashMap<String, usize>> {
+        let fields_of = |sel: &EventSel| -> Vec<&Names> {
             match sel {
                 EventSel::Any => self.event_fields.iter().collect(),
                 EventSel::Type(t) => self
@@ -274,6 +448,146 @@ impl Context<'_> {
     }
 }
 
-fn index<'s>(names: impl Iterator<Item = &'s str>) -> HashMap<String, usize> {
+fn index<'s>(names: impl Iterator<Item = &'s str>) -> Names {
     names.enumerate().map(|(i, n)| (n.to_string(), i)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use proptest::prelude::*;
+
+    fn change(contact: u32, attr: u32, value: i64, at: i64) -> ChangeRow {
+        ChangeRow {
+            contact,
+            attr,
+            value: Some(Value::Int(value)),
+            at: Utc.timestamp_opt(at, 0).unwrap(),
+        }
+    }
+
+    type Log = Vec<(Micros, Option<Value>)>;
+
+    /// The logs as a map from (contact, attribute), the way they were kept before.
+    fn by_map(changes: &[ChangeRow]) -> HashMap<(u32, u32), Log> {
+        let mut map: HashMap<(u32, u32), Vec<_>> = HashMap::new();
+        for c in changes {
+            map.entry((c.contact, c.attr))
+                .or_default()
+                .push((time::micros(c.at), c.value.clone()));
+        }
+        for log in map.values_mut() {
+            log.sort_by_key(|(at, _)| *at);
+        }
+        map
+    }
+
+    fn owned(log: &[(Micros, Option<&Value>)]) -> Log {
+        log.iter().map(|(at, v)| (*at, v.cloned())).collect()
+    }
+
+    #[test]
+    fn change_logs_by_contact_and_attribute() {
+        let changes = vec![
+            change(2, 5, 1, 30),
+            change(0, 1, 2, 20),
+            change(2, 5, 3, 10),
+            change(0, 5, 4, 10),
+            change(2, 1, 5, 40),
+            change(2, 5, 6, 10),
+            change(9, 1, 7, 10), // a contact out of range
+        ];
+        let idx = Changes::new(&changes, 3);
+        let at = |s: i64| s * 1_000_000;
+        let values = |c, a| -> Log { owned(idx.log(c, a)) };
+        let v = |x: i64| Some(Value::Int(x));
+        // Time order, file order among equal times; first and last contact.
+        assert_eq!(
+            values(2, 5),
+            vec![(at(10), v(3)), (at(10), v(6)), (at(30), v(1))]
+        );
+        assert_eq!(values(0, 1), vec![(at(20), v(2))]);
+        assert_eq!(values(0, 5), vec![(at(10), v(4))]);
+        assert_eq!(values(2, 1), vec![(at(40), v(5))]);
+        // A contact without changes, an attribute without any, indices out of range.
+        assert!(idx.log(1, 1).is_empty());
+        assert!(idx.log(1, 5).is_empty());
+        assert!(idx.log(0, 3).is_empty());
+        assert!(idx.log(0, 99).is_empty());
+        assert!(idx.log(3, 1).is_empty());
+        assert!(idx.log(9, 1).is_empty());
+    }
+
+    #[test]
+    fn attribute_columns_read_as_rows() {
+        let text = |t: &str| Some(Value::Text(t.into()));
+        let rows: Vec<ContactRow> = [
+            vec![text("a"), Some(Value::Number(-0.0)), text("x")],
+            vec![None, Some(Value::Number(0.0)), text("y")],
+            vec![text("a"), Some(Value::Int(0)), None],
+            vec![text("A")],
+        ]
+        .into_iter()
+        .enumerate()
+        .map(|(i, attrs)| ContactRow {
+            id: format!("c{i}"),
+            attrs,
+        })
+        .collect();
+        // Attribute 2 is not read: it comes from the rows.
+        let attrs = Attrs::new(&rows, &[true, true, false]);
+        for (c, row) in rows.iter().enumerate() {
+            for a in 0..4 {
+                let got = attrs.get(c as u32, a);
+                assert_eq!(got, row.attrs.get(a).and_then(Option::as_ref), "{c} {a}");
+                if let Some(Value::Number(x)) = got {
+                    let want = row.attrs.get(a).cloned().flatten();
+                    assert_eq!(
+                        Some(x.to_bits()),
+                        want.and_then(|v| match v {
+                            Value::Number(y) => Some(y.to_bits()),
+                            _ => None,
+                        })
+                    );
+                }
+            }
+        }
+        // Equal values share one copy.
+        assert!(std::ptr::eq(
+            attrs.get(0, 0).unwrap(),
+            attrs.get(2, 0).unwrap()
+        ));
+        assert!(attrs.get(5, 0).is_none());
+    }
+
+    #[test]
+    fn no_changes_or_no_contacts() {
+        assert!(Changes::new(&[], 4).log(0, 0).is_empty());
+        let changes = [change(0, 0, 1, 1)];
+        assert!(Changes::new(&changes, 0).log(0, 0).is_empty());
+    }
+
+    proptest! {
+        #[test]
+        fn same_logs_as_a_map(
+            raw in prop::collection::vec((0u32..6, 0u32..4, 0i64..5, 0i64..8), 0..60),
+            contacts in 0usize..7,
+        ) {
+            let changes: Vec<ChangeRow> =
+                raw.iter().map(|&(c, a, v, t)| change(c, a, v, t)).collect();
+            let idx = Changes::new(&changes, contacts);
+            let map = by_map(&changes);
+            for c in 0..8u32 {
+                for a in 0..5u32 {
+                    let want = if (c as usize) < contacts {
+                        map.get(&(c, a)).cloned().unwrap_or_default()
+                    } else {
+                        Vec::new()
+                    };
+                    prop_assert_eq!(owned(idx.log(c, a as usize)), want);
+                }
+            }
+        }
+    }
 }

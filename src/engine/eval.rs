@@ -3,9 +3,10 @@
 
 use super::context::Context;
 use super::time::{self, Micros};
-use super::value::{self, truthy};
+use super::value;
 use crate::plan::Expr;
 use crate::plan::types::{AggFunc, BinOp, Value};
+use std::borrow::Cow;
 use std::cmp::Ordering;
 
 /// What an expression is evaluated for.
@@ -48,6 +49,11 @@ pub enum Col {
     Num(Vec<f64>),
     /// Booleans, none missing.
     Bool(Vec<bool>),
+    /// Few distinct values (tiers, personas): each row's value is `dict[codes[row]]`.
+    Codes {
+        codes: Vec<u32>,
+        dict: Vec<Option<Value>>,
+    },
     /// Any values.
     Values(Vec<Option<Value>>),
 }
@@ -55,11 +61,20 @@ pub enum Col {
 impl Col {
     /// The value of row `i`.
     pub fn get(&self, i: usize) -> Option<Value> {
+        self.value(i).map(Cow::into_owned)
+    }
+
+    /// The value of row `i`, borrowed when the column stores it as a value.
+    pub fn value(&self, i: usize) -> Val<'_> {
         match self {
-            Col::Int(v) => v.get(i).copied().map(Value::Int),
-            Col::Num(v) => v.get(i).copied().map(Value::Number),
-            Col::Bool(v) => v.get(i).copied().map(Value::Bool),
-            Col::Values(v) => v.get(i)?.clone(),
+            Col::Int(v) => owned(v.get(i).copied().map(Value::Int)),
+            Col::Num(v) => owned(v.get(i).copied().map(Value::Number)),
+            Col::Bool(v) => owned(v.get(i).copied().map(Value::Bool)),
+            Col::Codes { codes, dict } => {
+                let v = dict.get(*codes.get(i)? as usize)?;
+                v.as_ref().map(Cow::Borrowed)
+            }
+            Col::Values(v) => v.get(i)?.as_ref().map(Cow::Borrowed),
         }
     }
 
@@ -100,7 +115,19 @@ impl Col {
             Col::Int(v) => v.len(),
             Col::Num(v) => v.len(),
             Col::Bool(v) => v.len(),
+            Col::Codes { codes, .. } => codes.len(),
             Col::Values(v) => v.len(),
+        }
+    }
+
+    /// Reserves room for `n` more rows.
+    pub fn reserve(&mut self, n: usize) {
+        match self {
+            Col::Int(v) => v.reserve(n),
+            Col::Num(v) => v.reserve(n),
+            Col::Bool(v) => v.reserve(n),
+            Col::Codes { codes, .. } => codes.reserve(n),
+            Col::Values(v) => v.reserve(n),
         }
     }
 
@@ -110,20 +137,44 @@ impl Col {
     }
 }
 
-fn get(v: &[Col], i: usize, j: u32) -> Option<Value> {
-    v.get(i)?.get(j as usize)
+/// Row `j` of column `i`.
+fn cell(v: &[Col], i: usize, j: u32) -> Val<'_> {
+    v.get(i)?.value(j as usize)
+}
+
+/// A value computed by [`State::value`]: borrowed from the data, the plan or a computed
+/// column where it can be, so that reading text copies nothing.
+pub type Val<'s> = Option<Cow<'s, Value>>;
+
+fn owned<'s>(v: Option<Value>) -> Val<'s> {
+    v.map(Cow::Owned)
+}
+
+fn boolean<'s>(b: bool) -> Val<'s> {
+    Some(Cow::Owned(Value::Bool(b)))
 }
 
 impl State {
     /// Evaluates `e` for `row`.
     pub fn eval(&self, ctx: &Context<'_>, e: &Expr, row: Row) -> Option<Value> {
+        self.value(ctx, e, row).map(Cow::into_owned)
+    }
+
+    /// Whether `e` is true for `row` (missing is not).
+    pub fn holds(&self, ctx: &Context<'_>, e: &Expr, row: Row) -> bool {
+        matches!(self.value(ctx, e, row).as_deref(), Some(Value::Bool(true)))
+    }
+
+    /// Evaluates `e` for `row`, borrowing the value where it can: the one implementation
+    /// behind [`State::eval`] and [`State::holds`].
+    pub fn value<'s>(&'s self, ctx: &'s Context<'_>, e: &'s Expr, row: Row) -> Val<'s> {
         let moment = |m: usize| ctx.moments.get(m).copied().unwrap_or(ctx.now);
         match e {
-            Expr::Lit(v) => Some(v.clone()),
+            Expr::Lit(v) => Some(Cow::Borrowed(v)),
             Expr::Attr { name, moment: m } => {
                 let c = row.contact()?;
                 let i = *ctx.contact_attr.get(name)?;
-                attr_at(ctx, c, i, time::micros(moment(*m)))
+                attr_at(ctx, c, i, time::micros(moment(*m))).map(Cow::Borrowed)
             }
             Expr::AccountAttr(name) => {
                 let a = match row {
@@ -131,7 +182,8 @@ impl State {
                     _ => (*ctx.account_of.get(row.contact()? as usize)?)?,
                 };
                 let i = *ctx.account_attr.get(name)?;
-                ctx.data.accounts.get(a as usize)?.attrs.get(i)?.clone()
+                let v = ctx.data.accounts.get(a as usize)?.attrs.get(i)?;
+                v.as_ref().map(Cow::Borrowed)
             }
             Expr::Field(name) => {
                 let Row::Event { event, .. } = row else {
@@ -139,29 +191,29 @@ impl State {
                 };
                 let ev = ctx.data.events.get(event as usize)?;
                 let i = *ctx.event_fields.get(ev.event as usize)?.get(name)?;
-                ev.fields.get(i)?.clone()
+                ev.fields.get(i)?.as_ref().map(Cow::Borrowed)
             }
             Expr::Node(id) => match row {
-                Row::Account(a) => get(&self.nodes, *id, a),
-                _ => get(&self.nodes, *id, row.contact()?),
+                Row::Account(a) => cell(&self.nodes, *id, a),
+                _ => cell(&self.nodes, *id, row.contact()?),
             },
             Expr::AccountNode(id) => {
                 let a = (*ctx.account_of.get(row.contact()? as usize)?)?;
-                get(&self.nodes, *id, a)
+                cell(&self.nodes, *id, a)
             }
-            Expr::Agg(id) => get(&self.aggs, *id, row.contact()?),
+            Expr::Agg(id) => cell(&self.aggs, *id, row.contact()?),
             Expr::Contacts { func, expr, filter } => {
                 let Row::Account(a) = row else { return None };
                 let contacts = ctx.contacts_of.get(a as usize)?;
                 let selected = contacts.iter().copied().filter(|&c| {
                     filter
                         .as_ref()
-                        .is_none_or(|f| truthy(&self.eval(ctx, f, Row::Contact(c))))
+                        .is_none_or(|f| self.holds(ctx, f, Row::Contact(c)))
                 });
-                contacts_agg(*func, selected, |c| {
+                owned(contacts_agg(*func, selected, |c| {
                     expr.as_ref()
                         .and_then(|x| self.eval(ctx, x, Row::Contact(c)))
-                })
+                }))
             }
             Expr::Was {
                 attr,
@@ -172,16 +224,15 @@ impl State {
                 let c = row.contact()?;
                 let i = *ctx.contact_attr.get(attr)?;
                 let b = time::bounds(window, moment(*m));
-                let want = Some(v.clone());
                 let held_at_start = match b.start {
                     Some(s) => attr_at(ctx, c, i, s),
                     None => before_history(ctx, c, i),
                 };
-                let held = value::compare(BinOp::Eq, &held_at_start, &want)
-                    || log(ctx, c, i)
-                        .iter()
-                        .any(|(at, val)| b.contains(*at) && value::compare(BinOp::Eq, val, &want));
-                Some(Value::Bool(held))
+                let held = value::compare(BinOp::Eq, held_at_start, Some(v))
+                    || ctx.changes.log(c, i).iter().any(|(at, val)| {
+                        b.contains(*at) && value::compare(BinOp::Eq, *val, Some(v))
+                    });
+                boolean(held)
             }
             Expr::Changed {
                 attr,
@@ -193,21 +244,21 @@ impl State {
                 let c = row.contact()?;
                 let i = *ctx.contact_attr.get(attr)?;
                 let b = time::bounds(window, moment(*m));
-                let entries = log(ctx, c, i);
+                let entries = ctx.changes.log(c, i);
                 let hit = entries.iter().enumerate().any(|(k, (at, val))| {
                     let prev = k
                         .checked_sub(1)
                         .and_then(|p| entries.get(p))
-                        .and_then(|(_, v)| v.clone());
+                        .and_then(|(_, v)| *v);
                     b.contains(*at)
                         && to
                             .as_ref()
-                            .is_none_or(|t| value::compare(BinOp::Eq, val, &Some(t.clone())))
+                            .is_none_or(|t| value::compare(BinOp::Eq, *val, Some(t)))
                         && from
                             .as_ref()
-                            .is_none_or(|f| value::compare(BinOp::Eq, &prev, &Some(f.clone())))
+                            .is_none_or(|f| value::compare(BinOp::Eq, prev, Some(f)))
                 });
-                Some(Value::Bool(hit))
+                boolean(hit)
             }
             Expr::InWindow {
                 expr,
@@ -215,31 +266,27 @@ impl State {
                 moment: m,
             } => {
                 let t = self
-                    .eval(ctx, expr, row)
-                    .as_ref()
+                    .value(ctx, expr, row)
+                    .as_deref()
                     .and_then(value::as_micros);
                 let b = time::bounds(window, moment(*m));
-                Some(Value::Bool(t.is_some_and(|t| b.contains(t))))
+                boolean(t.is_some_and(|t| b.contains(t)))
             }
             Expr::TimeSince { expr, moment: m } => {
-                let t = value::as_micros(&self.eval(ctx, expr, row)?)?;
+                let t = value::as_micros(self.value(ctx, expr, row).as_deref()?)?;
                 let secs = (time::micros(moment(*m)) - t).div_euclid(1_000_000);
-                Some(Value::Duration(secs))
+                owned(Some(Value::Duration(secs)))
             }
-            Expr::Not(x) => Some(Value::Bool(!truthy(&self.eval(ctx, x, row)))),
-            Expr::Neg(x) => value::neg(&self.eval(ctx, x, row)),
-            Expr::And(xs) => Some(Value::Bool(
-                xs.iter().all(|x| truthy(&self.eval(ctx, x, row))),
-            )),
-            Expr::Or(xs) => Some(Value::Bool(
-                xs.iter().any(|x| truthy(&self.eval(ctx, x, row))),
-            )),
+            Expr::Not(x) => boolean(!self.holds(ctx, x, row)),
+            Expr::Neg(x) => owned(value::neg(self.value(ctx, x, row).as_deref())),
+            Expr::And(xs) => boolean(xs.iter().all(|x| self.holds(ctx, x, row))),
+            Expr::Or(xs) => boolean(xs.iter().any(|x| self.holds(ctx, x, row))),
             Expr::Binary { op, lhs, rhs } => {
-                let (a, b) = (self.eval(ctx, lhs, row), self.eval(ctx, rhs, row));
+                let (a, b) = (self.value(ctx, lhs, row), self.value(ctx, rhs, row));
                 if op.is_comparison() {
-                    Some(Value::Bool(value::compare(*op, &a, &b)))
+                    boolean(value::compare(*op, a.as_deref(), b.as_deref()))
                 } else {
-                    value::arith(*op, &a, &b)
+                    owned(value::arith(*op, a.as_deref(), b.as_deref()))
                 }
             }
             Expr::InList {
@@ -247,62 +294,55 @@ impl State {
                 items,
                 negated,
             } => {
-                let v = self.eval(ctx, expr, row);
-                let hit = value::in_list(&v, items);
-                Some(Value::Bool(v.is_some() && hit != *negated))
+                let v = self.value(ctx, expr, row);
+                let hit = value::in_list(v.as_deref(), items);
+                boolean(v.is_some() && hit != *negated)
             }
             Expr::InRange { expr, lo, hi } => {
-                let v = self.eval(ctx, expr, row);
-                let x = v.as_ref().and_then(value::as_f64);
-                Some(Value::Bool(x.is_some_and(|x| x >= *lo && x <= *hi)))
+                let v = self.value(ctx, expr, row);
+                let x = v.as_deref().and_then(value::as_f64);
+                boolean(x.is_some_and(|x| x >= *lo && x <= *hi))
             }
-            Expr::Text { expr, op, patterns } => Some(Value::Bool(value::text_test(
-                &self.eval(ctx, expr, row),
+            Expr::Text { expr, op, patterns } => boolean(value::text_test(
+                self.value(ctx, expr, row).as_deref(),
                 *op,
                 patterns,
-            ))),
+            )),
             Expr::Matches {
                 expr,
                 pattern,
                 flags,
             } => {
-                let hit = match (self.eval(ctx, expr, row), ctx.regex(pattern, flags)) {
-                    (Some(Value::Text(s)), Some(re)) => re.is_match(&s),
+                let v = self.value(ctx, expr, row);
+                let hit = match (v.as_deref(), ctx.regex(pattern, flags)) {
+                    (Some(Value::Text(s)), Some(re)) => re.is_match(s),
                     _ => false,
                 };
-                Some(Value::Bool(hit))
+                boolean(hit)
             }
             Expr::IsMissing { expr, negated } => {
-                let missing = self.eval(ctx, expr, row).is_none();
-                Some(Value::Bool(missing != *negated))
+                let missing = self.value(ctx, expr, row).is_none();
+                boolean(missing != *negated)
             }
         }
     }
 }
 
-/// The change log of one contact attribute (empty when it has none).
-fn log<'c>(ctx: &'c Context<'_>, c: u32, attr: usize) -> &'c [(Micros, Option<Value>)] {
-    ctx.changes
-        .get(&(c, attr as u32))
-        .map(Vec::as_slice)
-        .unwrap_or(&[])
-}
-
 /// A contact attribute at instant `t`: the latest change at or before `t`; the contact
 /// table's value when the attribute has no change log; missing before its first change.
-pub fn attr_at(ctx: &Context<'_>, c: u32, attr: usize, t: Micros) -> Option<Value> {
-    let entries = log(ctx, c, attr);
+pub fn attr_at<'d>(ctx: &Context<'d>, c: u32, attr: usize, t: Micros) -> Option<&'d Value> {
+    let entries = ctx.changes.log(c, attr);
     if entries.is_empty() {
-        return ctx.data.contacts.get(c as usize)?.attrs.get(attr)?.clone();
+        return ctx.attrs.get(c, attr);
     }
     let idx = entries.partition_point(|(at, _)| *at <= t);
-    entries.get(idx.checked_sub(1)?)?.1.clone()
+    entries.get(idx.checked_sub(1)?)?.1
 }
 
 /// The value an attribute held before all of its history: known only without a log.
-fn before_history(ctx: &Context<'_>, c: u32, attr: usize) -> Option<Value> {
-    if log(ctx, c, attr).is_empty() {
-        ctx.data.contacts.get(c as usize)?.attrs.get(attr)?.clone()
+fn before_history<'d>(ctx: &Context<'d>, c: u32, attr: usize) -> Option<&'d Value> {
+    if ctx.changes.log(c, attr).is_empty() {
+        ctx.attrs.get(c, attr)
     } else {
         None
     }
@@ -322,7 +362,7 @@ fn contacts_agg(
         AggFunc::Sum => {
             let mut acc = Some(Value::Int(0));
             for v in &values {
-                acc = value::arith(BinOp::Add, &acc, &Some(v.clone()));
+                acc = value::arith(BinOp::Add, acc.as_ref(), Some(v));
             }
             acc
         }

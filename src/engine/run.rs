@@ -6,9 +6,9 @@ use super::data::Dataset;
 use super::eval::{Col, Row, State};
 use super::results::{Column, ColumnKind, Results, Table};
 use super::score;
-use super::value::truthy;
+use super::value::as_f64;
 use crate::plan::types::{Scope, Value};
-use crate::plan::{NodeKind, Plan};
+use crate::plan::{Expr, NodeKind, Plan};
 use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 
@@ -36,61 +36,58 @@ pub fn evaluate(ctx: &Context<'_>) -> State {
 /// Computes every node in plan order, given every aggregate in `st`; the rows of a
 /// node are evaluated in parallel.
 pub fn evaluate_nodes(ctx: &Context<'_>, st: &mut State) {
-    let n_contacts = ctx.data.contacts.len() as u32;
-    let n_accounts = ctx.data.accounts.len() as u32;
     for node in &ctx.plan.nodes {
-        let col = node_column(ctx, st, node, n_contacts, n_accounts);
-        st.nodes.push(Col::from_values(col));
+        let col = node_column(ctx, st, node);
+        st.nodes.push(col);
     }
 }
 
-/// One node's value for every row of its scope.
-fn node_column(
-    ctx: &Context<'_>,
-    st: &State,
-    node: &crate::plan::Node,
-    n_contacts: u32,
-    n_accounts: u32,
-) -> Vec<Option<Value>> {
-    let rows: Vec<Row> = match node.scope {
-        Scope::Contact => (0..n_contacts).map(Row::Contact).collect(),
-        Scope::Account => (0..n_accounts).map(Row::Account).collect(),
+/// One node's value for every row of its scope, stored as compactly as the kind of
+/// node allows.
+fn node_column(ctx: &Context<'_>, st: &State, node: &crate::plan::Node) -> Col {
+    let (n, row): (usize, fn(u32) -> Row) = match node.scope {
+        Scope::Contact => (ctx.data.contacts.len(), Row::Contact),
+        Scope::Account => (ctx.data.accounts.len(), Row::Account),
     };
+    let rows = || (0..n as u32).into_par_iter().map(row);
+    let number = |e: &Expr, r: Row| st.value(ctx, e, r).as_deref().and_then(as_f64);
     match &node.kind {
-        NodeKind::Segment(e) => rows
-            .par_iter()
-            .map(|r| Some(Value::Bool(truthy(&st.eval(ctx, e, *r)))))
-            .collect(),
-        NodeKind::Value(e) => rows.par_iter().map(|r| st.eval(ctx, e, *r)).collect(),
+        NodeKind::Segment(e) => Col::Bool(rows().map(|r| st.holds(ctx, e, r)).collect()),
+        NodeKind::Value(e) => Col::from_values(rows().map(|r| st.eval(ctx, e, r)).collect()),
         NodeKind::Top { n, by } => {
-            let values: Vec<Option<Value>> =
-                rows.par_iter().map(|r| st.eval(ctx, by, *r)).collect();
-            let ids = row_ids(ctx, node.scope);
-            score::top(&values, &ids, *n)
-                .into_iter()
-                .map(|b| Some(Value::Bool(b)))
-                .collect()
+            let values: Vec<Option<f64>> = rows().map(|r| number(by, r)).collect();
+            Col::Bool(score::top(&values, &row_ids(ctx, node.scope), *n))
         }
-        NodeKind::Score(s) => rows
-            .par_iter()
-            .map(|r| score::score(ctx, st, s, *r, false).value.map(Value::Number))
-            .collect(),
-        NodeKind::Tiers { score: sid, bands } => rows
-            .par_iter()
-            .map(|r| {
-                let v = st.eval(ctx, &crate::plan::Expr::Node(*sid), *r);
-                score::tier(bands, &v).map(|b| Value::Text(b.name.clone()))
-            })
-            .collect(),
-        NodeKind::Personas(ps) => rows
-            .par_iter()
-            .map(|r| {
-                let held = score::personas(ctx, st, ps, *r);
-                let first = held.iter().position(|h| *h)?;
-                ps.get(first).map(|p| Value::Text(p.name.clone()))
-            })
-            .collect(),
+        NodeKind::Score(s) => {
+            let values: Vec<Option<f64>> = rows().map(|r| score::value(ctx, st, s, r)).collect();
+            match values.iter().copied().collect::<Option<Vec<f64>>>() {
+                Some(all) => Col::Num(all),
+                None => Col::Values(values.into_iter().map(|v| v.map(Value::Number)).collect()),
+            }
+        }
+        NodeKind::Tiers { score: sid, bands } => codes(
+            rows()
+                .map(|r| score::band(bands, st.value(ctx, &Expr::Node(*sid), r).as_deref()))
+                .collect(),
+            bands.iter().map(|b| &b.name),
+        ),
+        NodeKind::Personas(ps) => codes(
+            rows().map(|r| score::persona(ctx, st, ps, r)).collect(),
+            ps.iter().map(|p| &p.name),
+        ),
     }
+}
+
+/// A column of names chosen by index (a tier's band, a persona), missing where none is.
+fn codes<'n>(chosen: Vec<Option<usize>>, names: impl Iterator<Item = &'n String>) -> Col {
+    let dict: Vec<Option<Value>> = std::iter::once(None)
+        .chain(names.map(|n| Some(Value::Text(n.clone()))))
+        .collect();
+    let codes = chosen
+        .into_iter()
+        .map(|c| c.and_then(|c| u32::try_from(c + 1).ok()).unwrap_or(0))
+        .collect();
+    Col::Codes { codes, dict }
 }
 
 /// Row ids of a scope, in data order.
