@@ -176,6 +176,18 @@ impl EventColumns {
         cols
     }
 
+    /// Frees the capacity beyond the events held (columns grow by doubling while parts
+    /// are appended).
+    pub fn shrink_to_fit(&mut self) {
+        self.contact.shrink_to_fit();
+        self.ty.shrink_to_fit();
+        self.at.shrink_to_fit();
+        self.sub.shrink_to_fit();
+        for f in &mut self.fields {
+            f.codes.shrink_to_fit();
+        }
+    }
+
     /// Appends the events of `part` (read after these), its codes translated to these
     /// columns' dictionaries, so that appending the parts of a file in order gives the
     /// columns one sequential read gives.

@@ -143,6 +143,7 @@ pub fn load(
                 cols.append(part.cols)
             })?;
         }
+        cols.shrink_to_fit();
         Ok(cols)
     })
 }
