@@ -196,12 +196,12 @@ fn write_lists(dir: &Path, results: &Results) -> Result<(), UsageError> {
     }
     files.into_par_iter().try_for_each(|(file, table, rows)| {
         let path = dir.join(file);
-        let mut text = String::from("id\n");
+        let mut text = b"id\n".to_vec();
         for id in rows.iter().filter_map(|&r| table.ids.get(r)) {
             csv_field(&mut text, id);
-            text.push('\n');
+            text.push(b'\n');
         }
-        write_atomic(&path, |w| w.write_all(text.as_bytes()))
+        write_atomic(&path, |w| w.write_all(&text))
             .map_err(|e| UsageError(format!("cannot write `{}`: {e}", path.display())))
     })
 }

@@ -163,6 +163,7 @@ enum Cell<'a> {
     Int(i64),
     Num(f64),
     Text(&'a str),
+    /// A date, timestamp or duration.
     Value(&'a Value),
 }
 
@@ -225,6 +226,9 @@ impl Column {
                 .and_then(|c| self.categories.get(c as usize))
                 .map(|t| Cell::Text(t)),
             Cells::Values(v) => v.get(i).and_then(Option::as_ref).map(|v| match v {
+                Value::Bool(b) => Cell::Bool(*b),
+                Value::Int(x) => Cell::Int(*x),
+                Value::Number(x) => Cell::Num(*x),
                 Value::Text(t) => Cell::Text(t),
                 other => Cell::Value(other),
             }),

@@ -29,13 +29,17 @@ pub struct Number(pub f64);
 
 impl std::fmt::Display for Number {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let n = self.0;
-        if n.fract() == 0.0 && n.abs() < 1e15 {
-            write!(f, "{}", n as i64)
-        } else {
-            write!(f, "{n}")
+        match whole(self.0) {
+            Some(i) => write!(f, "{i}"),
+            None => write!(f, "{}", self.0),
         }
     }
+}
+
+/// The whole number [`number`] writes `n` as, when it has no fraction and is below
+/// 10^15 in size (larger ones are written in full as floats).
+pub fn whole(n: f64) -> Option<i64> {
+    (n.fract() == 0.0 && n.abs() < 1e15).then_some(n as i64)
 }
 
 /// A timestamp in RFC 3339, UTC as `Z`, with 0, 3, 6 or 9 fraction digits as needed

@@ -29,12 +29,12 @@ impl Column {
         for i in 0..self.len() {
             let t = match self.cell(i) {
                 Cell::Missing => continue,
-                Cell::Int(_) | Cell::Value(Value::Int(_) | Value::Duration(_)) => ColType::Int,
-                Cell::Num(_) | Cell::Value(Value::Number(_)) => ColType::Num,
-                Cell::Bool(_) | Cell::Value(Value::Bool(_)) => ColType::Bool,
+                Cell::Int(_) | Cell::Value(Value::Duration(_)) => ColType::Int,
+                Cell::Num(_) => ColType::Num,
+                Cell::Bool(_) => ColType::Bool,
                 Cell::Value(Value::Timestamp(_)) => ColType::Time,
                 Cell::Value(Value::Date(_)) => ColType::Date,
-                Cell::Text(_) | Cell::Value(Value::Text(_)) => ColType::Text,
+                Cell::Text(_) | Cell::Value(_) => ColType::Text,
             };
             ty = Some(match (ty, t) {
                 (None, t) => t,
@@ -72,7 +72,12 @@ impl Column {
         match ty {
             ColType::Bool => {
                 let mut b = BooleanBuilder::with_capacity(rows.len());
-                rows.for_each(|i| b.append_option(self.bool(i)));
+                rows.for_each(|i| {
+                    b.append_option(match self.cell(i) {
+                        Cell::Bool(b) => Some(b),
+                        _ => None,
+                    })
+                });
                 Arc::new(b.finish())
             }
             ColType::Int => {
@@ -80,7 +85,7 @@ impl Column {
                 rows.for_each(|i| {
                     b.append_option(match self.cell(i) {
                         Cell::Int(x) => Some(x),
-                        Cell::Value(Value::Int(x) | Value::Duration(x)) => Some(*x),
+                        Cell::Value(Value::Duration(x)) => Some(*x),
                         _ => None,
                     })
                 });
@@ -134,15 +139,6 @@ impl Column {
                 }
                 Arc::new(b.finish())
             }
-        }
-    }
-
-    /// Row `i` as a boolean, when it is one.
-    fn bool(&self, i: usize) -> Option<bool> {
-        match self.cell(i) {
-            Cell::Bool(b) => Some(b),
-            Cell::Value(Value::Bool(b)) => Some(*b),
-            _ => None,
         }
     }
 }

@@ -1,7 +1,9 @@
 //! CSV and NDJSON from the typed columns: rows are formatted in blocks on every core
 //! straight into byte buffers (no `String` per cell) and written in order.
 
-use super::{Cell, Column, Table, write_cell};
+use super::{Cells, Column, Table, write_cell};
+use crate::plan::display;
+use crate::plan::types::Value;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -14,23 +16,23 @@ const BLOCKS_PER_THREAD: usize = 4;
 
 /// Appends a CSV field as the `csv` crate writes it by default: quoted (with `"`
 /// doubled) when it holds a comma, a quote or a line break, else as is.
-pub fn csv_field(out: &mut String, field: &str) {
+pub fn csv_field(out: &mut Vec<u8>, field: &str) {
     if field.contains([',', '"', '\n', '\r']) {
-        out.push('"');
+        out.push(b'"');
         for (k, part) in field.split('"').enumerate() {
             if k > 0 {
-                out.push_str("\"\"");
+                out.extend_from_slice(b"\"\"");
             }
-            out.push_str(part);
+            out.extend_from_slice(part.as_bytes());
         }
-        out.push('"');
+        out.push(b'"');
     } else {
-        out.push_str(field);
+        out.extend_from_slice(field.as_bytes());
     }
 }
 
 /// Formats rows `0..n` with `format` in blocks on every core and writes the blocks to
-/// `w` in row order.
+/// `w` in row order, each round of blocks while the next one is being formatted.
 fn write_blocks(
     n: usize,
     w: &mut dyn Write,
@@ -38,59 +40,155 @@ fn write_blocks(
 ) -> io::Result<()> {
     let starts: Vec<usize> = (0..n).step_by(BLOCK).collect();
     let round = rayon::current_num_threads().max(1) * BLOCKS_PER_THREAD;
+    let mut written: Vec<io::Result<Vec<u8>>> = Vec::new();
     for starts in starts.chunks(round) {
-        let blocks: Vec<io::Result<Vec<u8>>> = starts
-            .par_iter()
-            .map(|&s| format(s..(s + BLOCK).min(n)))
-            .collect();
-        for block in blocks {
-            w.write_all(&block?)?;
-        }
+        let mut next = Vec::new();
+        rayon::in_place_scope(|s| {
+            s.spawn(|_| {
+                next = starts
+                    .par_iter()
+                    .map(|&s| format(s..(s + BLOCK).min(n)))
+                    .collect();
+            });
+            written.drain(..).try_for_each(|block| w.write_all(&block?))
+        })?;
+        written = next;
     }
-    Ok(())
+    written
+        .into_iter()
+        .try_for_each(|block| w.write_all(&block?))
 }
 
-fn fmt_error(_: std::fmt::Error) -> io::Error {
-    io::Error::other("formatting failed")
+/// A column's rows of one block, by what it stores: row `k` of the block is element
+/// `k` of the slices. Labels come encoded for the output format.
+enum View<'a> {
+    Bool(&'a [bool]),
+    Int(&'a [i64]),
+    Num(&'a [f64]),
+    NumOr(&'a [f64], &'a [bool]),
+    Label(&'a [Option<u32>], &'a [Vec<u8>]),
+    Values(&'a [Option<Value>]),
 }
 
-impl Column {
-    /// Appends row `i`'s CSV field (empty when missing); `scratch` is reused.
-    fn write_csv_cell(&self, i: usize, out: &mut String, scratch: &mut String) -> std::fmt::Result {
-        match self.cell(i) {
-            Cell::Text(t) => csv_field(out, t),
-            Cell::Value(v) => {
-                scratch.clear();
-                write_cell(scratch, v)?;
-                csv_field(out, scratch);
+impl<'a> View<'a> {
+    /// Rows `rows` of `col`; `labels` are its categories, encoded.
+    fn of(col: &'a Column, rows: &Range<usize>, labels: &'a [Vec<u8>]) -> View<'a> {
+        fn part<'v, T>(v: &'v [T], rows: &Range<usize>) -> &'v [T] {
+            v.get(rows.clone()).unwrap_or_default()
+        }
+        match &col.cells {
+            Cells::Bool(v) => View::Bool(part(v, rows)),
+            Cells::Int(v) => View::Int(part(v, rows)),
+            Cells::Num(v) => View::Num(part(v, rows)),
+            Cells::NumOr { values, present } => {
+                View::NumOr(part(values, rows), part(present, rows))
             }
-            // Booleans and numbers need no quotes.
-            other => other.write_text(out)?,
+            Cells::Label(v) => View::Label(part(v, rows), labels),
+            Cells::Values(v) => View::Values(part(v, rows)),
         }
-        Ok(())
     }
 
-    /// Appends row `i`'s JSON value (`null` when missing); `scratch` is reused.
-    fn write_json_cell(&self, i: usize, out: &mut Vec<u8>, scratch: &mut String) -> io::Result<()> {
-        use crate::plan::types::Value;
-        match self.cell(i) {
-            Cell::Missing => out.extend_from_slice(b"null"),
-            Cell::Bool(b) => out.extend_from_slice(if b { b"true" } else { b"false" }),
-            Cell::Int(x) => serde_json::to_writer(&mut *out, &x)?,
+    /// Row `k`'s number, when it has one (a view of numbers).
+    fn num(&self, k: usize) -> Option<f64> {
+        match *self {
+            View::Num(v) => v.get(k).copied(),
+            View::NumOr(v, present) => match present.get(k) {
+                Some(true) => v.get(k).copied(),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// Row `k`'s label, encoded (a view of labels).
+    fn label(&self, k: usize) -> Option<&'a [u8]> {
+        match *self {
+            View::Label(codes, labels) => {
+                let code = codes.get(k).copied().flatten()?;
+                labels.get(code as usize).map(Vec::as_slice)
+            }
+            _ => None,
+        }
+    }
+
+    /// Appends row `k`'s CSV field (nothing when missing); `scratch` is reused.
+    fn csv(&self, k: usize, out: &mut Vec<u8>, scratch: &mut String) {
+        match *self {
+            View::Bool(v) => {
+                if let Some(b) = v.get(k) {
+                    out.extend_from_slice(if *b { b"true" } else { b"false" });
+                }
+            }
+            View::Int(v) => {
+                if let Some(x) = v.get(k) {
+                    out.extend_from_slice(itoa::Buffer::new().format(*x).as_bytes());
+                }
+            }
+            View::Num(_) | View::NumOr(..) => {
+                if let Some(x) = self.num(k) {
+                    number(out, x);
+                }
+            }
+            View::Label(..) => {
+                if let Some(l) = self.label(k) {
+                    out.extend_from_slice(l);
+                }
+            }
+            View::Values(v) => {
+                if let Some(Some(v)) = v.get(k) {
+                    scratch.clear();
+                    // Writing to a `String` does not fail.
+                    let _ = write_cell(scratch, v);
+                    csv_field(out, scratch);
+                }
+            }
+        }
+    }
+
+    /// Appends row `k`'s JSON value (`null` when missing); `scratch` is reused.
+    fn json(&self, k: usize, out: &mut Vec<u8>, scratch: &mut String) -> io::Result<()> {
+        match *self {
+            View::Bool(v) => match v.get(k) {
+                Some(true) => out.extend_from_slice(b"true"),
+                Some(false) => out.extend_from_slice(b"false"),
+                None => out.extend_from_slice(b"null"),
+            },
+            View::Int(v) => match v.get(k) {
+                Some(x) => out.extend_from_slice(itoa::Buffer::new().format(*x).as_bytes()),
+                None => out.extend_from_slice(b"null"),
+            },
             // Not finite: `null`, as `serde_json::Number::from_f64` gives.
-            Cell::Num(x) => serde_json::to_writer(&mut *out, &x)?,
-            Cell::Text(t) => serde_json::to_writer(&mut *out, t)?,
-            Cell::Value(Value::Int(x) | Value::Duration(x)) => serde_json::to_writer(&mut *out, x)?,
-            Cell::Value(Value::Number(x)) => serde_json::to_writer(&mut *out, x)?,
-            Cell::Value(Value::Bool(b)) => serde_json::to_writer(&mut *out, b)?,
-            // Dates and timestamps as text (text itself is a `Cell::Text`).
-            Cell::Value(v) => {
-                scratch.clear();
-                write_cell(scratch, v).map_err(fmt_error)?;
-                serde_json::to_writer(&mut *out, scratch.as_str())?
-            }
+            View::Num(_) | View::NumOr(..) => match self.num(k) {
+                Some(x) => serde_json::to_writer(&mut *out, &x)?,
+                None => out.extend_from_slice(b"null"),
+            },
+            View::Label(..) => out.extend_from_slice(self.label(k).unwrap_or(b"null")),
+            View::Values(v) => match v.get(k).and_then(Option::as_ref) {
+                None => out.extend_from_slice(b"null"),
+                Some(Value::Int(x) | Value::Duration(x)) => serde_json::to_writer(&mut *out, x)?,
+                Some(Value::Number(x)) => serde_json::to_writer(&mut *out, x)?,
+                Some(Value::Bool(b)) => serde_json::to_writer(&mut *out, b)?,
+                Some(Value::Text(t)) => serde_json::to_writer(&mut *out, t)?,
+                // Dates and timestamps as their text.
+                Some(v) => {
+                    scratch.clear();
+                    write_cell(scratch, v).map_err(|_| io::Error::other("formatting failed"))?;
+                    serde_json::to_writer(&mut *out, scratch.as_str())?
+                }
+            },
         }
         Ok(())
+    }
+}
+
+/// Appends a number as [`display::number`] writes it.
+fn number(out: &mut Vec<u8>, x: f64) {
+    match display::whole(x) {
+        Some(i) => out.extend_from_slice(itoa::Buffer::new().format(i).as_bytes()),
+        // Writing to a `Vec` does not fail.
+        None => {
+            let _ = write!(out, "{x}");
+        }
     }
 }
 
@@ -98,80 +196,97 @@ impl Table {
     /// Writes the table as CSV: `id` then one column per definition; missing is empty.
     /// Quoting follows the `csv` crate's defaults.
     pub fn write_csv(&self, w: &mut dyn Write) -> io::Result<()> {
-        let mut header = String::new();
+        let mut header = Vec::new();
         csv_field(&mut header, "id");
         for c in &self.columns {
-            header.push(',');
+            header.push(b',');
             csv_field(&mut header, &c.name);
         }
-        header.push('\n');
-        w.write_all(header.as_bytes())?;
+        header.push(b'\n');
+        w.write_all(&header)?;
+        let labels = self.labels(|name| {
+            let mut field = Vec::new();
+            csv_field(&mut field, name);
+            Ok(field)
+        })?;
         write_blocks(self.ids.len(), w, |rows| {
-            self.csv_rows(rows)
-                .map(String::into_bytes)
-                .map_err(fmt_error)
+            let views = self.views(&rows, &labels);
+            let mut out = Vec::with_capacity(rows.len() * (8 + 6 * views.len()));
+            let mut scratch = String::new();
+            for (k, id) in self.ids.get(rows).unwrap_or_default().iter().enumerate() {
+                if id.is_empty() && views.is_empty() {
+                    // A record of one empty field is `""` (else it would be an empty line).
+                    out.extend_from_slice(b"\"\"");
+                }
+                csv_field(&mut out, id);
+                for v in &views {
+                    out.push(b',');
+                    v.csv(k, &mut out, &mut scratch);
+                }
+                out.push(b'\n');
+            }
+            Ok(out)
         })
-    }
-
-    /// Rows as CSV lines.
-    fn csv_rows(&self, rows: Range<usize>) -> Result<String, std::fmt::Error> {
-        let mut out = String::with_capacity(rows.len() * (8 + 8 * self.columns.len()));
-        let mut scratch = String::new();
-        for (i, id) in rows.clone().zip(self.ids.get(rows).unwrap_or_default()) {
-            if id.is_empty() && self.columns.is_empty() {
-                // A record of one empty field is `""` (else it would be an empty line).
-                out.push_str("\"\"");
-            }
-            csv_field(&mut out, id);
-            for c in &self.columns {
-                out.push(',');
-                c.write_csv_cell(i, &mut out, &mut scratch)?;
-            }
-            out.push('\n');
-        }
-        Ok(out)
     }
 
     /// Writes the table as NDJSON: one object per row, keys in sorted order (as a
     /// `serde_json::Map`), missing as `null`.
     pub fn write_ndjson(&self, w: &mut dyn Write) -> io::Result<()> {
-        /// Where a key's value comes from.
-        enum Source<'t> {
-            Id,
-            Column(&'t Column),
+        // Sorted keys, each `"key":`, and where its value comes from (`None`: the id);
+        // a column named `id` replaces the id, as inserting into a map would.
+        let mut keys: BTreeMap<&str, Option<usize>> = BTreeMap::new();
+        keys.insert("id", None);
+        for (j, c) in self.columns.iter().enumerate() {
+            keys.insert(&c.name, Some(j));
         }
-        // Sorted keys; a column named `id` replaces the id, as inserting into a map would.
-        let mut keys: BTreeMap<&str, Source<'_>> = BTreeMap::new();
-        keys.insert("id", Source::Id);
-        for c in &self.columns {
-            keys.insert(&c.name, Source::Column(c));
-        }
-        let keys: Vec<(Vec<u8>, Source<'_>)> = keys
+        let keys: Vec<(Vec<u8>, Option<usize>)> = keys
             .into_iter()
-            .map(|(k, s)| {
+            .map(|(k, source)| {
                 let mut key = serde_json::to_vec(k)?;
                 key.push(b':');
-                Ok((key, s))
+                Ok((key, source))
             })
             .collect::<io::Result<_>>()?;
+        let labels = self.labels(|name| Ok(serde_json::to_vec(name)?))?;
         write_blocks(self.ids.len(), w, |rows| {
-            let mut out = Vec::with_capacity(rows.len() * (16 + 16 * keys.len()));
+            let views = self.views(&rows, &labels);
+            let mut out = Vec::with_capacity(rows.len() * 16 * keys.len());
             let mut scratch = String::new();
-            for (i, id) in rows.clone().zip(self.ids.get(rows).unwrap_or_default()) {
+            for (k, id) in self.ids.get(rows).unwrap_or_default().iter().enumerate() {
                 out.push(b'{');
-                for (k, (key, source)) in keys.iter().enumerate() {
-                    if k > 0 {
+                for (n, (key, source)) in keys.iter().enumerate() {
+                    if n > 0 {
                         out.push(b',');
                     }
                     out.extend_from_slice(key);
-                    match source {
-                        Source::Id => serde_json::to_writer(&mut out, id)?,
-                        Source::Column(c) => c.write_json_cell(i, &mut out, &mut scratch)?,
+                    match source.and_then(|j| views.get(j)) {
+                        Some(v) => v.json(k, &mut out, &mut scratch)?,
+                        None => serde_json::to_writer(&mut out, id)?,
                     }
                 }
                 out.extend_from_slice(b"}\n");
             }
             Ok(out)
         })
+    }
+
+    /// Every column's categories, encoded by `encode`.
+    fn labels(
+        &self,
+        encode: impl Fn(&str) -> io::Result<Vec<u8>>,
+    ) -> io::Result<Vec<Vec<Vec<u8>>>> {
+        self.columns
+            .iter()
+            .map(|c| c.categories.iter().map(|n| encode(n)).collect())
+            .collect()
+    }
+
+    /// Every column's view of `rows`.
+    fn views<'a>(&'a self, rows: &Range<usize>, labels: &'a [Vec<Vec<u8>>]) -> Vec<View<'a>> {
+        self.columns
+            .iter()
+            .zip(labels)
+            .map(|(c, l)| View::of(c, rows, l))
+            .collect()
     }
 }
