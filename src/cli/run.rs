@@ -184,16 +184,18 @@ fn write_lists(dir: &Path, results: &Results) -> Result<(), UsageError> {
     use rayon::prelude::*;
     std::fs::create_dir_all(dir)
         .map_err(|e| UsageError(format!("cannot create `{}`: {e}", dir.display())))?;
-    let mut files = Vec::new();
-    for (prefix, table) in [("", &results.contacts), ("account.", &results.accounts)] {
-        for col in &table.columns {
-            files.extend(
-                lists(prefix, col)
-                    .into_iter()
-                    .map(|(f, rows)| (f, table, rows)),
-            );
-        }
-    }
+    let columns: Vec<_> = [("", &results.contacts), ("account.", &results.accounts)]
+        .into_iter()
+        .flat_map(|(prefix, table)| table.columns.iter().map(move |c| (prefix, table, c)))
+        .collect();
+    let files: Vec<_> = columns
+        .into_par_iter()
+        .flat_map_iter(|(prefix, table, col)| {
+            lists(prefix, col)
+                .into_iter()
+                .map(move |(f, rows)| (f, table, rows))
+        })
+        .collect();
     files.into_par_iter().try_for_each(|(file, table, rows)| {
         let path = dir.join(file);
         let mut text = b"id\n".to_vec();
