@@ -71,12 +71,7 @@ fn column(rules: &Path, name: &str) -> Vec<(String, Option<Value>)> {
     let data = load(&plan.schema, &files, &LoadOptions::default()).unwrap();
     let r = funnel::engine::run(&plan, &data.dataset, AS_OF.parse().unwrap()).unwrap();
     let col = r.contacts.column(name).unwrap();
-    r.contacts
-        .ids
-        .iter()
-        .cloned()
-        .zip(col.values.clone())
-        .collect()
+    r.contacts.ids.iter().cloned().zip(col.values()).collect()
 }
 
 fn ids(v: &serde_json::Value) -> BTreeSet<String> {

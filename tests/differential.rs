@@ -27,7 +27,7 @@ fn compare(src: &str, data: &Dataset) -> Result<(), TestCaseError> {
         for (name, want) in reference.contact(i) {
             prop_assert_eq!(
                 row.get(&name),
-                want.as_ref(),
+                want,
                 "contact `{}`, `{}` in\n{}",
                 id,
                 name,
@@ -40,7 +40,7 @@ fn compare(src: &str, data: &Dataset) -> Result<(), TestCaseError> {
         for (name, want) in reference.account(i) {
             prop_assert_eq!(
                 row.get(&name),
-                want.as_ref(),
+                want,
                 "account `{}`, `{}` in\n{}",
                 id,
                 name,

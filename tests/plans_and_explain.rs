@@ -55,12 +55,12 @@ fn explain_agrees_with_run_for_every_contact_and_account() {
         let row = results.contacts.row(id).unwrap();
         for x in &e.results {
             compared += 1;
-            agree(x, |name| row.get(name).map(json), id);
+            agree(x, |name| row.get(name).as_ref().map(json), id);
         }
         if let Some(a) = &e.account {
             let arow = results.accounts.row(a).unwrap();
             for x in &e.account_results {
-                agree(x, |name| arow.get(name).map(json), a);
+                agree(x, |name| arow.get(name).as_ref().map(json), a);
             }
         }
     }

@@ -50,7 +50,11 @@ fn history_equals_separate_runs(plan: &Plan, data: &Dataset, history: &[Dur]) {
         let separate = funnel::engine::run(plan, data, time::sub(now(), *step)).unwrap();
         for scope in [Scope::Contact, Scope::Account] {
             for (id, node) in plan.outputs(scope) {
-                let expected = &table(&separate, scope).column(&node.name).unwrap().values;
+                let expected: Vec<_> = table(&separate, scope)
+                    .column(&node.name)
+                    .unwrap()
+                    .values()
+                    .collect();
                 let got = &st.nodes[h.steps[k][id]].to_values();
                 let wrong: Vec<_> = (0..expected.len().max(got.len()))
                     .filter(|&i| got.get(i) != expected.get(i))
@@ -101,8 +105,7 @@ fn report_trends_and_numbers_are_the_runs() {
         for s in &r.trends.series {
             let col = table(&run, s.scope).column(&s.name).unwrap();
             let expected = col
-                .values
-                .iter()
+                .values()
                 .filter(|v| match (&s.band, v) {
                     (None, Some(Value::Bool(b))) => *b,
                     (Some(band), Some(Value::Text(t))) => t == band,
@@ -117,8 +120,7 @@ fn report_trends_and_numbers_are_the_runs() {
     for c in &r.segments {
         let col = table(&run, c.scope).column(&c.name).unwrap();
         let n = col
-            .values
-            .iter()
+            .values()
             .filter(|v| matches!(v, Some(Value::Bool(true))))
             .count();
         assert_eq!(c.count, n, "{}", c.name);

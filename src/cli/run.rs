@@ -6,11 +6,13 @@ use super::{ColorChoice, Exit, Stream, UsageError, emit};
 use crate::engine::atomic::write_atomic;
 use crate::engine::columnar;
 use crate::engine::data::Rejected;
+use crate::engine::results::csv_field;
 use crate::engine::timings::timed;
 use crate::engine::{Column, ColumnKind, Results, Table};
 use crate::plan::display::number;
-use crate::plan::types::Value;
+use std::collections::BTreeMap;
 use std::io::IsTerminal;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 /// Arguments of `funnel run`.
@@ -108,12 +110,12 @@ fn write_outputs(args: &Args, results: &Results) -> Result<(), UsageError> {
     match &args.output {
         Some(path) => write_table(path, &results.contacts)?,
         None => {
-            let mut buf = Vec::new();
-            results
+            // Like `emit`: a write error (a closed pipe) has no one left to tell.
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            let _ = results
                 .contacts
-                .write_csv(&mut buf)
-                .map_err(|e| UsageError(e.to_string()))?;
-            emit(Stream::Stdout, &String::from_utf8_lossy(&buf));
+                .write_csv(&mut out)
+                .and_then(|()| out.flush());
         }
     }
     if let Some(path) = &args.accounts_output {
@@ -178,77 +180,57 @@ fn write_table(path: &Path, table: &Table) -> Result<(), UsageError> {
 
 /// One CSV of ids per segment (`segment.NAME.csv`), tier band (`tier.NAME.BAND.csv`)
 /// and persona (`persona.NAME.PERSONA.csv`); account lists are prefixed `account.`.
+/// The files are written in parallel, each atomically.
 fn write_lists(dir: &Path, results: &Results) -> Result<(), UsageError> {
+    use rayon::prelude::*;
     std::fs::create_dir_all(dir)
         .map_err(|e| UsageError(format!("cannot create `{}`: {e}", dir.display())))?;
-    for (prefix, table) in [("", &results.contacts), ("account.", &results.accounts)] {
-        for col in &table.columns {
-            for (file, ids) in lists(prefix, table, col) {
-                let path = dir.join(file);
-                write_atomic(&path, |w| {
-                    writeln!(w, "id")?;
-                    for id in &ids {
-                        writeln!(w, "{}", csv_field(id))?;
-                    }
-                    Ok(())
-                })
-                .map_err(|e| UsageError(format!("cannot write `{}`: {e}", path.display())))?;
-            }
+    let columns: Vec<_> = [("", &results.contacts), ("account.", &results.accounts)]
+        .into_iter()
+        .flat_map(|(prefix, table)| table.columns.iter().map(move |c| (prefix, table, c)))
+        .collect();
+    let files: Vec<_> = columns
+        .into_par_iter()
+        .flat_map_iter(|(prefix, table, col)| {
+            lists(prefix, col)
+                .into_iter()
+                .map(move |(f, rows)| (f, table, rows))
+        })
+        .collect();
+    files.into_par_iter().try_for_each(|(file, table, rows)| {
+        let path = dir.join(file);
+        let mut text = b"id\n".to_vec();
+        for id in rows.iter().filter_map(|&r| table.ids.get(r)) {
+            csv_field(&mut text, id);
+            text.push(b'\n');
         }
-    }
-    Ok(())
+        write_atomic(&path, |w| w.write_all(&text))
+            .map_err(|e| UsageError(format!("cannot write `{}`: {e}", path.display())))
+    })
 }
 
-/// The membership lists of one column: file name and member ids.
-fn lists<'t>(prefix: &str, table: &'t Table, col: &Column) -> Vec<(String, Vec<&'t str>)> {
-    let members = |keep: &dyn Fn(&Value) -> bool| -> Vec<&'t str> {
-        table
-            .ids
-            .iter()
-            .zip(&col.values)
-            .filter(|(_, v)| v.as_ref().is_some_and(keep))
-            .map(|(id, _)| id.as_str())
-            .collect()
-    };
+/// The membership lists of one column: file name and member rows; tier bands and
+/// personas in name order, each only when it has members.
+fn lists(prefix: &str, col: &Column) -> Vec<(String, Vec<usize>)> {
     let kind = match col.kind {
         ColumnKind::Segment => {
-            return vec![(
-                format!("{prefix}segment.{}.csv", col.name),
-                members(&|v| *v == Value::Bool(true)),
-            )];
+            let rows = (0..col.len()).filter(|&i| col.is_true(i)).collect();
+            return vec![(format!("{prefix}segment.{}.csv", col.name), rows)];
         }
         ColumnKind::Tier => "tier",
         ColumnKind::Persona => "persona",
         ColumnKind::Score | ColumnKind::Value => return Vec::new(),
     };
-    let mut names: Vec<&str> = col
-        .values
-        .iter()
-        .flatten()
-        .filter_map(|v| match v {
-            Value::Text(t) => Some(t.as_str()),
-            _ => None,
-        })
-        .collect();
-    names.sort_unstable();
-    names.dedup();
-    names
-        .into_iter()
-        .map(|n| {
-            (
-                format!("{prefix}{kind}.{}.{n}.csv", col.name),
-                members(&|v| matches!(v, Value::Text(t) if t == n)),
-            )
-        })
-        .collect()
-}
-
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
+    let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, label) in col.labels().enumerate() {
+        if let Some(l) = label {
+            groups.entry(l).or_default().push(i);
+        }
     }
+    groups
+        .into_iter()
+        .map(|(n, rows)| (format!("{prefix}{kind}.{}.{n}.csv", col.name), rows))
+        .collect()
 }
 
 /// Sizes of segments, tiers and personas, and each score's min / median / max.
@@ -279,11 +261,7 @@ pub fn summary(table: &Table, what: &str) -> String {
     if !segments.is_empty() {
         out.push_str(&format!("\nsegments ({what})\n"));
         for c in segments {
-            let n = c
-                .values
-                .iter()
-                .filter(|v| **v == Some(Value::Bool(true)))
-                .count();
+            let n = (0..c.len()).filter(|&i| c.is_true(i)).count();
             out.push_str(&format!("  {:<width$}{n:>8}  {:>5.1}%\n", c.name, share(n)));
         }
     }
@@ -298,12 +276,7 @@ pub fn summary(table: &Table, what: &str) -> String {
             "", "min", "median", "max"
         ));
         for c in scores {
-            let mut xs: Vec<f64> = c
-                .values
-                .iter()
-                .flatten()
-                .filter_map(crate::engine::value::as_f64)
-                .collect();
+            let mut xs: Vec<f64> = c.numbers().flatten().collect();
             xs.sort_by(f64::total_cmp);
             let median = match xs.len() {
                 0 => None,
@@ -342,11 +315,8 @@ pub fn summary(table: &Table, what: &str) -> String {
         let mut counts: Vec<(String, usize)> =
             c.categories.iter().map(|k| (k.clone(), 0)).collect();
         counts.push(("(none)".to_string(), 0));
-        for v in &c.values {
-            let key = match v {
-                Some(Value::Text(t)) => t.as_str(),
-                _ => "(none)",
-            };
+        for label in c.labels() {
+            let key = label.unwrap_or("(none)");
             if let Some((_, n)) = counts.iter_mut().find(|(k, _)| k == key) {
                 *n += 1;
             }
@@ -359,62 +329,11 @@ pub fn summary(table: &Table, what: &str) -> String {
     out
 }
 
-/// Writes a results table as Parquet: `id`, then one typed column per definition
-/// (segments as booleans, scores as doubles, tiers and personas as text; a value
-/// column takes its values' type, numbers when whole and fractional mix, else text).
+/// Writes a results table as Parquet (see [`Table::to_parquet`]).
 #[cfg(feature = "parquet")]
 fn write_parquet(path: &Path, table: &Table) -> Result<(), UsageError> {
-    use crate::r#gen::parquet::ParquetSink;
-    use crate::r#gen::table::{Cell, ColType, RowSink};
     let fail = |e: std::io::Error| UsageError(format!("cannot write `{}`: {e}", path.display()));
-    let col_type = |c: &Column| {
-        let mut ty = None;
-        for v in c.values.iter().flatten() {
-            let t = match v {
-                Value::Int(_) | Value::Duration(_) => ColType::Int,
-                Value::Number(_) => ColType::Num,
-                Value::Bool(_) => ColType::Bool,
-                Value::Timestamp(_) => ColType::Time,
-                Value::Date(_) => ColType::Date,
-                Value::Text(_) => ColType::Text,
-            };
-            ty = Some(match (ty, t) {
-                (None, t) => t,
-                (Some(a), b) if a == b => a,
-                (Some(ColType::Int | ColType::Num), ColType::Int | ColType::Num) => ColType::Num,
-                _ => ColType::Text,
-            });
-        }
-        ty.unwrap_or(match c.kind {
-            ColumnKind::Segment => ColType::Bool,
-            ColumnKind::Score => ColType::Num,
-            _ => ColType::Text,
-        })
-    };
-    let mut columns = vec![("id".to_string(), ColType::Text)];
-    columns.extend(table.columns.iter().map(|c| (c.name.clone(), col_type(c))));
-    let mut sink = ParquetSink::new(Vec::new(), &columns).map_err(fail)?;
-    let mut row = Vec::with_capacity(columns.len());
-    for (i, id) in table.ids.iter().enumerate() {
-        row.clear();
-        row.push(Cell::Text(id.clone()));
-        for (c, (_, ty)) in table.columns.iter().zip(columns.iter().skip(1)) {
-            let v = c.values.get(i).and_then(Option::as_ref);
-            row.push(match (v, ty) {
-                (None, _) => Cell::Missing,
-                (Some(Value::Int(x) | Value::Duration(x)), ColType::Int) => Cell::Int(*x),
-                (Some(v), ColType::Num) => {
-                    crate::engine::value::as_f64(v).map_or(Cell::Missing, Cell::Num)
-                }
-                (Some(Value::Bool(b)), ColType::Bool) => Cell::Bool(*b),
-                (Some(Value::Timestamp(t)), ColType::Time) => Cell::Time(t.timestamp_micros()),
-                (Some(Value::Date(d)), ColType::Date) => Cell::Date(*d),
-                (Some(v), _) => Cell::Text(crate::engine::results::cell(v)),
-            });
-        }
-        sink.row(&row).map_err(fail)?;
-    }
-    let bytes = sink.into_inner().map_err(fail)?;
+    let bytes = table.to_parquet().map_err(fail)?;
     write_atomic(path, |w| w.write_all(&bytes)).map_err(fail)
 }
 

@@ -10,7 +10,7 @@ pub mod render;
 use crate::engine::context::Context;
 use crate::engine::data::Dataset;
 use crate::engine::eval::Row;
-use crate::engine::run::{collect, evaluate};
+use crate::engine::run::{collect, evaluate, row_ids};
 use crate::engine::score::score;
 use crate::engine::value::as_f64;
 use crate::engine::{ColumnKind, EngineError, Results, Table};
@@ -49,17 +49,16 @@ impl Side {
     pub fn evaluate(plan: Plan, data: &Dataset, now: DateTime<Utc>) -> Result<Side, EngineError> {
         let ctx = Context::new(&plan, data, now)?;
         let st = evaluate(&ctx);
-        let results = collect(&ctx, &st);
         let mut rules = Vec::new();
         for scope in [Scope::Contact, Scope::Account] {
-            let table = table(&results, scope);
+            let ids = row_ids(&ctx, scope);
             for (_, node) in plan.outputs(scope) {
                 let NodeKind::Score(s) = &node.kind else {
                     continue;
                 };
                 let mut labels: Vec<String> = Vec::new();
                 let mut rows = BTreeMap::new();
-                for (i, id) in table.ids.iter().enumerate() {
+                for (i, id) in ids.iter().enumerate() {
                     let row = match scope {
                         Scope::Contact => Row::Contact(i as u32),
                         Scope::Account => Row::Account(i as u32),
@@ -69,7 +68,7 @@ impl Side {
                     if labels.is_empty() {
                         labels = unique_labels(flat.iter().map(|r| r.label.as_str()));
                     }
-                    rows.insert(id.clone(), flat.iter().map(|r| r.capped).collect());
+                    rows.insert(id.to_string(), flat.iter().map(|r| r.capped).collect());
                 }
                 rules.push(RuleColumns {
                     score: node.name.clone(),
@@ -79,6 +78,7 @@ impl Side {
                 });
             }
         }
+        let results = collect(&ctx, st);
         Ok(Side {
             plan: Some(plan),
             results,
@@ -271,17 +271,14 @@ fn column_names(a: &Table, b: &Table) -> Vec<String> {
     names
 }
 
-fn values_by_id<'t>(
-    t: &'t Table,
-    col: Option<&'t crate::engine::Column>,
-) -> BTreeMap<&'t str, &'t Value> {
+fn values_by_id<'t>(t: &'t Table, col: Option<&crate::engine::Column>) -> BTreeMap<&'t str, Value> {
     let Some(col) = col else {
         return BTreeMap::new();
     };
     t.ids
         .iter()
-        .zip(&col.values)
-        .filter_map(|(id, v)| Some((id.as_str(), v.as_ref()?)))
+        .zip(col.values())
+        .filter_map(|(id, v)| Some((id.as_str(), v?)))
         .collect()
 }
 
@@ -320,8 +317,8 @@ fn groups(
         }
     }
     for c in columns.into_iter().flatten() {
-        for v in &c.values {
-            add(label(v.as_ref()).map(String::from));
+        for l in c.labels() {
+            add(l.map(String::from));
         }
     }
     out.push(None);
@@ -335,15 +332,15 @@ fn movement(
     scope: Scope,
     group: Option<String>,
     ids: &BTreeSet<&str>,
-    before: &BTreeMap<&str, &Value>,
-    after: &BTreeMap<&str, &Value>,
+    before: &BTreeMap<&str, Value>,
+    after: &BTreeMap<&str, Value>,
     member: impl Fn(Option<&Value>) -> bool,
 ) -> Option<Move> {
     let (mut b, mut a) = (0, 0);
     let (mut entered, mut left) = (Vec::new(), Vec::new());
     for id in ids {
-        let was = member(before.get(id).copied());
-        let is = member(after.get(id).copied());
+        let was = member(before.get(id));
+        let is = member(after.get(id));
         b += usize::from(was);
         a += usize::from(is);
         if is && !was {
@@ -373,12 +370,12 @@ fn score_shift(
     name: &str,
     scope: Scope,
     ids: &BTreeSet<&str>,
-    before: &BTreeMap<&str, &Value>,
-    after: &BTreeMap<&str, &Value>,
+    before: &BTreeMap<&str, Value>,
+    after: &BTreeMap<&str, Value>,
     old: &Side,
     new: &Side,
 ) -> Option<ScoreShift> {
-    let num = |m: &BTreeMap<&str, &Value>, id: &str| m.get(id).and_then(|v| as_f64(v));
+    let num = |m: &BTreeMap<&str, Value>, id: &str| m.get(id).and_then(as_f64);
     let changed = ids
         .iter()
         .filter(|id| num(before, id) != num(after, id))
@@ -386,7 +383,7 @@ fn score_shift(
     if changed == 0 {
         return None;
     }
-    let stats = |m: &BTreeMap<&str, &Value>| stats(m.values().filter_map(|v| as_f64(v)).collect());
+    let stats = |m: &BTreeMap<&str, Value>| stats(m.values().filter_map(as_f64).collect());
     fn find<'s>(s: &'s Side, name: &str, scope: Scope) -> Option<&'s RuleColumns> {
         s.rules.iter().find(|r| r.score == name && r.scope == scope)
     }

@@ -4,7 +4,7 @@
 use super::context::{Context, EngineError};
 use super::data::Dataset;
 use super::eval::{Col, Row, State};
-use super::results::{Column, ColumnKind, Results, Table};
+use super::results::{Cells, Column, ColumnKind, Results, Table};
 use super::score;
 use super::value::as_f64;
 use crate::plan::types::{Scope, Value};
@@ -16,7 +16,7 @@ use rayon::prelude::*;
 pub fn run(plan: &Plan, data: &Dataset, now: DateTime<Utc>) -> Result<Results, EngineError> {
     let ctx = Context::new(plan, data, now)?;
     let st = evaluate(&ctx);
-    Ok(collect(&ctx, &st))
+    Ok(collect(&ctx, st))
 }
 
 /// Computes every aggregate and node.
@@ -98,24 +98,55 @@ pub fn row_ids<'d>(ctx: &Context<'d>, scope: Scope) -> Vec<&'d str> {
     }
 }
 
-/// The output columns of an evaluated state.
-pub fn collect(ctx: &Context<'_>, st: &State) -> Results {
-    let table = |scope: Scope| Table {
-        ids: row_ids(ctx, scope).into_iter().map(String::from).collect(),
-        columns: ctx
+/// The output columns of an evaluated state, moved out of it (the rest is dropped).
+pub fn collect(ctx: &Context<'_>, st: State) -> Results {
+    let mut nodes: Vec<Option<Col>> = st.nodes.into_iter().map(Some).collect();
+    let mut table = |scope: Scope| {
+        let outputs: Vec<_> = ctx
             .plan
             .outputs(scope)
-            .map(|(id, node)| Column {
-                name: node.name.clone(),
-                kind: ColumnKind::of(&node.kind),
-                categories: super::results::categories(&node.kind),
-                values: st.nodes.get(id).map(Col::to_values).unwrap_or_default(),
-            })
-            .collect(),
+            .map(|(id, node)| (node, nodes.get_mut(id).and_then(Option::take)))
+            .collect();
+        Table {
+            ids: row_ids(ctx, scope)
+                .into_par_iter()
+                .map(String::from)
+                .collect(),
+            columns: outputs
+                .into_par_iter()
+                .map(|(node, col)| {
+                    let categories = super::results::categories(&node.kind);
+                    Column {
+                        name: node.name.clone(),
+                        kind: ColumnKind::of(&node.kind),
+                        cells: cells(col.unwrap_or(Col::Values(Vec::new())), &categories),
+                        categories,
+                    }
+                })
+                .collect(),
+        }
     };
+    let (contacts, accounts) = (table(Scope::Contact), table(Scope::Account));
     Results {
         now: ctx.now,
-        contacts: table(Scope::Contact),
-        accounts: table(Scope::Account),
+        contacts,
+        accounts,
     }
+}
+
+/// A node column as result cells: moved where the kinds match, else made compact from
+/// its values.
+fn cells(col: Col, categories: &[String]) -> Cells {
+    let col = match col {
+        Col::Bool(v) => return Cells::Bool(v),
+        Col::Int(v) => return Cells::Int(v),
+        Col::Num(v) => return Cells::Num(v),
+        other => other,
+    };
+    let values = if let Col::Values(v) = col {
+        v
+    } else {
+        col.to_values()
+    };
+    Cells::from_values(values, categories)
 }

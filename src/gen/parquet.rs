@@ -76,7 +76,8 @@ impl Builder {
     }
 }
 
-fn data_type(ty: ColType) -> DataType {
+/// The Arrow type a column type is written as.
+pub(crate) fn data_type(ty: ColType) -> DataType {
     match ty {
         ColType::Text => DataType::Utf8,
         ColType::Int => DataType::Int64,
@@ -87,6 +88,14 @@ fn data_type(ty: ColType) -> DataType {
     }
 }
 
+/// How Funnel writes Parquet: snappy-compressed, in row groups of [`ROW_GROUP`] rows.
+pub(crate) fn properties() -> WriterProperties {
+    WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .set_max_row_group_row_count(Some(ROW_GROUP))
+        .build()
+}
+
 /// A Parquet file being written.
 pub struct ParquetSink<W: Write + Send> {
     writer: ArrowWriter<W>,
@@ -95,7 +104,7 @@ pub struct ParquetSink<W: Write + Send> {
     rows: usize,
 }
 
-fn io_err(e: impl std::error::Error + Send + Sync + 'static) -> io::Error {
+pub(crate) fn io_err(e: impl std::error::Error + Send + Sync + 'static) -> io::Error {
     io::Error::other(e)
 }
 
@@ -108,11 +117,8 @@ impl<W: Write + Send> ParquetSink<W> {
                 .map(|(n, t)| Field::new(n, data_type(*t), true))
                 .collect::<Vec<_>>(),
         ));
-        let props = WriterProperties::builder()
-            .set_compression(Compression::SNAPPY)
-            .set_max_row_group_row_count(Some(ROW_GROUP))
-            .build();
-        let writer = ArrowWriter::try_new(out, schema.clone(), Some(props)).map_err(io_err)?;
+        let writer =
+            ArrowWriter::try_new(out, schema.clone(), Some(properties())).map_err(io_err)?;
         Ok(ParquetSink {
             writer,
             schema,

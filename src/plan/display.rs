@@ -12,17 +12,61 @@ pub fn value(v: &Value) -> String {
         Value::Text(t) => format!("{t:?}"),
         Value::Bool(b) => b.to_string(),
         Value::Date(d) => d.to_string(),
-        Value::Timestamp(t) => t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+        Value::Timestamp(t) => Timestamp(*t).to_string(),
         Value::Duration(s) => seconds(*s),
     }
 }
 
 /// A number without a needless fraction: `12`, `12.5`.
 pub fn number(n: f64) -> String {
-    if n.fract() == 0.0 && n.abs() < 1e15 {
-        format!("{}", n as i64)
-    } else {
-        format!("{n}")
+    Number(n).to_string()
+}
+
+/// [`number`] as a `Display`, to write one without allocating: `write!(out, "{}",
+/// Number(n))`.
+#[derive(Debug, Clone, Copy)]
+pub struct Number(pub f64);
+
+impl std::fmt::Display for Number {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match whole(self.0) {
+            Some(i) => write!(f, "{i}"),
+            None => write!(f, "{}", self.0),
+        }
+    }
+}
+
+/// The whole number [`number`] writes `n` as, when it has no fraction and is below
+/// 10^15 in size (larger ones are written in full as floats).
+pub fn whole(n: f64) -> Option<i64> {
+    (n.fract() == 0.0 && n.abs() < 1e15).then_some(n as i64)
+}
+
+/// A timestamp in RFC 3339, UTC as `Z`, with 0, 3, 6 or 9 fraction digits as needed
+/// (`2026-11-20T08:30:00Z`), as a `Display` that writes without allocating.
+#[derive(Debug, Clone, Copy)]
+pub struct Timestamp(pub chrono::DateTime<chrono::Utc>);
+
+impl std::fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use chrono::format::{Fixed, Item, Numeric, Pad};
+        /// `%Y-%m-%dT%H:%M:%S%.fZ`, the same text as `to_rfc3339_opts(AutoSi, true)`.
+        const ITEMS: [Item<'static>; 12] = [
+            Item::Numeric(Numeric::Year, Pad::Zero),
+            Item::Literal("-"),
+            Item::Numeric(Numeric::Month, Pad::Zero),
+            Item::Literal("-"),
+            Item::Numeric(Numeric::Day, Pad::Zero),
+            Item::Literal("T"),
+            Item::Numeric(Numeric::Hour, Pad::Zero),
+            Item::Literal(":"),
+            Item::Numeric(Numeric::Minute, Pad::Zero),
+            Item::Literal(":"),
+            Item::Numeric(Numeric::Second, Pad::Zero),
+            Item::Fixed(Fixed::Nanosecond),
+        ];
+        self.0.format_with_items(ITEMS.iter()).write_to(f)?;
+        f.write_str("Z")
     }
 }
 

@@ -8,8 +8,8 @@ pub mod svg;
 
 use crate::engine::context::Context;
 use crate::engine::data::Dataset;
+use crate::engine::eval::Col;
 use crate::engine::run::{collect, evaluate};
-use crate::engine::value::as_f64;
 use crate::engine::{ColumnKind, EngineError, Results, Table, time};
 use crate::plan::types::{Dur, Scope, Value};
 use crate::plan::{NodeKind, Plan, with_history};
@@ -145,13 +145,8 @@ pub fn build(
     let h = with_history(plan, history);
     let ctx = Context::new(&h.plan, data, now)?;
     let st = evaluate(&ctx);
-    let results = collect(&ctx, &st);
-    let nodes: Vec<Vec<Option<Value>>> = st
-        .nodes
-        .iter()
-        .map(crate::engine::eval::Col::to_values)
-        .collect();
-    let trends = trends(plan, &h, history, now, &nodes);
+    let trends = trends(plan, &h, history, now, &st.nodes);
+    let results = collect(&ctx, st);
     Ok(Report {
         now,
         inputs,
@@ -178,7 +173,7 @@ fn segments(r: &Results) -> Vec<Count> {
             out.push(Count {
                 name: c.name.clone(),
                 scope,
-                count: members(&c.values),
+                count: (0..c.len()).filter(|&i| c.is_true(i)).count(),
                 total: t.ids.len(),
             });
         }
@@ -186,12 +181,13 @@ fn segments(r: &Results) -> Vec<Count> {
     out
 }
 
-/// Rows in a segment column.
-fn members(values: &[Option<Value>]) -> usize {
-    values
-        .iter()
-        .filter(|v| matches!(v, Some(Value::Bool(true))))
-        .count()
+/// Rows of a node column whose value `keep`s.
+fn count(col: Option<&Col>, keep: impl Fn(&Value) -> bool) -> usize {
+    col.map_or(0, |c| {
+        (0..c.len())
+            .filter(|&i| c.get(i).is_some_and(|v| keep(&v)))
+            .count()
+    })
 }
 
 fn scores(plan: &Plan, r: &Results) -> Vec<Distribution> {
@@ -204,11 +200,7 @@ fn scores(plan: &Plan, r: &Results) -> Vec<Distribution> {
             let Some(col) = t.column(&node.name) else {
                 continue;
             };
-            let xs: Vec<f64> = col
-                .values
-                .iter()
-                .filter_map(|v| v.as_ref().and_then(as_f64))
-                .collect();
+            let xs: Vec<f64> = col.numbers().flatten().collect();
             let (lo, hi) = s.range.unwrap_or_else(|| extent(&xs));
             let mut bins = vec![0; BINS];
             for x in &xs {
@@ -239,7 +231,7 @@ fn scores(plan: &Plan, r: &Results) -> Vec<Distribution> {
                 lo,
                 hi,
                 bins,
-                missing: col.values.len() - xs.len(),
+                missing: col.len() - xs.len(),
                 bands,
             });
         }
@@ -285,7 +277,7 @@ fn shares(plan: &Plan, r: &Results) -> Vec<Shares> {
                 name: c.name.clone(),
                 kind: c.kind,
                 scope,
-                parts: tally(&c.values, &defined(plan, scope, &c.name)),
+                parts: tally(c.labels(), &defined(plan, scope, &c.name)),
             });
         }
     }
@@ -307,12 +299,15 @@ fn defined(plan: &Plan, scope: Scope, name: &str) -> Vec<String> {
 
 /// Rows per label: the `order` names first (also when no row has them), then other
 /// labels as first seen, the missing last.
-fn tally(values: &[Option<Value>], order: &[String]) -> Vec<(Option<String>, usize)> {
+fn tally<'a>(
+    labels: impl IntoIterator<Item = Option<&'a str>>,
+    order: &[String],
+) -> Vec<(Option<String>, usize)> {
     let mut parts: Vec<(Option<String>, usize)> =
         order.iter().map(|n| (Some(n.clone()), 0)).collect();
     let mut missing = 0;
-    for v in values {
-        match label(v) {
+    for l in labels {
+        match l {
             Some(l) => match parts.iter_mut().find(|(n, _)| n.as_deref() == Some(l)) {
                 Some(p) => p.1 += 1,
                 None => parts.push((Some(l.to_string()), 1)),
@@ -324,13 +319,6 @@ fn tally(values: &[Option<Value>], order: &[String]) -> Vec<(Option<String>, usi
     parts
 }
 
-fn label(v: &Option<Value>) -> Option<&str> {
-    match v {
-        Some(Value::Text(t)) => Some(t),
-        _ => None,
-    }
-}
-
 fn crosses(plan: &Plan, r: &Results) -> Vec<Cross> {
     let t = &r.contacts;
     let of = |k: ColumnKind| t.columns.iter().filter(move |c| c.kind == k);
@@ -339,13 +327,13 @@ fn crosses(plan: &Plan, r: &Results) -> Vec<Cross> {
         for tier in of(ColumnKind::Tier) {
             let labels = |c: &crate::engine::Column| -> Vec<Option<String>> {
                 let order = defined(plan, Scope::Contact, &c.name);
-                tally(&c.values, &order).into_iter().map(|x| x.0).collect()
+                tally(c.labels(), &order).into_iter().map(|x| x.0).collect()
             };
             let (rows, cols) = (labels(p), labels(tier));
             let mut counts = vec![vec![0; cols.len()]; rows.len()];
-            for (pv, tv) in p.values.iter().zip(&tier.values) {
-                let i = rows.iter().position(|x| x.as_deref() == label(pv));
-                let j = cols.iter().position(|x| x.as_deref() == label(tv));
+            for (pv, tv) in p.labels().zip(tier.labels()) {
+                let i = rows.iter().position(|x| x.as_deref() == pv);
+                let j = cols.iter().position(|x| x.as_deref() == tv);
                 if let (Some(i), Some(j)) = (i, j)
                     && let Some(cell) = counts.get_mut(i).and_then(|row| row.get_mut(j))
                 {
@@ -380,10 +368,9 @@ fn top_accounts(plan: &Plan, ctx: &Context<'_>, r: &Results) -> Vec<TopAccounts>
         .filter(|c| c.kind == ColumnKind::Score)
     {
         let mut ranked: Vec<(usize, f64)> = col
-            .values
-            .iter()
+            .numbers()
             .enumerate()
-            .filter_map(|(i, v)| Some((i, v.as_ref().and_then(as_f64)?)))
+            .filter_map(|(i, v)| Some((i, v?)))
             .collect();
         ranked.sort_by(|(ia, a), (ib, b)| {
             b.total_cmp(a)
@@ -405,12 +392,9 @@ fn top_accounts(plan: &Plan, ctx: &Context<'_>, r: &Results) -> Vec<TopAccounts>
                     personas: personas
                         .iter()
                         .map(|p| {
-                            let vals: Vec<Option<Value>> = contacts
-                                .iter()
-                                .map(|&c| p.values.get(c as usize).cloned().flatten())
-                                .collect();
+                            let labels = contacts.iter().map(|&c| p.label(c as usize));
                             let order = defined(plan, Scope::Contact, &p.name);
-                            let named = tally(&vals, &order)
+                            let named = tally(labels, &order)
                                 .into_iter()
                                 .filter_map(|(n, k)| Some((n?, k)).filter(|(_, k)| *k > 0))
                                 .collect();
@@ -434,7 +418,7 @@ fn trends(
     h: &crate::plan::History,
     history: &[Dur],
     now: DateTime<Utc>,
-    nodes: &[Vec<Option<Value>>],
+    nodes: &[Col],
 ) -> Trends {
     // Oldest step first, then now.
     let mut at: Vec<Option<&Vec<crate::plan::NodeId>>> = h.steps.iter().rev().map(Some).collect();
@@ -448,7 +432,6 @@ fn trends(
     let column = |orig: usize, step: Option<&Vec<usize>>| {
         let id = step.map_or(Some(orig), |s| s.get(orig).copied());
         id.and_then(|id| nodes.get(id))
-            .map_or(&[][..], Vec::as_slice)
     };
     let mut series = Vec::new();
     for scope in [Scope::Contact, Scope::Account] {
@@ -458,7 +441,10 @@ fn trends(
                     name: node.name.clone(),
                     band: None,
                     scope,
-                    sizes: at.iter().map(|s| members(column(id, *s))).collect(),
+                    sizes: at
+                        .iter()
+                        .map(|s| count(column(id, *s), |v| *v == Value::Bool(true)))
+                        .collect(),
                 }),
                 NodeKind::Tiers { bands, .. } => {
                     for b in bands {
@@ -469,10 +455,10 @@ fn trends(
                             sizes: at
                                 .iter()
                                 .map(|s| {
-                                    column(id, *s)
-                                        .iter()
-                                        .filter(|v| label(v) == Some(b.name.as_str()))
-                                        .count()
+                                    count(
+                                        column(id, *s),
+                                        |v| matches!(v, Value::Text(t) if *t == b.name),
+                                    )
                                 })
                                 .collect(),
                         });

@@ -345,6 +345,7 @@ fn compare(results: &Results, e: &Expect) -> Result<Option<Failure>, String> {
         )
     })?;
     let value = row.get(&e.name);
+    let value = value.as_ref();
     let shown = |v: Option<&Value>| match v {
         None => "missing".to_string(),
         Some(Value::Number(n)) => number(*n),

@@ -122,7 +122,7 @@ pub fn run_columns(
     };
     timed("definitions", || evaluate_nodes(&ctx, &mut st));
     st.aggs = Vec::new();
-    Ok(Some(timed("results", || collect(&ctx, &st))))
+    Ok(Some(timed("results", || collect(&ctx, st))))
 }
 
 /// Loads data for `plan`: contacts, accounts and changes as rows, events into columns
