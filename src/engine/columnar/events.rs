@@ -100,6 +100,13 @@ pub struct EventColumns {
     pub fields: Vec<FieldColumn>,
 }
 
+/// A time from microseconds since the epoch and nanoseconds below them ([`split`]).
+pub fn join(at: i64, sub: u16) -> Option<DateTime<Utc>> {
+    DateTime::<Utc>::from_timestamp_micros(at)
+        .map(|t| t + chrono::TimeDelta::nanoseconds(i64::from(sub)))
+}
+
+/// Microseconds since the epoch and the nanoseconds below them.
 fn split(t: DateTime<Utc>) -> (i64, u16) {
     let sub = t.timestamp_subsec_nanos() % 1000;
     (t.timestamp_micros(), u16::try_from(sub).unwrap_or(0))
@@ -137,9 +144,7 @@ impl EventColumns {
 
     /// The time of event `i` as read.
     pub fn time(&self, i: usize) -> Option<DateTime<Utc>> {
-        let at = *self.at.get(i)?;
-        let sub = i64::from(*self.sub.get(i)?);
-        DateTime::<Utc>::from_timestamp_micros(at).map(|t| t + chrono::TimeDelta::nanoseconds(sub))
+        join(*self.at.get(i)?, *self.sub.get(i)?)
     }
 
     /// Columns of the events of a data set (only `fields` of them).
@@ -238,7 +243,6 @@ pub(crate) struct EventsLayout<'a> {
     schema: &'a Schema,
     contacts: &'a Ids,
     contacts_file: &'a str,
-    types: FastMap<&'a str, usize>,
     /// Per file column (after the keys): the wanted field column it fills, if any.
     wanted: Vec<Option<usize>>,
     fields: Vec<String>,
@@ -264,12 +268,6 @@ impl<'a> EventsLayout<'a> {
             schema,
             contacts,
             contacts_file,
-            types: schema
-                .events
-                .iter()
-                .enumerate()
-                .map(|(i, e)| (e.name.as_str(), i))
-                .collect(),
             wanted,
             fields: fields.to_vec(),
             short_ids: contacts
@@ -323,7 +321,7 @@ impl Table for ColumnarEvents<'_, '_> {
             Some(c) => c,
             None => tables::contact(cells, shared.contacts, shared.contacts_file)?,
         };
-        let event = tables::event_type(shared.schema, &shared.types, tables::cell(cells, 1))?;
+        let event = shared.layout.event_type(tables::cell(cells, 1))?;
         let at = tables::at(cells, 2)?;
         let ty = shared.schema.events.get(event);
         let slots = shared.layout.field_slots().get(event);

@@ -98,9 +98,7 @@ pub struct Sorted {
 
 impl Sorted {
     fn time(&self, i: usize) -> Option<DateTime<Utc>> {
-        let at = *self.at.get(i)?;
-        let sub = i64::from(*self.sub.get(i)?);
-        DateTime::<Utc>::from_timestamp_micros(at).map(|t| t + chrono::TimeDelta::nanoseconds(sub))
+        super::events::join(*self.at.get(i)?, *self.sub.get(i)?)
     }
 
     fn value(&self, slot: usize, i: usize) -> Option<Value> {
@@ -160,17 +158,12 @@ impl TypeMasks {
             single: Vec::new(),
             other: Vec::new(),
         };
-        let set = |bits: &mut [u64], p: usize| {
-            if let Some(w) = bits.get_mut(p / 64) {
-                *w |= 1 << (p % 64);
-            }
-        };
         for (p, (types, filter)) in preds.preds.iter().enumerate() {
             if !types.get(ty).copied().unwrap_or(false) {
                 continue;
             }
             let Some(f) = filter else {
-                set(&mut out.always, p);
+                set_bit(&mut out.always, p);
                 continue;
             };
             let [(field, 1)] = f.fields.as_slice() else {
@@ -191,7 +184,7 @@ impl TypeMasks {
                     if f.table.get(base + code).copied().unwrap_or(false)
                         && let Some(bits) = table.get_mut(code * words..(code + 1) * words)
                     {
-                        set(bits, p);
+                        set_bit(bits, p);
                     }
                 }
             }
@@ -223,8 +216,8 @@ impl TypeMasks {
                 .get(p)
                 .and_then(|(_, f)| f.as_ref())
                 .is_some_and(|f| f.test(cols, ty, e));
-            if pass && let Some(w) = mask.get_mut(p / 64) {
-                *w |= 1 << (p % 64);
+            if pass {
+                set_bit(mask, p);
             }
         }
     }
@@ -272,29 +265,17 @@ pub fn sort(
             }
         });
     drop(in_file);
-    let gather = |col: &[u32]| -> Vec<u32> {
-        order
-            .par_iter()
-            .map(|&e| col.get(e as usize).copied().unwrap_or(0))
-            .collect()
-    };
     let values = value_fields
         .iter()
         .map(|&f| {
             cols.fields
                 .get(f)
-                .map_or_else(Vec::new, |c| gather(&c.codes))
+                .map_or_else(Vec::new, |c| gather(&order, &c.codes))
         })
         .collect();
-    let ty = gather(&cols.ty);
-    let at = order
-        .par_iter()
-        .map(|&e| cols.at.get(e as usize).copied().unwrap_or(0))
-        .collect();
-    let sub = order
-        .par_iter()
-        .map(|&e| cols.sub.get(e as usize).copied().unwrap_or(0))
-        .collect();
+    let ty = gather(&order, &cols.ty);
+    let at = gather(&order, &cols.at);
+    let sub = gather(&order, &cols.sub);
     let mut fields = cols.fields;
     let dicts = value_fields
         .iter()
@@ -314,6 +295,21 @@ pub fn sort(
         words,
         values,
         dicts,
+    }
+}
+
+/// `col` in the order `order` gives.
+fn gather<T: Copy + Default + Send + Sync>(order: &[u32], col: &[T]) -> Vec<T> {
+    order
+        .par_iter()
+        .map(|&e| col.get(e as usize).copied().unwrap_or_default())
+        .collect()
+}
+
+/// Sets bit `p` of a bitmask held in words.
+fn set_bit(bits: &mut [u64], p: usize) {
+    if let Some(w) = bits.get_mut(p / 64) {
+        *w |= 1 << (p % 64);
     }
 }
 

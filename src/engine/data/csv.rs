@@ -55,13 +55,8 @@ fn read_chunked<T: Table + Send>(
         carry: Vec::new(),
         eof: false,
     };
-    let Some(first) = chunks.next().map_err(io)? else {
-        return Err(file_error(
-            file,
-            None,
-            "empty file, expected a header row".into(),
-        ));
-    };
+    // An empty file has no first chunk; the header reader then says so.
+    let first = chunks.next().map_err(io)?.unwrap_or_default();
     let (slots, body, mut line) = {
         let mut bytes = first.as_slice();
         let mut csv = csv_reader(&mut bytes, 1);
@@ -130,13 +125,9 @@ struct Chunks<'r> {
 impl Chunks<'_> {
     fn next(&mut self) -> io::Result<Option<Vec<u8>>> {
         let mut buf = std::mem::take(&mut self.carry);
+        let mut want = self.size;
         loop {
-            while !self.eof && buf.len() < self.size {
-                let want = (self.size - buf.len()) as u64;
-                if (&mut *self.reader).take(want).read_to_end(&mut buf)? == 0 {
-                    self.eof = true;
-                }
-            }
+            self.fill(&mut buf, want)?;
             if self.eof {
                 return Ok((!buf.is_empty()).then_some(buf));
             }
@@ -145,14 +136,19 @@ impl Chunks<'_> {
                 return Ok(Some(buf));
             }
             // One record longer than a chunk: read on.
-            let more = buf.len() + self.size;
-            while !self.eof && buf.len() < more {
-                let want = (more - buf.len()) as u64;
-                if (&mut *self.reader).take(want).read_to_end(&mut buf)? == 0 {
-                    self.eof = true;
-                }
+            want = buf.len() + self.size;
+        }
+    }
+
+    /// Reads into `buf` until it holds `want` bytes or the input ends.
+    fn fill(&mut self, buf: &mut Vec<u8>, want: usize) -> io::Result<()> {
+        while !self.eof && buf.len() < want {
+            let more = (want - buf.len()) as u64;
+            if (&mut *self.reader).take(more).read_to_end(buf)? == 0 {
+                self.eof = true;
             }
         }
+        Ok(())
     }
 }
 

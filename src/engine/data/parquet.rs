@@ -41,6 +41,15 @@ pub(crate) fn read(
     table: &mut dyn Table,
     sink: &mut Sink,
 ) -> Result<(), DataError> {
+    let opened = Opened::new(file, read_all(file, reader)?, table)?;
+    for group in 0..opened.groups() {
+        opened.read_group(group, table, sink)?;
+    }
+    Ok(())
+}
+
+/// The whole file in memory (Parquet's footer is at its end).
+fn read_all(file: &str, reader: &mut dyn Read) -> Result<bytes::Bytes, DataError> {
     let mut bytes = Vec::new();
     reader
         .read_to_end(&mut bytes)
@@ -48,21 +57,7 @@ pub(crate) fn read(
             file: file.to_owned(),
             source,
         })?;
-    read_chunks(file, bytes::Bytes::from(bytes), table, sink)
-}
-
-/// Reads a Parquet file held in memory, row group by row group.
-fn read_chunks(
-    file: &str,
-    input: bytes::Bytes,
-    table: &mut dyn Table,
-    sink: &mut Sink,
-) -> Result<(), DataError> {
-    let opened = Opened::new(file, input, table)?;
-    for group in 0..opened.groups() {
-        opened.read_group(group, table, sink)?;
-    }
-    Ok(())
+    Ok(bytes::Bytes::from(bytes))
 }
 
 /// Reads the row groups of `reader` in parallel, each into its own table from `make`;
@@ -74,14 +69,7 @@ pub(crate) fn read_parts<T: Table + Send>(
     sink: &mut Sink,
     keep: &mut dyn FnMut(T),
 ) -> Result<(), DataError> {
-    let mut bytes = Vec::new();
-    reader
-        .read_to_end(&mut bytes)
-        .map_err(|source| DataError::Io {
-            file: file.to_owned(),
-            source,
-        })?;
-    let opened = Opened::new(file, bytes::Bytes::from(bytes), &make())?;
+    let opened = Opened::new(file, read_all(file, reader)?, &make())?;
     let groups: Vec<usize> = (0..opened.groups()).collect();
     for batch in groups.chunks(rayon::current_num_threads().max(1)) {
         let parts = batch

@@ -209,21 +209,26 @@ impl<'a> Entities<'a> {
     pub fn append(&mut self, part: Entities<'_>, file: &str) -> Result<(), DataError> {
         self.ids.reserve(part.rows.len());
         for ((id, attrs), line) in part.rows.into_iter().zip(part.lines) {
-            if let Some(&(_, first)) = self.ids.get(&id) {
-                return Err(DataError::BadRow(Rejected {
-                    file: file.to_owned(),
-                    line,
-                    column: Some("id".to_owned()),
-                    reason: self.duplicate(&id, first),
-                    raw: String::new(),
-                }));
-            }
             let index = next_index(self.rows.len(), self.what).map_err(|e| DataError::File {
                 file: file.to_owned(),
                 line: Some(line),
                 message: e.reason,
             })?;
-            self.ids.insert(id.clone(), (index, line));
+            match self.ids.entry(id.clone()) {
+                std::collections::hash_map::Entry::Occupied(first) => {
+                    let first = first.get().1;
+                    return Err(DataError::BadRow(Rejected {
+                        file: file.to_owned(),
+                        line,
+                        column: Some("id".to_owned()),
+                        reason: self.duplicate(&id, first),
+                        raw: String::new(),
+                    }));
+                }
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    slot.insert((index, line));
+                }
+            }
             self.rows.push((id, attrs));
             self.lines.push(line);
         }
@@ -353,7 +358,8 @@ impl<'a> Events<'a> {
         }
     }
 
-    fn event_type(&self, raw: Raw<'_>) -> Result<usize, RowError> {
+    /// The event type a raw cell names.
+    pub fn event_type(&self, raw: Raw<'_>) -> Result<usize, RowError> {
         event_type(self.schema, &self.types, raw)
     }
 
