@@ -3,15 +3,15 @@
 //! missing). Built from a [`Dataset`] or straight from a data file, where every
 //! distinct raw cell of a field is validated once.
 
+use super::ids::{self, IdTable};
 use crate::engine::data::tables::{
-    self, Columns, EVENT_KEYS, Events, FastMap, Ids, RowError, Table,
+    self, Columns, EVENT_KEYS, Events, FastMap, Ids, NO_KEY, RowError, Table,
 };
 use crate::engine::data::validate::{self, Raw};
 use crate::engine::data::{Dataset, EventRow};
 use crate::plan::schema::Schema;
 use crate::plan::types::Value;
 use chrono::{DateTime, Utc};
-use std::collections::HashMap;
 
 /// A value as a hashable key (numbers by their bits), for dictionaries.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -43,14 +43,14 @@ impl Key {
 #[derive(Debug, Clone)]
 pub struct Dict {
     pub values: Vec<Option<Value>>,
-    index: HashMap<Key, u32>,
+    index: FastMap<Key, u32>,
 }
 
 impl Default for Dict {
     fn default() -> Dict {
         Dict {
             values: vec![None],
-            index: HashMap::new(),
+            index: FastMap::default(),
         }
     }
 }
@@ -225,16 +225,6 @@ impl EventColumns {
     }
 }
 
-/// An id of at most 15 bytes packed into the key itself (bytes, then the length), so a
-/// look-up touches only the table, not a string elsewhere in memory.
-fn pack(id: &str) -> Option<[u8; 16]> {
-    let bytes = id.as_bytes();
-    let mut key = [0u8; 16];
-    key.get_mut(..bytes.len())?.copy_from_slice(bytes);
-    *key.get_mut(15)? = u8::try_from(bytes.len()).ok().filter(|&n| n < 16)?;
-    Some(key)
-}
-
 /// What every part of an events file shares while it is read into columns: the same
 /// columns, ids, types and value checks as the row loader, but only the fields the plan
 /// reads are looked at.
@@ -247,7 +237,7 @@ pub(crate) struct EventsLayout<'a> {
     wanted: Vec<Option<usize>>,
     fields: Vec<String>,
     /// Contact ids of at most 15 bytes → index (others go through `contacts`).
-    short_ids: FastMap<[u8; 16], u32>,
+    short_ids: IdTable,
 }
 
 impl<'a> EventsLayout<'a> {
@@ -270,20 +260,42 @@ impl<'a> EventsLayout<'a> {
             contacts_file,
             wanted,
             fields: fields.to_vec(),
-            short_ids: contacts
-                .iter()
-                .filter_map(|(id, &(index, _))| Some((pack(id)?, index)))
-                .collect(),
+            short_ids: IdTable::new(contacts),
         }
     }
 
     /// An empty part to read rows into.
     pub fn part(&self) -> ColumnarEvents<'_, 'a> {
+        let slots = self.schema.events.len() * self.fields.len();
         ColumnarEvents {
             shared: self,
-            seen: vec![FastMap::default(); self.schema.events.len() * self.fields.len()],
+            seen: vec![FastMap::default(); slots],
+            contact_keys: Vec::new(),
+            type_keys: Vec::new(),
+            field_keys: vec![Vec::new(); slots],
+            ahead: Vec::new(),
+            next: 0,
             cols: EventColumns::new(&self.fields),
         }
+    }
+}
+
+/// What a dictionary key of a column stands for, once known ([`NO_KEY`] when not yet).
+fn known(cache: &[u32], key: u32) -> Option<u32> {
+    cache.get(key as usize).copied().filter(|&v| v != NO_KEY)
+}
+
+/// Remembers what `key` stands for.
+fn learn(cache: &mut Vec<u32>, key: u32, value: u32) {
+    if key == NO_KEY {
+        return;
+    }
+    let k = key as usize;
+    if cache.len() <= k {
+        cache.resize(k + 1, NO_KEY);
+    }
+    if let Some(slot) = cache.get_mut(k) {
+        *slot = value;
     }
 }
 
@@ -294,7 +306,27 @@ pub(crate) struct ColumnarEvents<'s, 'a> {
     shared: &'s EventsLayout<'a>,
     /// Per event type × wanted column: raw text → code.
     seen: Vec<FastMap<String, u32>>,
+    /// Dictionary key of the `contact_id` column → contact index.
+    contact_keys: Vec<u32>,
+    /// Dictionary key of the `event` column → event type.
+    type_keys: Vec<u32>,
+    /// Per event type × wanted column: dictionary key → code.
+    field_keys: Vec<Vec<u32>>,
+    /// The contact indices of the rows to come ([`Table::ahead`]; [`NO_KEY`] where the
+    /// row's id is not a known short id), and the next row's place among them.
+    ahead: Vec<u32>,
+    next: usize,
     pub cols: EventColumns,
+}
+
+impl ColumnarEvents<'_, '_> {
+    /// The index of a contact id of at most 15 bytes.
+    fn short_id(&self, cell: Raw<'_>) -> Option<u32> {
+        match cell {
+            Raw::Text(id) => Some(self.shared.short_ids.get(id)).filter(|&c| c != ids::NONE),
+            _ => None,
+        }
+    }
 }
 
 impl Table for ColumnarEvents<'_, '_> {
@@ -311,17 +343,66 @@ impl Table for ColumnarEvents<'_, '_> {
                 .is_some_and(Option::is_some)
     }
 
-    fn row(&mut self, _line: u64, cells: &[Raw<'_>]) -> Result<(), RowError> {
+    fn row(&mut self, line: u64, cells: &[Raw<'_>]) -> Result<(), RowError> {
+        self.keyed_row(line, cells, &[])
+    }
+
+    fn new_dictionary(&mut self, slot: usize) {
+        match slot {
+            0 => self.contact_keys.clear(),
+            1 => self.type_keys.clear(),
+            _ => {
+                let n_wanted = self.cols.fields.len();
+                let want = slot
+                    .checked_sub(EVENT_KEYS)
+                    .and_then(|k| self.shared.wanted.get(k).copied().flatten());
+                if let Some(w) = want {
+                    for cache in self.field_keys.iter_mut().skip(w).step_by(n_wanted.max(1)) {
+                        cache.clear();
+                    }
+                }
+            }
+        }
+    }
+
+    fn ahead(&mut self, slot: usize, cells: &mut dyn Iterator<Item = Raw<'_>>) {
+        if slot == 0 {
+            self.ahead = self.shared.short_ids.get_all(cells.map(|c| match c {
+                Raw::Text(id) => Some(id),
+                _ => None,
+            }));
+            self.next = 0;
+        }
+    }
+
+    fn keyed_row(&mut self, _line: u64, cells: &[Raw<'_>], keys: &[u32]) -> Result<(), RowError> {
         let shared = self.shared;
-        let short = match tables::cell(cells, 0) {
-            Raw::Text(id) => pack(id).and_then(|k| shared.short_ids.get(&k).copied()),
-            _ => None,
-        };
-        let contact = match short {
+        let key = |slot: usize| keys.get(slot).copied().unwrap_or(NO_KEY);
+        let resolved = self
+            .ahead
+            .get(self.next)
+            .copied()
+            .filter(|&c| c != ids::NONE);
+        self.next += 1;
+        let contact = match resolved.or_else(|| known(&self.contact_keys, key(0))) {
             Some(c) => c,
-            None => tables::contact(cells, shared.contacts, shared.contacts_file)?,
+            None => {
+                let c = match self.short_id(tables::cell(cells, 0)) {
+                    Some(c) => c,
+                    None => tables::contact(cells, shared.contacts, shared.contacts_file)?,
+                };
+                learn(&mut self.contact_keys, key(0), c);
+                c
+            }
         };
-        let event = shared.layout.event_type(tables::cell(cells, 1))?;
+        let event = match known(&self.type_keys, key(1)) {
+            Some(t) => t as usize,
+            None => {
+                let t = shared.layout.event_type(tables::cell(cells, 1))?;
+                learn(&mut self.type_keys, key(1), t as u32);
+                t
+            }
+        };
         let at = tables::at(cells, 2)?;
         let ty = shared.schema.events.get(event);
         let slots = shared.layout.field_slots().get(event);
@@ -358,17 +439,25 @@ impl Table for ColumnarEvents<'_, '_> {
                 }
                 (Some(field), Raw::Text(s)) => {
                     let n_wanted = self.cols.fields.len();
-                    let Some(seen) = self.seen.get_mut(event * n_wanted + w) else {
+                    let k = key(EVENT_KEYS + k);
+                    let (Some(seen), Some(by_key)) = (
+                        self.seen.get_mut(event * n_wanted + w),
+                        self.field_keys.get_mut(event * n_wanted + w),
+                    ) else {
                         continue;
                     };
-                    match seen.get(s) {
-                        Some(&c) => c,
+                    match known(by_key, k).or_else(|| seen.get(s).copied()) {
+                        Some(c) => {
+                            learn(by_key, k, c);
+                            c
+                        }
                         None => {
                             let v =
                                 validate::value(field, raw).map_err(|r| RowError::at(name, r))?;
                             let col = self.cols.fields.get_mut(w);
                             let c = col.map_or(0, |col| col.dict.code(v));
                             seen.insert(s.to_owned(), c);
+                            learn(by_key, k, c);
                             c
                         }
                     }

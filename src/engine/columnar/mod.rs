@@ -12,6 +12,7 @@
 
 pub mod events;
 pub mod filters;
+pub mod ids;
 pub mod pass;
 
 use super::context::{Context, EngineError};

@@ -2,7 +2,7 @@
 //! over as [`Raw`] cells to the same validation as CSV and NDJSON. A bad row is named
 //! by its row group and its 1-based row within that group: `events.parquet[row group 2]:17`.
 
-use super::tables::{RowError, Sink, Table};
+use super::tables::{NO_KEY, RowError, Sink, Table};
 use super::validate::Raw;
 use super::{DataError, Rejected};
 use arrow_array::cast::AsArray;
@@ -12,15 +12,17 @@ use arrow_array::types::{
     TimestampSecondType, UInt8Type, UInt16Type, UInt32Type,
 };
 use arrow_array::{Array, ArrayRef, RecordBatch};
-use arrow_schema::{DataType, TimeUnit};
+use arrow_schema::{DataType, Field, Schema, TimeUnit};
 use chrono::{DateTime, Utc};
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::{
     ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
 };
+use parquet::basic::Encoding;
 use parquet::file::reader::ChunkReader;
 use rayon::prelude::*;
 use std::io::Read;
+use std::sync::Arc;
 
 fn file_error(file: &str, message: String) -> DataError {
     DataError::File {
@@ -100,6 +102,7 @@ impl<'f, R: ChunkReader + Clone + 'static> Opened<'f, R> {
     fn new(file: &'f str, input: R, table: &dyn Table) -> Result<Opened<'f, R>, DataError> {
         let metadata = ArrowReaderMetadata::load(&input, ArrowReaderOptions::default())
             .map_err(|e| parquet_error(file, e))?;
+        let metadata = with_dictionaries(metadata).map_err(|e| parquet_error(file, e))?;
         let schema = metadata.metadata().file_metadata().schema_descr();
         let (leaves, slots) = projection(file, schema, table)?;
         let mask = ProjectionMask::leaves(schema, leaves);
@@ -130,30 +133,59 @@ impl<'f, R: ChunkReader + Clone + 'static> Opened<'f, R> {
         )
         .with_row_groups(vec![group])
         .with_projection(self.mask.clone())
-        .with_batch_size(8192)
+        .with_batch_size(batch_rows(self.metadata.metadata(), group))
         .build()
         .map_err(|e| parquet_error(file, e))?;
         let width = table.columns().names.len();
         let mut row_in_group = 0;
+        // Per projected column, the dictionary of the previous batch.
+        let mut dictionaries: Vec<Option<ArrayRef>> = vec![None; self.slots.len()];
         for batch in reader {
             let batch = batch.map_err(|e| parquet_error(file, e))?;
             let columns = batch_columns(file, &batch)?;
+            for ((col, seen), &slot) in columns.iter().zip(&mut dictionaries).zip(&self.slots) {
+                if let Col::Dict(.., array) = col
+                    && seen.as_ref().is_none_or(|s| !Arc::ptr_eq(s, array))
+                {
+                    if seen.is_some() {
+                        table.new_dictionary(slot);
+                    }
+                    *seen = Some(Arc::clone(array));
+                }
+            }
+            for (col, &slot) in columns.iter().zip(&self.slots) {
+                table.ahead(slot, &mut (0..batch.num_rows()).map(|row| col.raw(row)));
+            }
             // Columns not read stay missing; the others are set for every row.
             let mut cells = vec![Raw::Missing; width];
+            let mut keys = vec![NO_KEY; width];
             for row in 0..batch.num_rows() {
                 row_in_group += 1;
                 for (col, &slot) in columns.iter().zip(&self.slots) {
                     if let Some(cell) = cells.get_mut(slot) {
                         *cell = col.raw(row);
                     }
+                    if let (Col::Dict(k, ..), Some(key)) = (col, keys.get_mut(slot)) {
+                        *key = k.get(row).copied().unwrap_or(NO_KEY);
+                    }
                 }
-                if let Err(e) = table.row(row_in_group as u64, &cells) {
+                if let Err(e) = table.keyed_row(row_in_group as u64, &cells, &keys) {
                     sink.reject(rejected(file, group, row_in_group, e, &cells))?;
                 }
             }
         }
         Ok(())
     }
+}
+
+/// Rows per batch: a whole row group up to 65,536 rows, so that a table's
+/// [`Table::ahead`] sees many rows at once, with memory bounded.
+fn batch_rows(meta: &parquet::file::metadata::ParquetMetaData, group: usize) -> usize {
+    let rows = meta
+        .row_groups()
+        .get(group)
+        .map_or(0, |g| usize::try_from(g.num_rows()).unwrap_or(0));
+    rows.clamp(1024, 1 << 16)
 }
 
 fn rejected(file: &str, group: usize, row: usize, e: RowError, cells: &[Raw<'_>]) -> Rejected {
@@ -206,13 +238,64 @@ fn projection(
     Ok((leaves, slots))
 }
 
+/// `metadata` reading as Arrow dictionaries every text column whose pages are all
+/// dictionary-encoded in every row group, so that a row's cell comes with its key
+/// ([`Table::keyed_row`]) and the dictionary's texts are not copied into every row.
+/// Text that a writer stored plain (partly or wholly) is read as plain text.
+fn with_dictionaries(
+    metadata: ArrowReaderMetadata,
+) -> parquet::errors::Result<ArrowReaderMetadata> {
+    let meta = metadata.metadata();
+    let groups = meta.row_groups();
+    let leaves = meta.file_metadata().schema_descr().num_columns();
+    let schema = metadata.schema();
+    if schema.fields().len() != leaves {
+        // Nested columns: fields and leaves do not pair up; read as they are.
+        return Ok(metadata);
+    }
+    let all_dictionary = |leaf: usize| {
+        groups.iter().all(|g| {
+            g.columns().get(leaf).is_some_and(|c| {
+                c.dictionary_page_offset().is_some()
+                    && c.page_encoding_stats_mask().is_some_and(|m| {
+                        m.is_only(Encoding::PLAIN_DICTIONARY) || m.is_only(Encoding::RLE_DICTIONARY)
+                    })
+            })
+        })
+    };
+    let mut changed = false;
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .enumerate()
+        .map(|(leaf, f)| {
+            if *f.data_type() == DataType::Utf8 && !groups.is_empty() && all_dictionary(leaf) {
+                changed = true;
+                let ty = DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8));
+                f.as_ref().clone().with_data_type(ty)
+            } else {
+                f.as_ref().clone()
+            }
+        })
+        .collect();
+    if !changed {
+        return Ok(metadata);
+    }
+    let hint = Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()));
+    ArrowReaderMetadata::try_new(
+        Arc::clone(meta),
+        ArrowReaderOptions::new().with_schema(hint),
+    )
+}
+
 /// A column of a batch, typed once so that each row's cell is a cheap look-up.
 enum Col<'a> {
     Text(&'a arrow_array::StringArray),
     LargeText(&'a arrow_array::LargeStringArray),
     View(&'a arrow_array::StringViewArray),
-    /// Dictionary-encoded text: keys and values.
-    Dict(Vec<Option<usize>>, &'a arrow_array::StringArray),
+    /// Dictionary-encoded text: keys ([`NO_KEY`] for a missing cell), values, and the
+    /// values as an array (to tell whether the next batch has the same dictionary).
+    Dict(Vec<u32>, &'a arrow_array::StringArray, &'a ArrayRef),
     Int(Vec<Option<i64>>),
     Float(Vec<Option<f64>>),
     Bool(&'a arrow_array::BooleanArray),
@@ -221,6 +304,7 @@ enum Col<'a> {
 }
 
 impl Col<'_> {
+    #[inline(always)]
     fn raw(&self, row: usize) -> Raw<'_> {
         fn some(x: Option<Raw<'_>>) -> Raw<'_> {
             x.unwrap_or(Raw::Missing)
@@ -229,11 +313,10 @@ impl Col<'_> {
             Col::Text(a) => some(a.is_valid(row).then(|| Raw::text(a.value(row)))),
             Col::LargeText(a) => some(a.is_valid(row).then(|| Raw::text(a.value(row)))),
             Col::View(a) => some(a.is_valid(row).then(|| Raw::text(a.value(row)))),
-            Col::Dict(keys, values) => some(
+            Col::Dict(keys, values, _) => some(
                 keys.get(row)
-                    .copied()
-                    .flatten()
-                    .filter(|&k| k < values.len() && values.is_valid(k))
+                    .map(|&k| k as usize)
+                    .filter(|&k| k < values.len())
                     .map(|k| Raw::text(values.value(k))),
             ),
             Col::Int(v) => some(v.get(row).copied().flatten().map(Raw::Int)),
@@ -271,12 +354,31 @@ fn batch_columns<'b>(file: &str, batch: &'b RecordBatch) -> Result<Vec<Col<'b>>,
                 DataType::Utf8View => Col::View(a.as_string_view()),
                 DataType::Dictionary(_, v) if **v == DataType::Utf8 => {
                     let dict = a.as_any_dictionary();
+                    let values = dict.values().as_string::<i32>();
+                    if let Some(d) = a.as_dictionary_opt::<Int32Type>()
+                        && d.keys().nulls().is_none()
+                        && values.null_count() == 0
+                    {
+                        // The common case, without a validity test per row.
+                        let n = values.len();
+                        let keys = d
+                            .keys()
+                            .values()
+                            .iter()
+                            .map(|&k| u32::try_from(k).ok().filter(|&k| (k as usize) < n).unwrap_or(NO_KEY))
+                            .collect();
+                        return Ok(Col::Dict(keys, values, dict.values()));
+                    }
                     let keys = dict.normalized_keys();
                     let keys = (0..a.len())
-                        .map(|i| a.is_valid(i).then(|| keys.get(i).copied()).flatten())
+                        .map(|i| match keys.get(i) {
+                            Some(&k) if a.is_valid(i) && values.is_valid(k) => {
+                                u32::try_from(k).unwrap_or(NO_KEY)
+                            }
+                            _ => NO_KEY,
+                        })
                         .collect();
-                    let values = dict.values().as_string::<i32>();
-                    Col::Dict(keys, values)
+                    Col::Dict(keys, values, dict.values())
                 }
                 DataType::Int8 => Col::Int(ints::<Int8Type>(a, i64::from)),
                 DataType::Int16 => Col::Int(ints::<Int16Type>(a, i64::from)),

@@ -89,7 +89,26 @@ pub(crate) trait Table {
     fn reads(&self, _slot: usize) -> bool {
         true
     }
+    /// Takes one row like [`row`](Table::row), with each cell's dictionary key where the
+    /// reader has one ([`NO_KEY`] otherwise): two cells of a column with the same key
+    /// are the same text, until [`new_dictionary`](Table::new_dictionary) says otherwise.
+    /// A table may use the keys to look at each distinct cell once.
+    #[cfg_attr(not(feature = "parquet"), allow(dead_code))]
+    fn keyed_row(&mut self, line: u64, cells: &[Raw<'_>], _keys: &[u32]) -> Result<(), RowError> {
+        self.row(line, cells)
+    }
+    /// The cells of column `slot` in the rows that come next (a batch), before those rows
+    /// are taken one by one: a table may resolve them in one tight loop, where look-ups
+    /// that miss the cache overlap instead of waiting one after another.
+    #[cfg_attr(not(feature = "parquet"), allow(dead_code))]
+    fn ahead(&mut self, _slot: usize, _cells: &mut dyn Iterator<Item = Raw<'_>>) {}
+    /// The dictionary of column `slot` changed: its keys now name other texts.
+    #[cfg_attr(not(feature = "parquet"), allow(dead_code))]
+    fn new_dictionary(&mut self, _slot: usize) {}
 }
+
+/// The dictionary key of a cell that has none (see [`Table::keyed_row`]).
+pub(crate) const NO_KEY: u32 = u32::MAX;
 
 /// A part of a table read on its own: the table, its bad rows, and how reading ended.
 pub(crate) type Part<T> = (T, Sink, Result<(), DataError>);
