@@ -5,7 +5,7 @@
 
 use super::ids::{self, IdTable};
 use crate::engine::data::tables::{
-    self, Columns, EVENT_KEYS, Events, FastMap, Ids, NO_KEY, RowError, Table,
+    self, Cells, Columns, EVENT_KEYS, Events, FastMap, Ids, NO_KEY, RowError, Table,
 };
 use crate::engine::data::validate::{self, Raw};
 use crate::engine::data::{Dataset, EventRow};
@@ -181,38 +181,74 @@ impl EventColumns {
         cols
     }
 
-    /// Frees the capacity beyond the events held (columns grow by doubling while parts
-    /// are appended).
-    pub fn shrink_to_fit(&mut self) {
-        self.contact.shrink_to_fit();
-        self.ty.shrink_to_fit();
-        self.at.shrink_to_fit();
-        self.sub.shrink_to_fit();
-        for f in &mut self.fields {
-            f.codes.shrink_to_fit();
+    /// The parts of a file read one after another, joined in order: each part's codes
+    /// translated to the joined dictionaries. Each column is built at its final size
+    /// and the parts' copies of it freed as soon as it is, so the peak is the parts plus
+    /// one column; columns are built in parallel.
+    pub fn concat(fields: &[String], parts: Vec<EventColumns>) -> EventColumns {
+        let mut out = EventColumns::new(fields);
+        let total: usize = parts.iter().map(EventColumns::len).sum();
+        // Per field, per part: part code → joined code.
+        let remaps: Vec<Vec<Vec<u32>>> = out
+            .fields
+            .iter_mut()
+            .enumerate()
+            .map(|(f, col)| {
+                parts
+                    .iter()
+                    .map(|p| {
+                        p.fields.get(f).map_or_else(Vec::new, |pf| {
+                            pf.dict
+                                .values
+                                .iter()
+                                .map(|v| col.dict.code(v.clone()))
+                                .collect()
+                        })
+                    })
+                    .collect()
+            })
+            .collect();
+        let mut contact = Vec::new();
+        let mut ty = Vec::new();
+        let mut at = Vec::new();
+        let mut sub = Vec::new();
+        let mut codes: Vec<Vec<Vec<u32>>> = vec![Vec::new(); fields.len()];
+        for p in parts {
+            contact.push(p.contact);
+            ty.push(p.ty);
+            at.push(p.at);
+            sub.push(p.sub);
+            for (c, f) in codes.iter_mut().zip(p.fields) {
+                c.push(f.codes);
+            }
         }
+        rayon::scope(|s| {
+            s.spawn(|_| out.contact = joined(total, contact, |_, x| x));
+            s.spawn(|_| out.ty = joined(total, ty, |_, x| x));
+            s.spawn(|_| out.at = joined(total, at, |_, x| x));
+            s.spawn(|_| out.sub = joined(total, sub, |_, x| x));
+            for ((col, parts), remap) in out.fields.iter_mut().zip(codes).zip(&remaps) {
+                s.spawn(move |_| {
+                    col.codes = joined(total, parts, |p, c| {
+                        remap
+                            .get(p)
+                            .and_then(|t| t.get(c as usize))
+                            .copied()
+                            .unwrap_or(0)
+                    });
+                });
+            }
+        });
+        out
     }
 
-    /// Appends the events of `part` (read after these), its codes translated to these
-    /// columns' dictionaries, so that appending the parts of a file in order gives the
-    /// columns one sequential read gives.
-    pub fn append(&mut self, part: EventColumns) {
-        self.contact.extend_from_slice(&part.contact);
-        self.ty.extend_from_slice(&part.ty);
-        self.at.extend_from_slice(&part.at);
-        self.sub.extend_from_slice(&part.sub);
-        for (col, p) in self.fields.iter_mut().zip(part.fields) {
-            let remap: Vec<u32> = p
-                .dict
-                .values
-                .into_iter()
-                .map(|v| col.dict.code(v))
-                .collect();
-            col.codes.extend(
-                p.codes
-                    .iter()
-                    .map(|&c| remap.get(c as usize).copied().unwrap_or(0)),
-            );
+    fn reserve(&mut self, n: usize) {
+        self.contact.reserve(n);
+        self.ty.reserve(n);
+        self.at.reserve(n);
+        self.sub.reserve(n);
+        for f in &mut self.fields {
+            f.codes.reserve(n);
         }
     }
 
@@ -238,6 +274,9 @@ pub(crate) struct EventsLayout<'a> {
     fields: Vec<String>,
     /// Contact ids of at most 15 bytes → index (others go through `contacts`).
     short_ids: IdTable,
+    /// Per event type × file field column: whether the type has the field, required
+    /// (a missing cell of any other is code 0 without further look).
+    required: Vec<bool>,
 }
 
 impl<'a> EventsLayout<'a> {
@@ -253,7 +292,18 @@ impl<'a> EventsLayout<'a> {
             .iter()
             .map(|n| fields.iter().position(|f| f == n))
             .collect();
+        let required = schema
+            .events
+            .iter()
+            .zip(layout.field_slots())
+            .flat_map(|(e, slots)| {
+                slots
+                    .iter()
+                    .map(|s| s.and_then(|f| e.fields.get(f)).is_some_and(|f| !f.optional))
+            })
+            .collect();
         EventsLayout {
+            required,
             layout,
             schema,
             contacts,
@@ -270,63 +320,265 @@ impl<'a> EventsLayout<'a> {
         ColumnarEvents {
             shared: self,
             seen: vec![FastMap::default(); slots],
-            contact_keys: Vec::new(),
-            type_keys: Vec::new(),
-            field_keys: vec![Vec::new(); slots],
-            ahead: Vec::new(),
-            next: 0,
+            seen_int: vec![FastMap::default(); slots],
             cols: EventColumns::new(&self.fields),
         }
     }
 }
 
-/// What a dictionary key of a column stands for, once known ([`NO_KEY`] when not yet).
-fn known(cache: &[u32], key: u32) -> Option<u32> {
-    cache.get(key as usize).copied().filter(|&v| v != NO_KEY)
-}
-
-/// Remembers what `key` stands for.
-fn learn(cache: &mut Vec<u32>, key: u32, value: u32) {
-    if key == NO_KEY {
-        return;
-    }
-    let k = key as usize;
-    if cache.len() <= k {
-        cache.resize(k + 1, NO_KEY);
-    }
-    if let Some(slot) = cache.get_mut(k) {
-        *slot = value;
-    }
-}
-
 /// A part of the events table (a Parquet row group, a CSV chunk, or the whole file) read
 /// into [`EventColumns`] with dictionaries of its own; each distinct raw text of a
-/// field is validated and stored once. [`merge`] joins the parts.
+/// field is validated and stored once. [`EventColumns::append`] joins the parts.
 pub(crate) struct ColumnarEvents<'s, 'a> {
     shared: &'s EventsLayout<'a>,
     /// Per event type × wanted column: raw text → code.
     seen: Vec<FastMap<String, u32>>,
-    /// Dictionary key of the `contact_id` column → contact index.
-    contact_keys: Vec<u32>,
-    /// Dictionary key of the `event` column → event type.
-    type_keys: Vec<u32>,
-    /// Per event type × wanted column: dictionary key → code.
-    field_keys: Vec<Vec<u32>>,
-    /// The contact indices of the rows to come ([`Table::ahead`]; [`NO_KEY`] where the
-    /// row's id is not a known short id), and the next row's place among them.
-    ahead: Vec<u32>,
-    next: usize,
+    /// Per event type × wanted column: a raw whole number → code.
+    seen_int: Vec<FastMap<i64, u32>>,
     pub cols: EventColumns,
 }
 
 impl ColumnarEvents<'_, '_> {
-    /// The index of a contact id of at most 15 bytes.
-    fn short_id(&self, cell: Raw<'_>) -> Option<u32> {
-        match cell {
-            Raw::Text(id) => Some(self.shared.short_ids.get(id)).filter(|&c| c != ids::NONE),
-            _ => None,
+    /// The index of the contact a `contact_id` cell names.
+    fn contact(&self, cell: Raw<'_>) -> Result<u32, RowError> {
+        let short = match cell {
+            Raw::Text(id) => self.shared.short_ids.get(id),
+            _ => ids::NONE,
+        };
+        if short != ids::NONE {
+            return Ok(short);
+        }
+        let shared = self.shared;
+        tables::contact(
+            std::slice::from_ref(&cell),
+            shared.contacts,
+            shared.contacts_file,
+        )
+    }
+
+    /// The code of the cell of file field column `k` (the wanted column `w`) in an event
+    /// of type `event`, checked like the row loader checks it.
+    fn code(&mut self, event: usize, k: usize, w: usize, raw: Raw<'_>) -> Result<u32, RowError> {
+        let shared = self.shared;
+        let ty = shared.schema.events.get(event);
+        let name = shared
+            .layout
+            .field_columns()
+            .get(k)
+            .map_or("", String::as_str);
+        let field = shared
+            .layout
+            .field_slots()
+            .get(event)
+            .and_then(|s| s.get(k).copied().flatten())
+            .and_then(|f| ty.and_then(|t| t.fields.get(f)));
+        match (field, raw) {
+            (_, Raw::Missing) if field.is_none_or(|f| f.optional) => Ok(0),
+            (None, _) => {
+                let ty = ty.map_or("", |t| t.name.as_str());
+                Err(RowError::at(
+                    name,
+                    format!(
+                        "field `{name}` does not belong to event `{ty}`, expected only its fields ({})",
+                        validate::list(
+                            shared
+                                .schema
+                                .events
+                                .get(event)
+                                .into_iter()
+                                .flat_map(|t| t.fields.iter().map(|f| f.name.as_str()))
+                        )
+                    ),
+                ))
+            }
+            (Some(field), Raw::Text(s)) => {
+                let n_wanted = self.cols.fields.len();
+                let Some(seen) = self.seen.get_mut(event * n_wanted + w) else {
+                    return Ok(0);
+                };
+                if let Some(&c) = seen.get(s) {
+                    return Ok(c);
+                }
+                let v = validate::value(field, raw).map_err(|r| RowError::at(name, r))?;
+                let c = self
+                    .cols
+                    .fields
+                    .get_mut(w)
+                    .map_or(0, |col| col.dict.code(v));
+                seen.insert(s.to_owned(), c);
+                Ok(c)
+            }
+            (Some(field), Raw::Int(i)) => {
+                let n_wanted = self.cols.fields.len();
+                let Some(seen) = self.seen_int.get_mut(event * n_wanted + w) else {
+                    return Ok(0);
+                };
+                if let Some(&c) = seen.get(&i) {
+                    return Ok(c);
+                }
+                let v = validate::value(field, raw).map_err(|r| RowError::at(name, r))?;
+                let c = self
+                    .cols
+                    .fields
+                    .get_mut(w)
+                    .map_or(0, |col| col.dict.code(v));
+                seen.insert(i, c);
+                Ok(c)
+            }
+            (Some(field), _) => {
+                let v = validate::value(field, raw).map_err(|r| RowError::at(name, r))?;
+                Ok(self
+                    .cols
+                    .fields
+                    .get_mut(w)
+                    .map_or(0, |col| col.dict.code(v)))
+            }
         }
     }
+
+    /// The contact of every row of a batch (`None` if one is not known).
+    fn batch_contacts(&self, rows: usize, cells: &Cells<'_>) -> Option<Vec<u32>> {
+        match cells {
+            Cells::Missing => None,
+            Cells::Dict { keys, values } => {
+                let mut known = self.shared.short_ids.get_all(values.iter().map(text));
+                for (c, &cell) in known.iter_mut().zip(values) {
+                    if *c == ids::NONE {
+                        *c = self.contact(cell).unwrap_or(ids::NONE);
+                    }
+                }
+                translate(keys, &known)
+            }
+            Cells::Plain(cells) => {
+                let mut out = self.shared.short_ids.get_all(cells.iter().map(text));
+                for (c, &cell) in out.iter_mut().zip(cells).take(rows) {
+                    if *c == ids::NONE {
+                        *c = self.contact(cell).ok()?;
+                    }
+                }
+                (out.len() == rows).then_some(out)
+            }
+        }
+    }
+
+    /// The event type of every row of a batch (`None` if one is not an event type).
+    fn batch_types(&self, rows: usize, cells: &Cells<'_>) -> Option<Vec<u32>> {
+        let layout = &self.shared.layout;
+        let type_of = |c: Raw<'_>| {
+            layout
+                .event_type(c)
+                .ok()
+                .and_then(|t| u32::try_from(t).ok())
+        };
+        match cells {
+            Cells::Missing => None,
+            Cells::Dict { keys, values } => {
+                let known: Vec<u32> = values
+                    .iter()
+                    .map(|&v| type_of(v).unwrap_or(ids::NONE))
+                    .collect();
+                translate(keys, &known)
+            }
+            Cells::Plain(cells) => {
+                let mut last: Option<(&str, u32)> = None;
+                let mut out = Vec::with_capacity(rows);
+                for &cell in cells.iter().take(rows) {
+                    let t = match (cell, last) {
+                        (Raw::Text(s), Some((prev, t))) if s == prev => t,
+                        (Raw::Text(s), _) => {
+                            let t = type_of(cell)?;
+                            last = Some((s, t));
+                            t
+                        }
+                        _ => type_of(cell)?,
+                    };
+                    out.push(t);
+                }
+                (out.len() == rows).then_some(out)
+            }
+        }
+    }
+
+    /// The codes of wanted column `w` (file field column `k`) for every row of a batch
+    /// whose event types are `types` (`None` if a cell is bad).
+    fn batch_codes(
+        &mut self,
+        k: usize,
+        w: usize,
+        types: &[u32],
+        cells: &Cells<'_>,
+    ) -> Option<Vec<u32>> {
+        match cells {
+            Cells::Dict { keys, values } => {
+                // Per event type × dictionary key: the code, once known.
+                let n = values.len();
+                let mut known = vec![NO_KEY; self.shared.schema.events.len() * n];
+                let mut out = Vec::with_capacity(types.len());
+                for (&t, &key) in types.iter().zip(keys) {
+                    let slot = (t as usize) * n + key as usize;
+                    let code = match known.get(slot) {
+                        Some(&c) if c != NO_KEY => c,
+                        _ => {
+                            let raw = values.get(key as usize).copied().unwrap_or(Raw::Missing);
+                            let c = self.code(t as usize, k, w, raw).ok()?;
+                            if let Some(s) = known.get_mut(slot) {
+                                *s = c;
+                            }
+                            c
+                        }
+                    };
+                    out.push(code);
+                }
+                Some(out)
+            }
+            _ => {
+                let columns = self.shared.layout.field_columns().len();
+                types
+                    .iter()
+                    .enumerate()
+                    .map(|(r, &t)| match cells.get(r) {
+                        Raw::Missing
+                            if !self
+                                .shared
+                                .required
+                                .get(t as usize * columns + k)
+                                .copied()
+                                .unwrap_or(true) =>
+                        {
+                            Some(0)
+                        }
+                        raw => self.code(t as usize, k, w, raw).ok(),
+                    })
+                    .collect()
+            }
+        }
+    }
+}
+
+/// One column of `total` values from the parts' columns in order, each part freed once
+/// copied; `map` takes a part's index and one of its values.
+fn joined<T: Copy>(total: usize, parts: Vec<Vec<T>>, map: impl Fn(usize, T) -> T) -> Vec<T> {
+    let mut out = Vec::with_capacity(total);
+    for (p, part) in parts.into_iter().enumerate() {
+        out.extend(part.into_iter().map(|x| map(p, x)));
+    }
+    out
+}
+
+/// A text cell's text.
+fn text<'r>(cell: &Raw<'r>) -> Option<&'r str> {
+    match cell {
+        Raw::Text(s) => Some(s),
+        _ => None,
+    }
+}
+
+/// Per row, what its dictionary key stands for (`None` if a key is missing or stands
+/// for [`ids::NONE`]).
+fn translate(keys: &[u32], known: &[u32]) -> Option<Vec<u32>> {
+    keys.iter()
+        .map(|&k| known.get(k as usize).copied().filter(|&v| v != ids::NONE))
+        .collect()
 }
 
 impl Table for ColumnarEvents<'_, '_> {
@@ -343,146 +595,68 @@ impl Table for ColumnarEvents<'_, '_> {
                 .is_some_and(Option::is_some)
     }
 
-    fn row(&mut self, line: u64, cells: &[Raw<'_>]) -> Result<(), RowError> {
-        self.keyed_row(line, cells, &[])
-    }
-
-    fn new_dictionary(&mut self, slot: usize) {
-        match slot {
-            0 => self.contact_keys.clear(),
-            1 => self.type_keys.clear(),
-            _ => {
-                let n_wanted = self.cols.fields.len();
-                let want = slot
-                    .checked_sub(EVENT_KEYS)
-                    .and_then(|k| self.shared.wanted.get(k).copied().flatten());
-                if let Some(w) = want {
-                    for cache in self.field_keys.iter_mut().skip(w).step_by(n_wanted.max(1)) {
-                        cache.clear();
-                    }
-                }
-            }
-        }
-    }
-
-    fn ahead(&mut self, slot: usize, cells: &mut dyn Iterator<Item = Raw<'_>>) {
-        if slot == 0 {
-            self.ahead = self.shared.short_ids.get_all(cells.map(|c| match c {
-                Raw::Text(id) => Some(id),
-                _ => None,
-            }));
-            self.next = 0;
-        }
-    }
-
-    fn keyed_row(&mut self, _line: u64, cells: &[Raw<'_>], keys: &[u32]) -> Result<(), RowError> {
-        let shared = self.shared;
-        let key = |slot: usize| keys.get(slot).copied().unwrap_or(NO_KEY);
-        let resolved = self
-            .ahead
-            .get(self.next)
-            .copied()
-            .filter(|&c| c != ids::NONE);
-        self.next += 1;
-        let contact = match resolved.or_else(|| known(&self.contact_keys, key(0))) {
-            Some(c) => c,
-            None => {
-                let c = match self.short_id(tables::cell(cells, 0)) {
-                    Some(c) => c,
-                    None => tables::contact(cells, shared.contacts, shared.contacts_file)?,
-                };
-                learn(&mut self.contact_keys, key(0), c);
-                c
-            }
-        };
-        let event = match known(&self.type_keys, key(1)) {
-            Some(t) => t as usize,
-            None => {
-                let t = shared.layout.event_type(tables::cell(cells, 1))?;
-                learn(&mut self.type_keys, key(1), t as u32);
-                t
-            }
-        };
+    fn row(&mut self, _line: u64, cells: &[Raw<'_>]) -> Result<(), RowError> {
+        let contact = self.contact(tables::cell(cells, 0))?;
+        let event = self.shared.layout.event_type(tables::cell(cells, 1))?;
         let at = tables::at(cells, 2)?;
-        let ty = shared.schema.events.get(event);
-        let slots = shared.layout.field_slots().get(event);
-        let ty32 = u32::try_from(event).unwrap_or(u32::MAX);
-        let names = shared.layout.field_columns();
         // Validate first, store after: a bad row leaves no trace.
-        let mut codes = [0u32; 32];
-        let mut extra = Vec::new();
-        for (k, want) in shared.wanted.iter().enumerate() {
+        let mut codes = vec![0u32; self.cols.fields.len()];
+        for (k, want) in self.shared.wanted.iter().enumerate() {
             let Some(w) = *want else { continue };
-            let raw = tables::cell(cells, EVENT_KEYS + k);
-            let name = names.get(k).map_or("", String::as_str);
-            let field = slots
-                .and_then(|s| s.get(k).copied().flatten())
-                .and_then(|f| ty.and_then(|t| t.fields.get(f)));
-            let code = match (field, raw) {
-                (_, Raw::Missing) if field.is_none_or(|f| f.optional) => 0,
-                (None, _) => {
-                    let ty = ty.map_or("", |t| t.name.as_str());
-                    return Err(RowError::at(
-                        name,
-                        format!(
-                            "field `{name}` does not belong to event `{ty}`, expected only its fields ({})",
-                            validate::list(
-                                shared
-                                    .schema
-                                    .events
-                                    .get(event)
-                                    .into_iter()
-                                    .flat_map(|t| t.fields.iter().map(|f| f.name.as_str()))
-                            )
-                        ),
-                    ));
-                }
-                (Some(field), Raw::Text(s)) => {
-                    let n_wanted = self.cols.fields.len();
-                    let k = key(EVENT_KEYS + k);
-                    let (Some(seen), Some(by_key)) = (
-                        self.seen.get_mut(event * n_wanted + w),
-                        self.field_keys.get_mut(event * n_wanted + w),
-                    ) else {
-                        continue;
-                    };
-                    match known(by_key, k).or_else(|| seen.get(s).copied()) {
-                        Some(c) => {
-                            learn(by_key, k, c);
-                            c
-                        }
-                        None => {
-                            let v =
-                                validate::value(field, raw).map_err(|r| RowError::at(name, r))?;
-                            let col = self.cols.fields.get_mut(w);
-                            let c = col.map_or(0, |col| col.dict.code(v));
-                            seen.insert(s.to_owned(), c);
-                            learn(by_key, k, c);
-                            c
-                        }
-                    }
-                }
-                (Some(field), _) => {
-                    let v = validate::value(field, raw).map_err(|r| RowError::at(name, r))?;
-                    self.cols
-                        .fields
-                        .get_mut(w)
-                        .map_or(0, |col| col.dict.code(v))
-                }
-            };
-            match codes.get_mut(w) {
-                Some(slot) => *slot = code,
-                None => extra.push((w, code)),
+            let code = self.code(event, k, w, tables::cell(cells, EVENT_KEYS + k))?;
+            if let Some(slot) = codes.get_mut(w) {
+                *slot = code;
             }
         }
-        self.cols.push_head(contact, ty32, at);
-        for (w, col) in self.cols.fields.iter_mut().enumerate() {
-            let code = codes
-                .get(w)
-                .copied()
-                .unwrap_or_else(|| extra.iter().find(|(e, _)| *e == w).map_or(0, |(_, c)| *c));
+        self.cols
+            .push_head(contact, u32::try_from(event).unwrap_or(u32::MAX), at);
+        for (col, code) in self.cols.fields.iter_mut().zip(codes) {
             col.codes.push(code);
         }
         Ok(())
+    }
+
+    fn takes_batches(&self) -> bool {
+        true
+    }
+
+    fn batch(&mut self, rows: usize, columns: &[Cells<'_>]) -> bool {
+        let column = |slot: usize| columns.get(slot).unwrap_or(&Cells::Missing);
+        let Some(contacts) = self.batch_contacts(rows, column(0)) else {
+            return false;
+        };
+        let Some(types) = self.batch_types(rows, column(1)) else {
+            return false;
+        };
+        let Some(times) = (0..rows)
+            .map(|r| validate::timestamp_cell(column(2).get(r)).ok().map(split))
+            .collect::<Option<Vec<_>>>()
+        else {
+            return false;
+        };
+        let mut codes: Vec<Vec<u32>> = vec![Vec::new(); self.cols.fields.len()];
+        for (k, want) in self.shared.wanted.iter().enumerate() {
+            let Some(w) = *want else { continue };
+            let Some(c) = self.batch_codes(k, w, &types, column(EVENT_KEYS + k)) else {
+                return false;
+            };
+            if let Some(slot) = codes.get_mut(w) {
+                *slot = c;
+            }
+        }
+        let cols = &mut self.cols;
+        cols.reserve(rows);
+        cols.contact.extend_from_slice(&contacts);
+        cols.ty.extend_from_slice(&types);
+        cols.at.extend(times.iter().map(|&(at, _)| at));
+        cols.sub.extend(times.iter().map(|&(_, sub)| sub));
+        for (col, c) in cols.fields.iter_mut().zip(codes) {
+            if c.len() == rows {
+                col.codes.extend_from_slice(&c);
+            } else {
+                col.codes.resize(col.codes.len() + rows, 0);
+            }
+        }
+        true
     }
 }

@@ -1,6 +1,6 @@
 //! Reading a table from CSV: a header row naming the columns, then one record per row.
 
-use super::tables::{Part, RowError, Sink, Table};
+use super::tables::{Cells, Part, RowError, Sink, Table};
 use super::validate::Raw;
 use super::{DataError, Rejected};
 use csv::ByteRecord;
@@ -97,15 +97,104 @@ fn read_chunked<T: Table + Send>(
             .map(|(chunk, start)| {
                 let mut table = make();
                 let mut part = Sink::new(sink.skip);
-                let mut bytes = chunk.as_slice();
-                let mut csv = csv_reader(&mut bytes, start);
-                let read = records(file, &mut csv, &slots, &mut table, &mut part);
+                let read = match table.takes_batches() {
+                    true => batches(file, chunk, start, &slots, &mut table, &mut part),
+                    false => records(
+                        file,
+                        &mut csv_reader(&mut chunk.as_slice(), start),
+                        &slots,
+                        &mut table,
+                        &mut part,
+                    ),
+                };
                 (table, part, read)
             })
             .collect();
         sink.take(parts, keep)?;
         batch.clear();
     }
+}
+
+/// Rows per batch given to a table that takes batches.
+const BATCH: usize = 8192;
+
+/// Reads the records of a chunk that starts at `line` into a table that takes
+/// [`Table::batch`]es. A chunk without quotes or carriage returns, in UTF-8, is split
+/// by hand into batches of plain cells (only the columns the table reads); a batch the
+/// table does not take, a record with the wrong number of cells, and any other chunk
+/// are read by the csv reader row by row, which reports what is wrong.
+fn batches(
+    file: &str,
+    chunk: &[u8],
+    line: u64,
+    slots: &[usize],
+    table: &mut dyn Table,
+    sink: &mut Sink,
+) -> Result<(), DataError> {
+    let simple = memchr::memchr2(b'"', b'\r', chunk).is_none();
+    let text = match std::str::from_utf8(chunk) {
+        Ok(text) if simple => text,
+        _ => {
+            return records(
+                file,
+                &mut csv_reader(&mut &chunk[..], line),
+                slots,
+                table,
+                sink,
+            );
+        }
+    };
+    let width = table.columns().names.len();
+    // Per cell of a record: the table slot it fills, if the table reads it.
+    let wanted: Vec<Option<usize>> = slots.iter().map(|&s| table.reads(s).then_some(s)).collect();
+    let mut rest = text;
+    let mut line = line;
+    while !rest.is_empty() {
+        let (first, first_line) = (rest, line);
+        let mut cells: Vec<Cells<'_>> = (0..width)
+            .map(|s| match wanted.contains(&Some(s)) {
+                true => Cells::Plain(Vec::with_capacity(BATCH)),
+                false => Cells::Missing,
+            })
+            .collect();
+        let mut rows = 0;
+        let mut whole = true;
+        while rows < BATCH && !rest.is_empty() {
+            let (record, after) = rest.split_once('\n').unwrap_or((rest, ""));
+            rest = after;
+            line += 1;
+            if record.is_empty() {
+                continue;
+            }
+            let mut n = 0;
+            for (cell, want) in record
+                .split(',')
+                .zip(wanted.iter().chain(std::iter::repeat(&None)))
+            {
+                n += 1;
+                if let Some(Cells::Plain(col)) = want.and_then(|s| cells.get_mut(s)) {
+                    col.push(Raw::text(cell));
+                }
+            }
+            if n != slots.len() {
+                whole = false;
+                break;
+            }
+            rows += 1;
+        }
+        if !(whole && table.batch(rows, &cells)) {
+            let read = first.len() - rest.len();
+            let mut bytes = first.as_bytes().get(..read).unwrap_or_default();
+            records(
+                file,
+                &mut csv_reader(&mut bytes, first_line),
+                slots,
+                table,
+                sink,
+            )?;
+        }
+    }
+    Ok(())
 }
 
 /// The number of line feeds in `bytes`.

@@ -2,7 +2,7 @@
 //! over as [`Raw`] cells to the same validation as CSV and NDJSON. A bad row is named
 //! by its row group and its 1-based row within that group: `events.parquet[row group 2]:17`.
 
-use super::tables::{NO_KEY, RowError, Sink, Table};
+use super::tables::{Cells, NO_KEY, RowError, Sink, Table};
 use super::validate::Raw;
 use super::{DataError, Rejected};
 use arrow_array::cast::AsArray;
@@ -138,38 +138,32 @@ impl<'f, R: ChunkReader + Clone + 'static> Opened<'f, R> {
         .map_err(|e| parquet_error(file, e))?;
         let width = table.columns().names.len();
         let mut row_in_group = 0;
-        // Per projected column, the dictionary of the previous batch.
-        let mut dictionaries: Vec<Option<ArrayRef>> = vec![None; self.slots.len()];
         for batch in reader {
             let batch = batch.map_err(|e| parquet_error(file, e))?;
+            let rows = batch.num_rows();
             let columns = batch_columns(file, &batch)?;
-            for ((col, seen), &slot) in columns.iter().zip(&mut dictionaries).zip(&self.slots) {
-                if let Col::Dict(.., array) = col
-                    && seen.as_ref().is_none_or(|s| !Arc::ptr_eq(s, array))
-                {
-                    if seen.is_some() {
-                        table.new_dictionary(slot);
+            if table.takes_batches() {
+                let mut cells: Vec<Cells<'_>> = (0..width).map(|_| Cells::Missing).collect();
+                for (col, &slot) in columns.iter().zip(&self.slots) {
+                    if let Some(c) = cells.get_mut(slot) {
+                        *c = col.cells(rows);
                     }
-                    *seen = Some(Arc::clone(array));
                 }
-            }
-            for (col, &slot) in columns.iter().zip(&self.slots) {
-                table.ahead(slot, &mut (0..batch.num_rows()).map(|row| col.raw(row)));
+                if table.batch(rows, &cells) {
+                    row_in_group += rows;
+                    continue;
+                }
             }
             // Columns not read stay missing; the others are set for every row.
             let mut cells = vec![Raw::Missing; width];
-            let mut keys = vec![NO_KEY; width];
-            for row in 0..batch.num_rows() {
+            for row in 0..rows {
                 row_in_group += 1;
                 for (col, &slot) in columns.iter().zip(&self.slots) {
                     if let Some(cell) = cells.get_mut(slot) {
                         *cell = col.raw(row);
                     }
-                    if let (Col::Dict(k, ..), Some(key)) = (col, keys.get_mut(slot)) {
-                        *key = k.get(row).copied().unwrap_or(NO_KEY);
-                    }
                 }
-                if let Err(e) = table.keyed_row(row_in_group as u64, &cells, &keys) {
+                if let Err(e) = table.row(row_in_group as u64, &cells) {
                     sink.reject(rejected(file, group, row_in_group, e, &cells))?;
                 }
             }
@@ -178,8 +172,8 @@ impl<'f, R: ChunkReader + Clone + 'static> Opened<'f, R> {
     }
 }
 
-/// Rows per batch: a whole row group up to 65,536 rows, so that a table's
-/// [`Table::ahead`] sees many rows at once, with memory bounded.
+/// Rows per batch: a whole row group up to 65,536 rows, so that a table taking
+/// [`Table::batch`]es sees many rows at once, with memory bounded.
 fn batch_rows(meta: &parquet::file::metadata::ParquetMetaData, group: usize) -> usize {
     let rows = meta
         .row_groups()
@@ -293,9 +287,8 @@ enum Col<'a> {
     Text(&'a arrow_array::StringArray),
     LargeText(&'a arrow_array::LargeStringArray),
     View(&'a arrow_array::StringViewArray),
-    /// Dictionary-encoded text: keys ([`NO_KEY`] for a missing cell), values, and the
-    /// values as an array (to tell whether the next batch has the same dictionary).
-    Dict(Vec<u32>, &'a arrow_array::StringArray, &'a ArrayRef),
+    /// Dictionary-encoded text: keys ([`NO_KEY`] for a missing cell) and values.
+    Dict(Vec<u32>, &'a arrow_array::StringArray),
     Int(Vec<Option<i64>>),
     Float(Vec<Option<f64>>),
     Bool(&'a arrow_array::BooleanArray),
@@ -304,7 +297,23 @@ enum Col<'a> {
 }
 
 impl Col<'_> {
-    #[inline(always)]
+    /// The cells of the first `rows` rows, dictionary-encoded text as a dictionary.
+    fn cells(&self, rows: usize) -> Cells<'_> {
+        match self {
+            Col::Dict(keys, values) => Cells::Dict {
+                keys: keys.clone(),
+                values: (0..values.len())
+                    .map(|k| match values.is_valid(k) {
+                        true => Raw::text(values.value(k)),
+                        false => Raw::Missing,
+                    })
+                    .collect(),
+            },
+            Col::Null => Cells::Missing,
+            _ => Cells::Plain((0..rows).map(|row| self.raw(row)).collect()),
+        }
+    }
+
     fn raw(&self, row: usize) -> Raw<'_> {
         fn some(x: Option<Raw<'_>>) -> Raw<'_> {
             x.unwrap_or(Raw::Missing)
@@ -313,7 +322,7 @@ impl Col<'_> {
             Col::Text(a) => some(a.is_valid(row).then(|| Raw::text(a.value(row)))),
             Col::LargeText(a) => some(a.is_valid(row).then(|| Raw::text(a.value(row)))),
             Col::View(a) => some(a.is_valid(row).then(|| Raw::text(a.value(row)))),
-            Col::Dict(keys, values, _) => some(
+            Col::Dict(keys, values) => some(
                 keys.get(row)
                     .map(|&k| k as usize)
                     .filter(|&k| k < values.len())
@@ -367,7 +376,7 @@ fn batch_columns<'b>(file: &str, batch: &'b RecordBatch) -> Result<Vec<Col<'b>>,
                             .iter()
                             .map(|&k| u32::try_from(k).ok().filter(|&k| (k as usize) < n).unwrap_or(NO_KEY))
                             .collect();
-                        return Ok(Col::Dict(keys, values, dict.values()));
+                        return Ok(Col::Dict(keys, values));
                     }
                     let keys = dict.normalized_keys();
                     let keys = (0..a.len())
@@ -378,7 +387,7 @@ fn batch_columns<'b>(file: &str, batch: &'b RecordBatch) -> Result<Vec<Col<'b>>,
                             _ => NO_KEY,
                         })
                         .collect();
-                    Col::Dict(keys, values, dict.values())
+                    Col::Dict(keys, values)
                 }
                 DataType::Int8 => Col::Int(ints::<Int8Type>(a, i64::from)),
                 DataType::Int16 => Col::Int(ints::<Int16Type>(a, i64::from)),

@@ -89,26 +89,51 @@ pub(crate) trait Table {
     fn reads(&self, _slot: usize) -> bool {
         true
     }
-    /// Takes one row like [`row`](Table::row), with each cell's dictionary key where the
-    /// reader has one ([`NO_KEY`] otherwise): two cells of a column with the same key
-    /// are the same text, until [`new_dictionary`](Table::new_dictionary) says otherwise.
-    /// A table may use the keys to look at each distinct cell once.
-    #[cfg_attr(not(feature = "parquet"), allow(dead_code))]
-    fn keyed_row(&mut self, line: u64, cells: &[Raw<'_>], _keys: &[u32]) -> Result<(), RowError> {
-        self.row(line, cells)
+    /// Takes `rows` rows given column by column (`columns[slot]`, like `columns`), all
+    /// or none. `false` when the table cannot take them this way — it does not take
+    /// batches, or a row is bad or unusual — and then nothing was taken: the reader
+    /// gives the same rows one by one to [`row`](Table::row), which reports what is
+    /// wrong. A table that takes batches gives the results `row` gives.
+    fn batch(&mut self, _rows: usize, _columns: &[Cells<'_>]) -> bool {
+        false
     }
-    /// The cells of column `slot` in the rows that come next (a batch), before those rows
-    /// are taken one by one: a table may resolve them in one tight loop, where look-ups
-    /// that miss the cache overlap instead of waiting one after another.
-    #[cfg_attr(not(feature = "parquet"), allow(dead_code))]
-    fn ahead(&mut self, _slot: usize, _cells: &mut dyn Iterator<Item = Raw<'_>>) {}
-    /// The dictionary of column `slot` changed: its keys now name other texts.
-    #[cfg_attr(not(feature = "parquet"), allow(dead_code))]
-    fn new_dictionary(&mut self, _slot: usize) {}
+    /// Whether [`batch`](Table::batch) may take rows (a reader need not build the
+    /// columns otherwise).
+    fn takes_batches(&self) -> bool {
+        false
+    }
 }
 
-/// The dictionary key of a cell that has none (see [`Table::keyed_row`]).
+/// The cell of a dictionary-encoded column that is missing.
 pub(crate) const NO_KEY: u32 = u32::MAX;
+
+/// The cells of one column over a batch of rows.
+pub(crate) enum Cells<'a> {
+    /// Every cell missing: a column the file lacks, or one the table does not read.
+    Missing,
+    /// One cell per row.
+    Plain(Vec<Raw<'a>>),
+    /// Dictionary-encoded: per row, an index into `values` ([`NO_KEY`]: missing).
+    Dict {
+        keys: Vec<u32>,
+        values: Vec<Raw<'a>>,
+    },
+}
+
+impl<'a> Cells<'a> {
+    /// The cell of row `row`.
+    pub fn get(&self, row: usize) -> Raw<'a> {
+        match self {
+            Cells::Missing => Raw::Missing,
+            Cells::Plain(cells) => cells.get(row).copied().unwrap_or(Raw::Missing),
+            Cells::Dict { keys, values } => keys
+                .get(row)
+                .and_then(|&k| values.get(k as usize))
+                .copied()
+                .unwrap_or(Raw::Missing),
+        }
+    }
+}
 
 /// A part of a table read on its own: the table, its bad rows, and how reading ended.
 pub(crate) type Part<T> = (T, Sink, Result<(), DataError>);
