@@ -181,65 +181,55 @@ impl EventColumns {
         cols
     }
 
-    /// The parts of a file read one after another, joined in order: each part's codes
-    /// translated to the joined dictionaries. Each column is built at its final size
-    /// and the parts' copies of it freed as soon as it is, so the peak is the parts plus
-    /// one column; columns are built in parallel.
-    pub fn concat(fields: &[String], parts: Vec<EventColumns>) -> EventColumns {
-        let mut out = EventColumns::new(fields);
-        let total: usize = parts.iter().map(EventColumns::len).sum();
-        // Per field, per part: part code → joined code.
-        let remaps: Vec<Vec<Vec<u32>>> = out
+    /// Appends the events of `part` (read after these), its codes translated to these
+    /// columns' dictionaries, so that appending the parts of a file in order gives the
+    /// columns one sequential read gives. The columns are extended in parallel.
+    pub fn append(&mut self, part: EventColumns) {
+        let remaps: Vec<Vec<u32>> = self
             .fields
             .iter_mut()
-            .enumerate()
-            .map(|(f, col)| {
-                parts
+            .zip(&part.fields)
+            .map(|(col, p)| {
+                p.dict
+                    .values
                     .iter()
-                    .map(|p| {
-                        p.fields.get(f).map_or_else(Vec::new, |pf| {
-                            pf.dict
-                                .values
-                                .iter()
-                                .map(|v| col.dict.code(v.clone()))
-                                .collect()
-                        })
-                    })
+                    .map(|v| col.dict.code(v.clone()))
                     .collect()
             })
             .collect();
-        let mut contact = Vec::new();
-        let mut ty = Vec::new();
-        let mut at = Vec::new();
-        let mut sub = Vec::new();
-        let mut codes: Vec<Vec<Vec<u32>>> = vec![Vec::new(); fields.len()];
-        for p in parts {
-            contact.push(p.contact);
-            ty.push(p.ty);
-            at.push(p.at);
-            sub.push(p.sub);
-            for (c, f) in codes.iter_mut().zip(p.fields) {
-                c.push(f.codes);
-            }
-        }
+        let EventColumns {
+            contact,
+            ty,
+            at,
+            sub,
+            fields,
+        } = self;
         rayon::scope(|s| {
-            s.spawn(|_| out.contact = joined(total, contact, |_, x| x));
-            s.spawn(|_| out.ty = joined(total, ty, |_, x| x));
-            s.spawn(|_| out.at = joined(total, at, |_, x| x));
-            s.spawn(|_| out.sub = joined(total, sub, |_, x| x));
-            for ((col, parts), remap) in out.fields.iter_mut().zip(codes).zip(&remaps) {
+            s.spawn(|_| contact.extend_from_slice(&part.contact));
+            s.spawn(|_| ty.extend_from_slice(&part.ty));
+            s.spawn(|_| at.extend_from_slice(&part.at));
+            s.spawn(|_| sub.extend_from_slice(&part.sub));
+            for ((col, p), remap) in fields.iter_mut().zip(&part.fields).zip(&remaps) {
                 s.spawn(move |_| {
-                    col.codes = joined(total, parts, |p, c| {
-                        remap
-                            .get(p)
-                            .and_then(|t| t.get(c as usize))
-                            .copied()
-                            .unwrap_or(0)
-                    });
+                    col.codes.extend(
+                        p.codes
+                            .iter()
+                            .map(|&c| remap.get(c as usize).copied().unwrap_or(0)),
+                    );
                 });
             }
         });
-        out
+    }
+
+    /// Frees the capacity beyond the events held.
+    pub fn shrink_to_fit(&mut self) {
+        self.contact.shrink_to_fit();
+        self.ty.shrink_to_fit();
+        self.at.shrink_to_fit();
+        self.sub.shrink_to_fit();
+        for f in &mut self.fields {
+            f.codes.shrink_to_fit();
+        }
     }
 
     fn reserve(&mut self, n: usize) {
@@ -553,16 +543,6 @@ impl ColumnarEvents<'_, '_> {
             }
         }
     }
-}
-
-/// One column of `total` values from the parts' columns in order, each part freed once
-/// copied; `map` takes a part's index and one of its values.
-fn joined<T: Copy>(total: usize, parts: Vec<Vec<T>>, map: impl Fn(usize, T) -> T) -> Vec<T> {
-    let mut out = Vec::with_capacity(total);
-    for (p, part) in parts.into_iter().enumerate() {
-        out.extend(part.into_iter().map(|x| map(p, x)));
-    }
-    out
 }
 
 /// A text cell's text.

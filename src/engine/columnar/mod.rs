@@ -138,12 +138,13 @@ pub fn load(
     let sources = data::open(files)?;
     data::load_readers_with(&plan.schema, sources, opts, |ids, file, source, sink| {
         let layout = events::EventsLayout::new(&plan.schema, ids, file, &fields);
-        let mut parts = Vec::new();
+        let mut cols = EventColumns::new(&fields);
         if let Some(source) = source {
             data::read_parts(source, &|| layout.part(), sink, &mut |part| {
-                parts.push(part.cols)
+                cols.append(part.cols)
             })?;
         }
-        Ok(EventColumns::concat(&fields, parts))
+        cols.shrink_to_fit();
+        Ok(cols)
     })
 }
