@@ -521,26 +521,25 @@ impl ColumnarEvents<'_, '_> {
                 }
                 Some(out)
             }
-            _ => {
+            Cells::Plain(cells) => {
                 let columns = self.shared.layout.field_columns().len();
-                types
-                    .iter()
-                    .enumerate()
-                    .map(|(r, &t)| match cells.get(r) {
-                        Raw::Missing
-                            if !self
-                                .shared
-                                .required
-                                .get(t as usize * columns + k)
-                                .copied()
-                                .unwrap_or(true) =>
-                        {
-                            Some(0)
-                        }
-                        raw => self.code(t as usize, k, w, raw).ok(),
-                    })
-                    .collect()
+                let mut out = Vec::with_capacity(types.len());
+                for (&t, &raw) in types.iter().zip(cells) {
+                    let required = || {
+                        let at = t as usize * columns + k;
+                        self.shared.required.get(at).copied().unwrap_or(true)
+                    };
+                    out.push(match raw {
+                        Raw::Missing if !required() => 0,
+                        raw => self.code(t as usize, k, w, raw).ok()?,
+                    });
+                }
+                (out.len() == types.len()).then_some(out)
             }
+            Cells::Missing => types
+                .iter()
+                .map(|&t| self.code(t as usize, k, w, Raw::Missing).ok())
+                .collect(),
         }
     }
 }
@@ -608,12 +607,13 @@ impl Table for ColumnarEvents<'_, '_> {
         let Some(types) = self.batch_types(rows, column(1)) else {
             return false;
         };
-        let Some(times) = (0..rows)
-            .map(|r| validate::timestamp_cell(column(2).get(r)).ok().map(split))
-            .collect::<Option<Vec<_>>>()
-        else {
-            return false;
-        };
+        let mut times = Vec::with_capacity(rows);
+        for r in 0..rows {
+            match validate::timestamp_cell(column(2).get(r)) {
+                Ok(t) => times.push(split(t)),
+                Err(_) => return false,
+            }
+        }
         let mut codes: Vec<Vec<u32>> = vec![Vec::new(); self.cols.fields.len()];
         for (k, want) in self.shared.wanted.iter().enumerate() {
             let Some(w) = *want else { continue };

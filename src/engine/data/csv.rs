@@ -147,10 +147,10 @@ fn batches(
     let width = table.columns().names.len();
     // Per cell of a record: the table slot it fills, if the table reads it.
     let wanted: Vec<Option<usize>> = slots.iter().map(|&s| table.reads(s).then_some(s)).collect();
-    let mut rest = text;
+    let mut pos = 0;
     let mut line = line;
-    while !rest.is_empty() {
-        let (first, first_line) = (rest, line);
+    while pos < chunk.len() {
+        let (first, first_line) = (pos, line);
         let mut cells: Vec<Cells<'_>> = (0..width)
             .map(|s| match wanted.contains(&Some(s)) {
                 true => Cells::Plain(Vec::with_capacity(BATCH)),
@@ -159,22 +159,42 @@ fn batches(
             .collect();
         let mut rows = 0;
         let mut whole = true;
-        while rows < BATCH && !rest.is_empty() {
-            let (record, after) = rest.split_once('\n').unwrap_or((rest, ""));
-            rest = after;
+        while rows < BATCH && pos < chunk.len() {
             line += 1;
-            if record.is_empty() {
-                continue;
-            }
+            // Cells are short (most are empty): a plain scan beats a vectorised search
+            // started at every cell.
             let mut n = 0;
-            for (cell, want) in record
-                .split(',')
-                .zip(wanted.iter().chain(std::iter::repeat(&None)))
-            {
-                n += 1;
-                if let Some(Cells::Plain(col)) = want.and_then(|s| cells.get_mut(s)) {
-                    col.push(Raw::text(cell));
+            let mut start = pos;
+            let mut end = pos;
+            let mut last = false;
+            while !last {
+                let byte = chunk.get(end).copied();
+                if byte.is_some_and(|b| b != b',' && b != b'\n') {
+                    end += 1;
+                    continue;
                 }
+                last = byte != Some(b',');
+                if let Some(Some(slot)) = wanted.get(n)
+                    && let Some(Cells::Plain(col)) = cells.get_mut(*slot)
+                {
+                    col.push(Raw::text(text.get(start..end).unwrap_or_default()));
+                }
+                n += 1;
+                end += 1;
+                start = end;
+            }
+            let blank = end == pos + 1;
+            pos = end;
+            if blank {
+                // An empty line, skipped as the csv reader skips it.
+                for col in &mut cells {
+                    if let Cells::Plain(col) = col
+                        && col.len() > rows
+                    {
+                        col.pop();
+                    }
+                }
+                continue;
             }
             if n != slots.len() {
                 whole = false;
@@ -182,9 +202,9 @@ fn batches(
             }
             rows += 1;
         }
+        pos = pos.min(chunk.len());
         if !(whole && table.batch(rows, &cells)) {
-            let read = first.len() - rest.len();
-            let mut bytes = first.as_bytes().get(..read).unwrap_or_default();
+            let mut bytes = chunk.get(first..pos).unwrap_or_default();
             records(
                 file,
                 &mut csv_reader(&mut bytes, first_line),
