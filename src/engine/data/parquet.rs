@@ -282,6 +282,11 @@ fn with_dictionaries(
     )
 }
 
+/// A text cell as read (`None`: null).
+fn text(cell: Option<&str>) -> Raw<'_> {
+    cell.map_or(Raw::Missing, Raw::text)
+}
+
 /// A column of a batch, typed once so that each row's cell is a cheap look-up.
 enum Col<'a> {
     Text(&'a arrow_array::StringArray),
@@ -310,6 +315,21 @@ impl Col<'_> {
                     .collect(),
             },
             Col::Null => Cells::Missing,
+            Col::Text(a) => Cells::Plain(a.iter().take(rows).map(text).collect()),
+            Col::LargeText(a) => Cells::Plain(a.iter().take(rows).map(text).collect()),
+            Col::View(a) => Cells::Plain(a.iter().take(rows).map(text).collect()),
+            Col::Int(v) => Cells::Plain(
+                v.iter()
+                    .take(rows)
+                    .map(|x| x.map_or(Raw::Missing, Raw::Int))
+                    .collect(),
+            ),
+            Col::Float(v) => Cells::Plain(
+                v.iter()
+                    .take(rows)
+                    .map(|x| x.map_or(Raw::Missing, Raw::Float))
+                    .collect(),
+            ),
             _ => Cells::Plain((0..rows).map(|row| self.raw(row)).collect()),
         }
     }
@@ -364,17 +384,22 @@ fn batch_columns<'b>(file: &str, batch: &'b RecordBatch) -> Result<Vec<Col<'b>>,
                 DataType::Dictionary(_, v) if **v == DataType::Utf8 => {
                     let dict = a.as_any_dictionary();
                     let values = dict.values().as_string::<i32>();
-                    if let Some(d) = a.as_dictionary_opt::<Int32Type>()
-                        && d.keys().nulls().is_none()
-                        && values.null_count() == 0
-                    {
-                        // The common case, without a validity test per row.
+                    if let Some(d) = a.as_dictionary_opt::<Int32Type>() {
+                        // The dictionary type Funnel asks for: keys read with their
+                        // validity bitmap, not one dynamic call per row.
                         let n = values.len();
+                        let all_valid = values.null_count() == 0;
                         let keys = d
                             .keys()
-                            .values()
                             .iter()
-                            .map(|&k| u32::try_from(k).ok().filter(|&k| (k as usize) < n).unwrap_or(NO_KEY))
+                            .map(|k| {
+                                k.and_then(|k| u32::try_from(k).ok())
+                                    .filter(|&k| {
+                                        (k as usize) < n
+                                            && (all_valid || values.is_valid(k as usize))
+                                    })
+                                    .unwrap_or(NO_KEY)
+                            })
                             .collect();
                         return Ok(Col::Dict(keys, values));
                     }
