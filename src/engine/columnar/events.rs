@@ -382,47 +382,28 @@ impl ColumnarEvents<'_, '_> {
                 ))
             }
             (Some(field), Raw::Text(s)) => {
-                let n_wanted = self.cols.fields.len();
-                let Some(seen) = self.seen.get_mut(event * n_wanted + w) else {
-                    return Ok(0);
-                };
-                if let Some(&c) = seen.get(s) {
+                let slot = event * self.cols.fields.len() + w;
+                if let Some(&c) = self.seen.get(slot).and_then(|m| m.get(s)) {
                     return Ok(c);
                 }
-                let v = validate::value(field, raw).map_err(|r| RowError::at(name, r))?;
-                let c = self
-                    .cols
-                    .fields
-                    .get_mut(w)
-                    .map_or(0, |col| col.dict.code(v));
-                seen.insert(s.to_owned(), c);
+                let c = new_code(field, raw, name, self.cols.fields.get_mut(w))?;
+                if let Some(m) = self.seen.get_mut(slot) {
+                    m.insert(s.to_owned(), c);
+                }
                 Ok(c)
             }
             (Some(field), Raw::Int(i)) => {
-                let n_wanted = self.cols.fields.len();
-                let Some(seen) = self.seen_int.get_mut(event * n_wanted + w) else {
-                    return Ok(0);
-                };
-                if let Some(&c) = seen.get(&i) {
+                let slot = event * self.cols.fields.len() + w;
+                if let Some(&c) = self.seen_int.get(slot).and_then(|m| m.get(&i)) {
                     return Ok(c);
                 }
-                let v = validate::value(field, raw).map_err(|r| RowError::at(name, r))?;
-                let c = self
-                    .cols
-                    .fields
-                    .get_mut(w)
-                    .map_or(0, |col| col.dict.code(v));
-                seen.insert(i, c);
+                let c = new_code(field, raw, name, self.cols.fields.get_mut(w))?;
+                if let Some(m) = self.seen_int.get_mut(slot) {
+                    m.insert(i, c);
+                }
                 Ok(c)
             }
-            (Some(field), _) => {
-                let v = validate::value(field, raw).map_err(|r| RowError::at(name, r))?;
-                Ok(self
-                    .cols
-                    .fields
-                    .get_mut(w)
-                    .map_or(0, |col| col.dict.code(v)))
-            }
+            (Some(field), _) => new_code(field, raw, name, self.cols.fields.get_mut(w)),
         }
     }
 
@@ -542,6 +523,17 @@ impl ColumnarEvents<'_, '_> {
                 .collect(),
         }
     }
+}
+
+/// The code of a cell not seen before in column `col` (named `name`), once valid.
+fn new_code(
+    field: &crate::plan::schema::Field,
+    raw: Raw<'_>,
+    name: &str,
+    col: Option<&mut FieldColumn>,
+) -> Result<u32, RowError> {
+    let v = validate::value(field, raw).map_err(|r| RowError::at(name, r))?;
+    Ok(col.map_or(0, |col| col.dict.code(v)))
 }
 
 /// A text cell's text.
