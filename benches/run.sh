@@ -8,7 +8,8 @@
 # runs `funnel run` and the DuckDB query (benches/duckdb_b2b.py) on the same files with
 # 2 threads, checks that both give the same results (benches/compare.py, row by row),
 # and prints wall time, peak memory (max RSS) and the ratios. At the largest size it
-# also runs Funnel from Parquet on 1 thread, for the 2-core speed-up.
+# also runs Funnel from Parquet on 1 thread, for the 2-core speed-up, and once more with
+# FUNNEL_TIMINGS set, for the time and memory of each phase.
 # Needs: cargo, python3 with duckdb (`pip install duckdb`), GNU time (/usr/bin/time).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -66,6 +67,9 @@ read -r t1 _ < <(RAYON_NUM_THREADS=1 measure "$funnel" run "$rules" --data "$wor
 t2=$(printf '%s\n' "${results[@]}" | awk -v n="$n" '$1 == n && $2 == "parquet" {print $3}')
 printf '\n%s contacts from Parquet: 1 thread %ss, 2 threads %ss, speed-up %.2f\n' "$n" "$t1" "$t2" \
   "$(echo "$t1 / $t2" | bc -l)"
+printf '\nwhere the time goes, %s contacts from Parquet (FUNNEL_TIMINGS, 2 threads):\n' "$n"
+RAYON_NUM_THREADS=2 FUNNEL_TIMINGS=1 "$funnel" run "$rules" --data "$work/$n/parquet" \
+  --as-of "$asof" -q -o "$work/$n/funnel-timed.csv" 2>&1 >/dev/null | sed 's/^funnel: /  /'
 if [ ${#sizes[@]} -ge 2 ]; then
   a=${sizes[-2]}
   for fmt in parquet csv; do
