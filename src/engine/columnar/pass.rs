@@ -86,6 +86,7 @@ pub fn group(cols: &EventColumns, contacts: usize, now: DateTime<Utc>) -> Groups
 pub struct Sorted {
     pub start: Vec<usize>,
     at: Vec<i64>,
+    /// Empty when every event's is 0 (times in whole microseconds).
     sub: Vec<u16>,
     /// `masks[i * words + w]`: bits `64 w ..` of event `i`'s predicates.
     masks: Vec<u64>,
@@ -98,7 +99,11 @@ pub struct Sorted {
 
 impl Sorted {
     fn time(&self, i: usize) -> Option<DateTime<Utc>> {
-        super::events::join(*self.at.get(i)?, *self.sub.get(i)?)
+        let sub = match self.sub.is_empty() {
+            true => 0,
+            false => *self.sub.get(i)?,
+        };
+        super::events::join(*self.at.get(i)?, sub)
     }
 
     fn value(&self, slot: usize, i: usize) -> Option<Value> {
@@ -268,7 +273,10 @@ pub fn sort(
         });
     drop(in_file);
     let at = gather_into(&order, &at, Vec::new());
-    let sub = gather_into(&order, &sub, Vec::new());
+    let sub = match sub.par_iter().all(|&s| s == 0) {
+        true => Vec::new(),
+        false => gather_into(&order, &sub, Vec::new()),
+    };
     let mut spare = contact;
     let mut values = Vec::with_capacity(kept.len());
     let mut dicts = Vec::with_capacity(kept.len());
@@ -477,7 +485,10 @@ pub fn aggregates(
     }
     let contacts = sorted.start.len().saturating_sub(1);
     const BLOCK: usize = 2048;
-    let mut out: Vec<Col> = prepared.iter().map(|p| full(p.kind, contacts)).collect();
+    let mut out: Vec<Col> = prepared
+        .iter()
+        .map(|p| full(State::new(p.kind).take(sorted, p.kind), contacts))
+        .collect();
     // Per block of contacts, a slice of every column to fill.
     let n_blocks = contacts.div_ceil(BLOCK);
     let mut blocks: Vec<Vec<Slot<'_>>> = (0..n_blocks).map(|_| Vec::new()).collect();
@@ -500,16 +511,28 @@ pub fn aggregates(
             let lo = b * BLOCK;
             let hi = (lo + BLOCK).min(contacts);
             let mut states: Vec<State> = prepared.iter().map(|p| State::new(p.kind)).collect();
+            let mut touched = Touched {
+                list: Vec::new(),
+                flag: vec![false; prepared.len()],
+            };
             for c in lo..hi {
                 let (a, z) = (
                     sorted.start.get(c).copied().unwrap_or(0),
                     sorted.start.get(c + 1).copied().unwrap_or(0),
                 );
                 for e in a..z {
-                    visit(sorted, &prepared, &by_pred, &mut states, e);
+                    visit(sorted, &prepared, &by_pred, &mut states, &mut touched, e);
                 }
-                for ((s, p), slot) in states.iter_mut().zip(&prepared).zip(&mut slots) {
-                    slot.set(c - lo, s.take(sorted, p.kind));
+                for k in touched.list.drain(..) {
+                    if let (Some(s), Some(p), Some(slot), Some(f)) = (
+                        states.get_mut(k),
+                        prepared.get(k),
+                        slots.get_mut(k),
+                        touched.flag.get_mut(k),
+                    ) {
+                        slot.set(c - lo, s.take(sorted, p.kind));
+                        *f = false;
+                    }
                 }
             }
             tick((hi - lo) as u64);
@@ -517,13 +540,20 @@ pub fn aggregates(
     out
 }
 
-/// A full column of the shape an aggregate kind fills, for `n` contacts.
-fn full(kind: &AggKind, n: usize) -> Col {
-    match kind {
-        AggKind::Count | AggKind::Periods { .. } => Col::Int(vec![0; n]),
-        AggKind::Points { .. } => Col::Num(vec![0.0; n]),
-        _ => Col::Values(vec![None; n]),
+/// A column of `n` contacts, each with `empty`: the value of an aggregate no event fed
+/// (contacts whose state the pass touches are set by it).
+fn full(empty: Final, n: usize) -> Col {
+    match empty {
+        Final::Int(x) => Col::Int(vec![x; n]),
+        Final::Num(x) => Col::Num(vec![x; n]),
+        Final::Value(x) => Col::Values(vec![x; n]),
     }
+}
+
+/// The aggregates whose state events of the contact at hand have fed, each once.
+struct Touched {
+    list: Vec<usize>,
+    flag: Vec<bool>,
 }
 
 /// One block's part of an aggregate's column.
@@ -540,10 +570,8 @@ impl Slot<'_> {
         match (self, x) {
             (Slot::Int(v), Final::Int(n)) => put(v, i, n),
             (Slot::Num(v), Final::Num(sum)) => put(v, i, sum),
-            (Slot::Values(v), Final::Int(n)) => put(v, i, Some(Value::Int(n))),
-            (Slot::Values(v), Final::Num(sum)) => put(v, i, Some(Value::Number(sum))),
             (Slot::Values(v), Final::Value(x)) => put(v, i, x),
-            // `full` gives each kind the column its state fills.
+            // `full` gives each state the column of its final values.
             _ => {}
         }
     }
@@ -561,6 +589,7 @@ fn visit(
     prepared: &[Prepared<'_>],
     by_pred: &[Vec<usize>],
     states: &mut [State],
+    touched: &mut Touched,
     e: usize,
 ) {
     let Some(&at) = sorted.at.get(e) else {
@@ -580,6 +609,12 @@ fn visit(
                     && p.bounds.contains(at)
                 {
                     update(sorted, p, s, e, at);
+                    if let Some(f) = touched.flag.get_mut(k)
+                        && !*f
+                    {
+                        *f = true;
+                        touched.list.push(k);
+                    }
                 }
             }
         }
@@ -626,6 +661,39 @@ fn update(sorted: &Sorted, p: &Prepared<'_>, s: &mut State, e: usize, at: Micros
             if let Some(v) = field() {
                 acc.add(p.kind, v, at);
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn laid_out(times: &[DateTime<Utc>]) -> Vec<Option<DateTime<Utc>>> {
+        let mut cols = EventColumns::new(&[]);
+        for (i, t) in times.iter().enumerate() {
+            let (at, sub) = (t.timestamp_micros(), t.timestamp_subsec_nanos() % 1000);
+            cols.contact.push((i % 2) as u32);
+            cols.ty.push(0);
+            cols.at.push(at);
+            cols.sub.push(u16::try_from(sub).unwrap_or(0));
+        }
+        let now = DateTime::<Utc>::MAX_UTC;
+        let preds = Predicates {
+            of: Vec::new(),
+            preds: Vec::new(),
+        };
+        let sorted = sort(cols.clone(), group(&cols, 2, now), &preds, &[]);
+        (0..times.len()).map(|i| sorted.time(i)).collect()
+    }
+
+    #[test]
+    fn times_read_back_exactly_in_contact_order() {
+        let t = |s: i64, n: u32| DateTime::<Utc>::from_timestamp(s, n).unwrap_or_default();
+        for nanos in [0, 7] {
+            let times = [t(30, nanos), t(20, 0), t(10, 1_000 + nanos), t(5, 0)];
+            let want = [times[2], times[0], times[3], times[1]];
+            assert_eq!(laid_out(&times), want.map(Some));
         }
     }
 }
