@@ -8,7 +8,7 @@ use crate::engine::aggregate::Acc;
 use crate::engine::eval::Col;
 use crate::engine::time::{self, Bounds, Micros};
 use crate::engine::value;
-use crate::plan::types::Value;
+use crate::plan::types::{Dur, DurationUnit, Value};
 use crate::plan::{AggKind, Plan};
 use chrono::{DateTime, Utc};
 use rayon::prelude::*;
@@ -79,14 +79,15 @@ pub fn group(cols: &EventColumns, contacts: usize, now: DateTime<Utc>) -> Groups
 }
 
 /// The events of every contact laid out one after another, in the order of [`Groups`]
-/// (contact, then time), so that the pass reads memory sequentially: time, type, a
-/// bitmask of the event predicates each event passes, and the codes of the fields
-/// value aggregates read. Built once; the file-order columns can then be dropped.
+/// (contact, then time), so that the pass reads memory sequentially: time, a bitmask of
+/// the event predicates each event passes (which also says its type, as far as the
+/// aggregates care), and the codes of the fields value aggregates read. Built once; the
+/// file-order columns are dropped as they are gathered.
 pub struct Sorted {
     pub start: Vec<usize>,
     at: Vec<i64>,
+    /// Empty when every event's is 0 (times in whole microseconds).
     sub: Vec<u16>,
-    ty: Vec<u32>,
     /// `masks[i * words + w]`: bits `64 w ..` of event `i`'s predicates.
     masks: Vec<u64>,
     words: usize,
@@ -98,7 +99,11 @@ pub struct Sorted {
 
 impl Sorted {
     fn time(&self, i: usize) -> Option<DateTime<Utc>> {
-        super::events::join(*self.at.get(i)?, *self.sub.get(i)?)
+        let sub = match self.sub.is_empty() {
+            true => 0,
+            false => *self.sub.get(i)?,
+        };
+        super::events::join(*self.at.get(i)?, sub)
     }
 
     fn value(&self, slot: usize, i: usize) -> Option<Value> {
@@ -195,7 +200,9 @@ impl TypeMasks {
     /// Sets the bits of the predicates event `e` (of type `ty`) passes.
     #[inline]
     fn fill(&self, preds: &Predicates, cols: &EventColumns, ty: usize, e: usize, mask: &mut [u64]) {
-        mask.copy_from_slice(&self.always);
+        for (m, a) in mask.iter_mut().zip(&self.always) {
+            *m = *a;
+        }
         let words = mask.len();
         for (field, table) in &self.single {
             let code = cols
@@ -224,7 +231,8 @@ impl TypeMasks {
 }
 
 /// Lays the events out in contact order (see [`Sorted`]), evaluating every predicate
-/// once per event; consumes the file-order columns.
+/// once per event; consumes the file-order columns, each freed (or its memory reused)
+/// once gathered.
 pub fn sort(
     cols: EventColumns,
     groups: Groups,
@@ -233,64 +241,55 @@ pub fn sort(
 ) -> Sorted {
     let Groups { start, order } = groups;
     let words = preds.preds.len().div_ceil(64).max(1);
-    let n_types = preds.preds.first().map_or(0, |(t, _)| t.len());
-    let by_type: Vec<TypeMasks> = (0..n_types)
-        .map(|t| TypeMasks::new(preds, &cols, t, words))
-        .collect();
-    // Predicates in file order (sequential reads), then gathered like the other columns.
-    let mut in_file = vec![0u64; cols.len() * words];
-    const BLOCK: usize = 1 << 14;
-    in_file
-        .par_chunks_mut(BLOCK * words)
-        .enumerate()
-        .for_each(|(b, masks)| {
-            for (k, mask) in masks.chunks_mut(words).enumerate() {
-                let e = b * BLOCK + k;
-                let ty = cols.ty.get(e).copied().unwrap_or(0) as usize;
-                if let Some(t) = by_type.get(ty) {
-                    t.fill(preds, &cols, ty, e, mask);
-                }
-            }
-        });
+    let in_file = file_masks(&cols, preds, words);
+    let EventColumns {
+        contact,
+        at,
+        sub,
+        fields,
+        ..
+    } = cols;
+    // Only the value fields are still read; the others go now. Each gathered column
+    // takes the memory of the one gathered before it (the first, the contact column's).
+    let mut kept: Vec<_> = value_fields.iter().map(|_| None).collect();
+    for (f, col) in fields.into_iter().enumerate() {
+        if let Some(slot) = value_fields.iter().position(|&v| v == f)
+            && let Some(k) = kept.get_mut(slot)
+        {
+            *k = Some(col);
+        }
+    }
     let mut masks = vec![0u64; order.len() * words];
     masks
-        .par_chunks_mut(BLOCK * words)
-        .zip(order.par_chunks(BLOCK))
+        .par_chunks_mut(LAYOUT_BLOCK * words)
+        .zip(order.par_chunks(LAYOUT_BLOCK))
         .for_each(|(masks, order)| {
             for (mask, &e) in masks.chunks_mut(words).zip(order) {
-                let e = e as usize;
-                if let Some(m) = in_file.get(e * words..(e + 1) * words) {
-                    mask.copy_from_slice(m);
+                let from = in_file.get(e as usize * words..).unwrap_or_default();
+                for (m, b) in mask.iter_mut().zip(from) {
+                    *m = *b;
                 }
             }
         });
     drop(in_file);
-    let values = value_fields
-        .iter()
-        .map(|&f| {
-            cols.fields
-                .get(f)
-                .map_or_else(Vec::new, |c| gather(&order, &c.codes))
-        })
-        .collect();
-    let ty = gather(&order, &cols.ty);
-    let at = gather(&order, &cols.at);
-    let sub = gather(&order, &cols.sub);
-    let mut fields = cols.fields;
-    let dicts = value_fields
-        .iter()
-        .map(|&f| {
-            fields
-                .get_mut(f)
-                .map(|c| std::mem::take(&mut c.dict))
-                .unwrap_or_default()
-        })
-        .collect();
+    let at = gather_into(&order, &at, Vec::new());
+    let sub = match sub.par_iter().all(|&s| s == 0) {
+        true => Vec::new(),
+        false => gather_into(&order, &sub, Vec::new()),
+    };
+    let mut spare = contact;
+    let mut values = Vec::with_capacity(kept.len());
+    let mut dicts = Vec::with_capacity(kept.len());
+    for col in kept {
+        let col = col.unwrap_or_default();
+        values.push(gather_into(&order, &col.codes, spare));
+        spare = col.codes;
+        dicts.push(col.dict);
+    }
     Sorted {
         start,
         at,
         sub,
-        ty,
         masks,
         words,
         values,
@@ -298,54 +297,49 @@ pub fn sort(
     }
 }
 
-/// `col` in the order `order` gives.
-fn gather<T: Copy + Default + Send + Sync>(order: &[u32], col: &[T]) -> Vec<T> {
-    order
-        .par_iter()
-        .map(|&e| col.get(e as usize).copied().unwrap_or_default())
-        .collect()
+/// Events per parallel task when laying events out.
+const LAYOUT_BLOCK: usize = 1 << 14;
+
+/// Every event's predicate bits (`words` words each), in file order.
+fn file_masks(cols: &EventColumns, preds: &Predicates, words: usize) -> Vec<u64> {
+    let n_types = preds.preds.first().map_or(0, |(t, _)| t.len());
+    let by_type: Vec<TypeMasks> = (0..n_types)
+        .map(|t| TypeMasks::new(preds, cols, t, words))
+        .collect();
+    let mut out = vec![0u64; cols.len() * words];
+    out.par_chunks_mut(LAYOUT_BLOCK * words)
+        .enumerate()
+        .for_each(|(b, masks)| {
+            for (k, mask) in masks.chunks_mut(words).enumerate() {
+                let e = b * LAYOUT_BLOCK + k;
+                let ty = cols.ty.get(e).copied().unwrap_or(0) as usize;
+                if let Some(t) = by_type.get(ty) {
+                    t.fill(preds, cols, ty, e, mask);
+                }
+            }
+        });
+    out
+}
+
+/// `col` in the order `order` gives, written into `out`'s memory (its contents dropped).
+fn gather_into<T: Copy + Default + Send + Sync>(
+    order: &[u32],
+    col: &[T],
+    mut out: Vec<T>,
+) -> Vec<T> {
+    out.clear();
+    out.par_extend(
+        order
+            .par_iter()
+            .map(|&e| col.get(e as usize).copied().unwrap_or_default()),
+    );
+    out
 }
 
 /// Sets bit `p` of a bitmask held in words.
 fn set_bit(bits: &mut [u64], p: usize) {
     if let Some(w) = bits.get_mut(p / 64) {
         *w |= 1 << (p % 64);
-    }
-}
-
-/// An aggregate ready to run: its bounds and moment as integers, its predicate.
-struct Prepared<'p> {
-    kind: &'p AggKind,
-    bounds: Bounds,
-    moment: DateTime<Utc>,
-    moment_micros: Micros,
-    /// Word and bit of its predicate in an event's mask.
-    word: usize,
-    bit: u64,
-    /// The value field (slot in `Sorted::values`) read by value aggregates and `Points`
-    /// multipliers.
-    field: Option<usize>,
-}
-
-/// Running state of one aggregate for one contact.
-enum State {
-    Count(i64),
-    First(Option<usize>),
-    Last(Option<usize>),
-    Periods(Vec<u64>),
-    Points(f64),
-    /// Boxed: rare, and much larger than the others.
-    Values(Box<Acc>),
-}
-
-fn fresh(kind: &AggKind) -> State {
-    match kind {
-        AggKind::Count => State::Count(0),
-        AggKind::FirstTime => State::First(None),
-        AggKind::LastTime => State::Last(None),
-        AggKind::Periods { .. } => State::Periods(Vec::new()),
-        AggKind::Points { .. } => State::Points(0.0),
-        _ => State::Values(Box::new(Acc::new(kind))),
     }
 }
 
@@ -363,6 +357,86 @@ pub fn value_fields(plan: &Plan, cols: &EventColumns) -> Vec<usize> {
     out
 }
 
+/// An aggregate ready to run: its bounds and moment as integers.
+struct Prepared<'p> {
+    kind: &'p AggKind,
+    bounds: Bounds,
+    moment: DateTime<Utc>,
+    moment_micros: Micros,
+    /// The value field (slot in `Sorted::values`) read by value aggregates and `Points`
+    /// multipliers.
+    field: Option<usize>,
+    /// For `Periods`: where periods 1, 2, … start (see [`Prepared::period`]); empty when
+    /// there are more than [`MAX_STEPS`].
+    steps: Vec<DateTime<Utc>>,
+}
+
+/// Most period starts computed ahead for a `Periods` aggregate.
+const MAX_STEPS: u64 = 1 << 12;
+
+impl Prepared<'_> {
+    /// [`time::period`] of an event at `t`, the period starts computed once.
+    fn period(&self, t: DateTime<Utc>, unit: DurationUnit, limit: u64) -> Option<u64> {
+        if self.steps.is_empty() {
+            return time::period(t, self.moment, unit, limit);
+        }
+        if t > self.moment {
+            return None;
+        }
+        self.steps.iter().position(|s| t >= *s).map(|k| k as u64)
+    }
+}
+
+/// Running state of one aggregate for the contact at hand (kept for the next one).
+enum State {
+    Count(i64),
+    First(Option<usize>),
+    Last(Option<usize>),
+    Periods(Vec<u64>),
+    Points(f64),
+    /// Boxed: much larger than the others.
+    Values(Box<Acc>),
+}
+
+/// The final value of an aggregate for one contact.
+enum Final {
+    Int(i64),
+    Num(f64),
+    Value(Option<Value>),
+}
+
+impl State {
+    fn new(kind: &AggKind) -> State {
+        match kind {
+            AggKind::Count => State::Count(0),
+            AggKind::FirstTime => State::First(None),
+            AggKind::LastTime => State::Last(None),
+            AggKind::Periods { .. } => State::Periods(Vec::new()),
+            AggKind::Points { .. } => State::Points(0.0),
+            _ => State::Values(Box::new(Acc::new(kind))),
+        }
+    }
+
+    /// The final value, the state emptied for the next contact.
+    fn take(&mut self, sorted: &Sorted, kind: &AggKind) -> Final {
+        match self {
+            State::Count(n) => Final::Int(std::mem::take(n)),
+            State::First(e) | State::Last(e) => {
+                Final::Value(e.take().and_then(|e| sorted.time(e)).map(Value::Timestamp))
+            }
+            State::Periods(seen) => {
+                let n = seen.iter().map(|w| i64::from(w.count_ones())).sum();
+                seen.fill(0);
+                Final::Int(n)
+            }
+            State::Points(sum) => Final::Num(std::mem::take(sum)),
+            State::Values(acc) => {
+                Final::Value(std::mem::replace(&mut **acc, Acc::new(kind)).finish(kind))
+            }
+        }
+    }
+}
+
 /// Computes every aggregate for every contact: `out[aggregate]`, a value per contact.
 /// `fields` are the value fields as given to [`sort`], by name. `tick` is called with
 /// the number of contacts done, now and then.
@@ -378,35 +452,43 @@ pub fn aggregates(
     let prepared: Vec<Prepared<'_>> = plan
         .aggregates
         .iter()
-        .zip(&preds.of)
-        .map(|(a, &p)| {
+        .map(|a| {
             let moment = moments.get(a.moment).copied().unwrap_or(now);
+            let steps = match a.kind {
+                AggKind::Periods { unit, of_last } if of_last <= MAX_STEPS => (1..=of_last)
+                    .map(|k| {
+                        let amount = i64::try_from(k).unwrap_or(i64::MAX);
+                        time::sub(moment, Dur { amount, unit })
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            };
             Prepared {
                 kind: &a.kind,
                 bounds: time::bounds(&a.window, moment),
                 moment,
                 moment_micros: time::micros(moment),
-                word: p / 64,
-                bit: 1 << (p % 64),
                 field: a
                     .kind
                     .field()
                     .and_then(|f| fields.iter().position(|n| n == f)),
+                steps,
             }
         })
         .collect();
-    // Per event type, the aggregates that read it.
-    let mut by_type: Vec<Vec<usize>> = vec![Vec::new(); plan.schema.events.len()];
-    for (i, a) in plan.aggregates.iter().enumerate() {
-        for t in types_of(plan, a) {
-            if let Some(list) = by_type.get_mut(t) {
-                list.push(i);
-            }
+    // Per predicate, the aggregates that read it.
+    let mut by_pred: Vec<Vec<usize>> = vec![Vec::new(); preds.preds.len()];
+    for (i, &p) in preds.of.iter().enumerate() {
+        if let Some(list) = by_pred.get_mut(p) {
+            list.push(i);
         }
     }
     let contacts = sorted.start.len().saturating_sub(1);
     const BLOCK: usize = 2048;
-    let mut out: Vec<Col> = prepared.iter().map(|p| full(p.kind, contacts)).collect();
+    let mut out: Vec<Col> = prepared
+        .iter()
+        .map(|p| full(State::new(p.kind).take(sorted, p.kind), contacts))
+        .collect();
     // Per block of contacts, a slice of every column to fill.
     let n_blocks = contacts.div_ceil(BLOCK);
     let mut blocks: Vec<Vec<Slot<'_>>> = (0..n_blocks).map(|_| Vec::new()).collect();
@@ -428,18 +510,29 @@ pub fn aggregates(
         .for_each(|(b, mut slots)| {
             let lo = b * BLOCK;
             let hi = (lo + BLOCK).min(contacts);
-            let mut states: Vec<State> = Vec::with_capacity(prepared.len());
+            let mut states: Vec<State> = prepared.iter().map(|p| State::new(p.kind)).collect();
+            let mut touched = Touched {
+                list: Vec::new(),
+                flag: vec![false; prepared.len()],
+            };
             for c in lo..hi {
-                states.extend(prepared.iter().map(|p| fresh(p.kind)));
                 let (a, z) = (
                     sorted.start.get(c).copied().unwrap_or(0),
                     sorted.start.get(c + 1).copied().unwrap_or(0),
                 );
                 for e in a..z {
-                    visit(sorted, &prepared, &by_type, &mut states, e);
+                    visit(sorted, &prepared, &by_pred, &mut states, &mut touched, e);
                 }
-                for ((s, p), slot) in states.drain(..).zip(&prepared).zip(&mut slots) {
-                    slot.set(c - lo, sorted, s, p);
+                for k in touched.list.drain(..) {
+                    if let (Some(s), Some(p), Some(slot), Some(f)) = (
+                        states.get_mut(k),
+                        prepared.get(k),
+                        slots.get_mut(k),
+                        touched.flag.get_mut(k),
+                    ) {
+                        slot.set(c - lo, s.take(sorted, p.kind));
+                        *f = false;
+                    }
                 }
             }
             tick((hi - lo) as u64);
@@ -447,13 +540,20 @@ pub fn aggregates(
     out
 }
 
-/// A full column of the shape an aggregate kind fills, for `n` contacts.
-fn full(kind: &AggKind, n: usize) -> Col {
-    match kind {
-        AggKind::Count | AggKind::Periods { .. } => Col::Int(vec![0; n]),
-        AggKind::Points { .. } => Col::Num(vec![0.0; n]),
-        _ => Col::Values(vec![None; n]),
+/// A column of `n` contacts, each with `empty`: the value of an aggregate no event fed
+/// (contacts whose state the pass touches are set by it).
+fn full(empty: Final, n: usize) -> Col {
+    match empty {
+        Final::Int(x) => Col::Int(vec![x; n]),
+        Final::Num(x) => Col::Num(vec![x; n]),
+        Final::Value(x) => Col::Values(vec![x; n]),
     }
+}
+
+/// The aggregates whose state events of the contact at hand have fed, each once.
+struct Touched {
+    list: Vec<usize>,
+    flag: Vec<bool>,
 }
 
 /// One block's part of an aggregate's column.
@@ -466,13 +566,12 @@ enum Slot<'a> {
 
 impl Slot<'_> {
     /// Stores an aggregate's final value for the `i`-th contact of the block.
-    fn set(&mut self, i: usize, sorted: &Sorted, s: State, p: &Prepared<'_>) {
-        match (self, s) {
-            (Slot::Int(v), State::Count(n)) => put(v, i, n),
-            (Slot::Int(v), State::Periods(seen)) => put(v, i, periods(&seen)),
-            (Slot::Num(v), State::Points(sum)) => put(v, i, sum),
-            (Slot::Values(v), s) => put(v, i, finish(sorted, s, p)),
-            // `full` gives each kind the column its state fills.
+    fn set(&mut self, i: usize, x: Final) {
+        match (self, x) {
+            (Slot::Int(v), Final::Int(n)) => put(v, i, n),
+            (Slot::Num(v), Final::Num(sum)) => put(v, i, sum),
+            (Slot::Values(v), Final::Value(x)) => put(v, i, x),
+            // `full` gives each state the column of its final values.
             _ => {}
         }
     }
@@ -484,83 +583,117 @@ fn put<T>(v: &mut [T], i: usize, x: T) {
     }
 }
 
-/// Feeds event `e` (an index into `sorted`) to every aggregate that reads its type.
+/// Feeds event `e` (an index into `sorted`) to every aggregate whose predicate it passes.
 fn visit(
     sorted: &Sorted,
     prepared: &[Prepared<'_>],
-    by_type: &[Vec<usize>],
+    by_pred: &[Vec<usize>],
     states: &mut [State],
+    touched: &mut Touched,
     e: usize,
 ) {
-    let (Some(&ty), Some(&at)) = (sorted.ty.get(e), sorted.at.get(e)) else {
-        return;
-    };
-    let Some(aggs) = by_type.get(ty as usize) else {
+    let Some(&at) = sorted.at.get(e) else {
         return;
     };
     let mask = sorted
         .masks
         .get(e * sorted.words..(e + 1) * sorted.words)
         .unwrap_or_default();
-    for &k in aggs {
-        let (Some(p), Some(s)) = (prepared.get(k), states.get_mut(k)) else {
-            continue;
-        };
-        if mask.get(p.word).is_none_or(|w| w & p.bit == 0) || !p.bounds.contains(at) {
-            continue;
-        }
-        let field = || sorted.value(p.field?, e);
-        match s {
-            State::Count(n) => *n += 1,
-            State::First(first) => {
-                if first.is_none() {
-                    *first = Some(e);
-                }
-            }
-            State::Last(last) => *last = Some(e),
-            State::Periods(seen) => {
-                if let AggKind::Periods { unit, of_last } = p.kind
-                    && let Some(t) = sorted.time(e)
-                    && let Some(k) = time::period(t, p.moment, *unit, *of_last)
+    for (w, &bits) in mask.iter().enumerate() {
+        let mut bits = bits;
+        while bits != 0 {
+            let pred = w * 64 + bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            for &k in by_pred.get(pred).map_or(&[][..], Vec::as_slice) {
+                if let (Some(p), Some(s)) = (prepared.get(k), states.get_mut(k))
+                    && p.bounds.contains(at)
                 {
-                    let (word, bit) = ((k / 64) as usize, k % 64);
-                    if seen.len() <= word {
-                        seen.resize(word + 1, 0);
+                    update(sorted, p, s, e, at);
+                    if let Some(f) = touched.flag.get_mut(k)
+                        && !*f
+                    {
+                        *f = true;
+                        touched.list.push(k);
                     }
-                    if let Some(w) = seen.get_mut(word) {
-                        *w |= 1 << bit;
-                    }
-                }
-            }
-            State::Points(sum) => {
-                if let AggKind::Points { times_field, decay } = p.kind {
-                    let mult = match times_field {
-                        Some(_) => field().as_ref().and_then(value::as_f64).unwrap_or(0.0),
-                        None => 1.0,
-                    };
-                    let age = (p.moment_micros - at) as f64 / 1e6;
-                    *sum += mult * time::decay_factor(decay.as_ref(), age);
-                }
-            }
-            State::Values(acc) => {
-                if let Some(v) = field() {
-                    acc.add(p.kind, v, at);
                 }
             }
         }
     }
 }
 
-fn periods(seen: &[u64]) -> i64 {
-    seen.iter().map(|w| i64::from(w.count_ones())).sum()
+/// Feeds event `e`, at `at`, to one aggregate's state.
+#[inline]
+fn update(sorted: &Sorted, p: &Prepared<'_>, s: &mut State, e: usize, at: Micros) {
+    let field = || sorted.value(p.field?, e);
+    match s {
+        State::Count(n) => *n += 1,
+        State::First(first) => {
+            if first.is_none() {
+                *first = Some(e);
+            }
+        }
+        State::Last(last) => *last = Some(e),
+        State::Periods(seen) => {
+            if let AggKind::Periods { unit, of_last } = p.kind
+                && let Some(t) = sorted.time(e)
+                && let Some(k) = p.period(t, *unit, *of_last)
+            {
+                let (word, bit) = ((k / 64) as usize, k % 64);
+                if seen.len() <= word {
+                    seen.resize(word + 1, 0);
+                }
+                if let Some(w) = seen.get_mut(word) {
+                    *w |= 1 << bit;
+                }
+            }
+        }
+        State::Points(sum) => {
+            if let AggKind::Points { times_field, decay } = p.kind {
+                let mult = match times_field {
+                    Some(_) => field().as_ref().and_then(value::as_f64).unwrap_or(0.0),
+                    None => 1.0,
+                };
+                let age = (p.moment_micros - at) as f64 / 1e6;
+                *sum += mult * time::decay_factor(decay.as_ref(), age);
+            }
+        }
+        State::Values(acc) => {
+            if let Some(v) = field() {
+                acc.add(p.kind, v, at);
+            }
+        }
+    }
 }
 
-fn finish(sorted: &Sorted, s: State, p: &Prepared<'_>) -> Option<Value> {
-    match s {
-        State::Count(n) => Some(Value::Int(n)),
-        State::First(e) | State::Last(e) => e.and_then(|e| sorted.time(e)).map(Value::Timestamp),
-        State::Periods(seen) => Some(Value::Int(periods(&seen))),
-        State::Points(sum) => Some(Value::Number(sum)),
-        State::Values(acc) => acc.finish(p.kind),
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn laid_out(times: &[DateTime<Utc>]) -> Vec<Option<DateTime<Utc>>> {
+        let mut cols = EventColumns::new(&[]);
+        for (i, t) in times.iter().enumerate() {
+            let (at, sub) = (t.timestamp_micros(), t.timestamp_subsec_nanos() % 1000);
+            cols.contact.push((i % 2) as u32);
+            cols.ty.push(0);
+            cols.at.push(at);
+            cols.sub.push(u16::try_from(sub).unwrap_or(0));
+        }
+        let now = DateTime::<Utc>::MAX_UTC;
+        let preds = Predicates {
+            of: Vec::new(),
+            preds: Vec::new(),
+        };
+        let sorted = sort(cols.clone(), group(&cols, 2, now), &preds, &[]);
+        (0..times.len()).map(|i| sorted.time(i)).collect()
+    }
+
+    #[test]
+    fn times_read_back_exactly_in_contact_order() {
+        let t = |s: i64, n: u32| DateTime::<Utc>::from_timestamp(s, n).unwrap_or_default();
+        for nanos in [0, 7] {
+            let times = [t(30, nanos), t(20, 0), t(10, 1_000 + nanos), t(5, 0)];
+            let want = [times[2], times[0], times[3], times[1]];
+            assert_eq!(laid_out(&times), want.map(Some));
+        }
     }
 }
