@@ -169,6 +169,7 @@ enum Cell<'a> {
 
 impl Cell<'_> {
     /// Appends the cell's CSV text, unquoted (nothing when missing).
+    #[cfg_attr(not(feature = "parquet"), allow(dead_code))]
     fn write_text(self, out: &mut String) -> std::fmt::Result {
         match self {
             Cell::Missing => {}

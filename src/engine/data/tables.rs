@@ -114,6 +114,7 @@ pub(crate) enum Cells<'a> {
     /// One cell per row.
     Plain(Vec<Raw<'a>>),
     /// Dictionary-encoded: per row, an index into `values` ([`NO_KEY`]: missing).
+    #[cfg_attr(not(feature = "parquet"), allow(dead_code))]
     Dict {
         keys: Vec<u32>,
         values: Vec<Raw<'a>>,
