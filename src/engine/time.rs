@@ -131,17 +131,30 @@ pub fn decay_factor(decay: Option<&Decay>, age_secs: f64) -> f64 {
 /// in units of `unit`: period 0 is [m − 1 unit, m], period k is [m − (k+1) units,
 /// m − k units). `None` past `limit` periods or after `m`.
 pub fn period(t: DateTime<Utc>, m: DateTime<Utc>, unit: DurationUnit, limit: u64) -> Option<u64> {
+    period_from(t, m, limit, |k| period_start(m, unit, k))
+}
+
+/// Where period `k − 1` of [`period`] starts: `k` units before `m`.
+pub fn period_start(m: DateTime<Utc>, unit: DurationUnit, k: u64) -> DateTime<Utc> {
+    sub(
+        m,
+        Dur {
+            amount: i64::try_from(k).unwrap_or(i64::MAX),
+            unit,
+        },
+    )
+}
+
+/// [`period`] with the period starts given by `start(k)` (what [`period_start`] gives
+/// for `k`), for a caller that computes them once for many events.
+pub fn period_from(
+    t: DateTime<Utc>,
+    m: DateTime<Utc>,
+    limit: u64,
+    start: impl Fn(u64) -> DateTime<Utc>,
+) -> Option<u64> {
     if t > m {
         return None;
     }
-    let step = |k: u64| {
-        sub(
-            m,
-            Dur {
-                amount: i64::try_from(k).unwrap_or(i64::MAX),
-                unit,
-            },
-        )
-    };
-    (0..limit).find(|k| t >= step(k + 1))
+    (0..limit).find(|k| t >= start(k + 1))
 }

@@ -8,7 +8,7 @@ use crate::engine::aggregate::Acc;
 use crate::engine::eval::Col;
 use crate::engine::time::{self, Bounds, Micros};
 use crate::engine::value;
-use crate::plan::types::{Dur, DurationUnit, Value};
+use crate::plan::types::{DurationUnit, Value};
 use crate::plan::{AggKind, Plan};
 use chrono::{DateTime, Utc};
 use rayon::prelude::*;
@@ -366,8 +366,7 @@ struct Prepared<'p> {
     /// The value field (slot in `Sorted::values`) read by value aggregates and `Points`
     /// multipliers.
     field: Option<usize>,
-    /// For `Periods`: where periods 1, 2, … start (see [`Prepared::period`]); empty when
-    /// there are more than [`MAX_STEPS`].
+    /// For `Periods`: [`time::period_start`] of 1, 2, … (at most [`MAX_STEPS`] of them).
     steps: Vec<DateTime<Utc>>,
 }
 
@@ -375,15 +374,14 @@ struct Prepared<'p> {
 const MAX_STEPS: u64 = 1 << 12;
 
 impl Prepared<'_> {
-    /// [`time::period`] of an event at `t`, the period starts computed once.
+    /// [`time::period`] of an event at `t`, with the period starts computed once.
     fn period(&self, t: DateTime<Utc>, unit: DurationUnit, limit: u64) -> Option<u64> {
-        if self.steps.is_empty() {
-            return time::period(t, self.moment, unit, limit);
-        }
-        if t > self.moment {
-            return None;
-        }
-        self.steps.iter().position(|s| t >= *s).map(|k| k as u64)
+        time::period_from(t, self.moment, limit, |k| {
+            let ahead = usize::try_from(k - 1).ok().and_then(|i| self.steps.get(i));
+            ahead
+                .copied()
+                .unwrap_or_else(|| time::period_start(self.moment, unit, k))
+        })
     }
 }
 
@@ -455,11 +453,8 @@ pub fn aggregates(
         .map(|a| {
             let moment = moments.get(a.moment).copied().unwrap_or(now);
             let steps = match a.kind {
-                AggKind::Periods { unit, of_last } if of_last <= MAX_STEPS => (1..=of_last)
-                    .map(|k| {
-                        let amount = i64::try_from(k).unwrap_or(i64::MAX);
-                        time::sub(moment, Dur { amount, unit })
-                    })
+                AggKind::Periods { unit, of_last } => (1..=of_last.min(MAX_STEPS))
+                    .map(|k| time::period_start(moment, unit, k))
                     .collect(),
                 _ => Vec::new(),
             };
