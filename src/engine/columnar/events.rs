@@ -5,7 +5,7 @@
 
 use super::ids::{self, IdTable};
 use crate::engine::data::tables::{
-    self, Cells, Columns, EVENT_KEYS, Events, FastMap, Ids, NO_KEY, RowError, Table,
+    self, Cells, Columns, EVENT_KEYS, Events, FastMap, Ids, RowError, Table,
 };
 use crate::engine::data::validate::{self, Raw};
 use crate::engine::data::{Dataset, EventRow};
@@ -311,6 +311,7 @@ impl<'a> EventsLayout<'a> {
             shared: self,
             seen: vec![FastMap::default(); slots],
             seen_int: vec![FastMap::default(); slots],
+            row_codes: Vec::new(),
             cols: EventColumns::new(&self.fields),
         }
     }
@@ -325,6 +326,8 @@ pub(crate) struct ColumnarEvents<'s, 'a> {
     seen: Vec<FastMap<String, u32>>,
     /// Per event type × wanted column: a raw whole number → code.
     seen_int: Vec<FastMap<i64, u32>>,
+    /// A row's codes while it is checked (reused from row to row).
+    row_codes: Vec<u32>,
     pub cols: EventColumns,
 }
 
@@ -412,12 +415,15 @@ impl ColumnarEvents<'_, '_> {
         match cells {
             Cells::Missing => None,
             Cells::Dict { keys, values } => {
-                let mut known = self.shared.short_ids.get_all(values.iter().map(text));
-                for (c, &cell) in known.iter_mut().zip(values) {
-                    if *c == ids::NONE {
-                        *c = self.contact(cell).unwrap_or(ids::NONE);
-                    }
-                }
+                let short = self.shared.short_ids.get_all(values.iter().map(text));
+                let known: Vec<Option<u32>> = short
+                    .iter()
+                    .zip(values)
+                    .map(|(&c, &cell)| match c {
+                        ids::NONE => self.contact(cell).ok(),
+                        c => Some(c),
+                    })
+                    .collect();
                 translate(keys, &known)
             }
             Cells::Plain(cells) => {
@@ -444,10 +450,7 @@ impl ColumnarEvents<'_, '_> {
         match cells {
             Cells::Missing => None,
             Cells::Dict { keys, values } => {
-                let known: Vec<u32> = values
-                    .iter()
-                    .map(|&v| type_of(v).unwrap_or(ids::NONE))
-                    .collect();
+                let known: Vec<Option<u32>> = values.iter().map(|&v| type_of(v)).collect();
                 translate(keys, &known)
             }
             Cells::Plain(cells) => {
@@ -481,19 +484,18 @@ impl ColumnarEvents<'_, '_> {
     ) -> Option<Vec<u32>> {
         match cells {
             Cells::Dict { keys, values } => {
-                // Per event type × dictionary key: the code, once known.
-                let n = values.len();
-                let mut known = vec![NO_KEY; self.shared.schema.events.len() * n];
+                // Per dictionary key: the event type and code last found for it (a
+                // field's values mostly belong to one event type).
+                let mut known: Vec<Option<(u32, u32)>> = vec![None; values.len()];
                 let mut out = Vec::with_capacity(types.len());
-                for (&t, &key) in types.iter().zip(keys) {
-                    let slot = (t as usize) * n + key as usize;
-                    let code = match known.get(slot) {
-                        Some(&c) if c != NO_KEY => c,
+                for (&t, &key) in types.iter().zip(keys.iter()) {
+                    let code = match known.get(key as usize).copied().flatten() {
+                        Some((ty, c)) if ty == t => c,
                         _ => {
                             let raw = values.get(key as usize).copied().unwrap_or(Raw::Missing);
                             let c = self.code(t as usize, k, w, raw).ok()?;
-                            if let Some(s) = known.get_mut(slot) {
-                                *s = c;
+                            if let Some(s) = known.get_mut(key as usize) {
+                                *s = Some((t, c));
                             }
                             c
                         }
@@ -545,10 +547,10 @@ fn text<'r>(cell: &Raw<'r>) -> Option<&'r str> {
 }
 
 /// Per row, what its dictionary key stands for (`None` if a key is missing or stands
-/// for [`ids::NONE`]).
-fn translate(keys: &[u32], known: &[u32]) -> Option<Vec<u32>> {
+/// for nothing).
+fn translate(keys: &[u32], known: &[Option<u32>]) -> Option<Vec<u32>> {
     keys.iter()
-        .map(|&k| known.get(k as usize).copied().filter(|&v| v != ids::NONE))
+        .map(|&k| known.get(k as usize).copied().flatten())
         .collect()
 }
 
@@ -571,9 +573,12 @@ impl Table for ColumnarEvents<'_, '_> {
         let event = self.shared.layout.event_type(tables::cell(cells, 1))?;
         let at = tables::at(cells, 2)?;
         // Validate first, store after: a bad row leaves no trace.
-        let mut codes = vec![0u32; self.cols.fields.len()];
+        let mut codes = std::mem::take(&mut self.row_codes);
+        codes.clear();
+        codes.resize(self.cols.fields.len(), 0);
         for (k, want) in self.shared.wanted.iter().enumerate() {
             let Some(w) = *want else { continue };
+            // (A bad row gives up the reused vector; the next row makes another.)
             let code = self.code(event, k, w, tables::cell(cells, EVENT_KEYS + k))?;
             if let Some(slot) = codes.get_mut(w) {
                 *slot = code;
@@ -581,9 +586,10 @@ impl Table for ColumnarEvents<'_, '_> {
         }
         self.cols
             .push_head(contact, u32::try_from(event).unwrap_or(u32::MAX), at);
-        for (col, code) in self.cols.fields.iter_mut().zip(codes) {
+        for (col, &code) in self.cols.fields.iter_mut().zip(&codes) {
             col.codes.push(code);
         }
+        self.row_codes = codes;
         Ok(())
     }
 

@@ -161,41 +161,13 @@ fn batches(
         let mut whole = true;
         while rows < BATCH && pos < chunk.len() {
             line += 1;
-            // Cells are short (most are empty): a plain scan beats a vectorised search
-            // started at every cell.
-            let mut n = 0;
-            let mut start = pos;
-            let mut end = pos;
-            let mut last = false;
-            while !last {
-                let byte = chunk.get(end).copied();
-                if byte.is_some_and(|b| b != b',' && b != b'\n') {
-                    end += 1;
-                    continue;
-                }
-                last = byte != Some(b',');
-                if let Some(Some(slot)) = wanted.get(n)
-                    && let Some(Cells::Plain(col)) = cells.get_mut(*slot)
-                {
-                    col.push(Raw::text(text.get(start..end).unwrap_or_default()));
-                }
-                n += 1;
-                end += 1;
-                start = end;
-            }
-            let blank = end == pos + 1;
-            pos = end;
-            if blank {
+            if chunk.get(pos) == Some(&b'\n') {
                 // An empty line, skipped as the csv reader skips it.
-                for col in &mut cells {
-                    if let Cells::Plain(col) = col
-                        && col.len() > rows
-                    {
-                        col.pop();
-                    }
-                }
+                pos += 1;
                 continue;
             }
+            let (next, n) = split_record(text, pos, &wanted, &mut cells);
+            pos = next;
             if n != slots.len() {
                 whole = false;
                 break;
@@ -215,6 +187,38 @@ fn batches(
         }
     }
     Ok(())
+}
+
+/// Splits the record of `text` (without quotes) that starts at `pos`, pushing each cell
+/// a column is `wanted` for onto that column's cells; the position after the record's
+/// line feed (or past the end) and the number of cells. Cells are short, most empty: a
+/// plain scan beats a vectorised search started at every cell.
+fn split_record<'t>(
+    text: &'t str,
+    pos: usize,
+    wanted: &[Option<usize>],
+    cells: &mut [Cells<'t>],
+) -> (usize, usize) {
+    let bytes = text.as_bytes();
+    let (mut n, mut start, mut end) = (0, pos, pos);
+    loop {
+        let byte = bytes.get(end).copied();
+        if byte.is_some_and(|b| b != b',' && b != b'\n') {
+            end += 1;
+            continue;
+        }
+        if let Some(Some(slot)) = wanted.get(n)
+            && let Some(Cells::Plain(col)) = cells.get_mut(*slot)
+        {
+            col.push(Raw::text(text.get(start..end).unwrap_or_default()));
+        }
+        n += 1;
+        end += 1;
+        if byte != Some(b',') {
+            return (end, n);
+        }
+        start = end;
+    }
 }
 
 /// The number of line feeds in `bytes`.
