@@ -363,6 +363,69 @@ fn events_csv(n: usize, bad: &[(usize, u8)], blank: &[usize], quoted: bool, crlf
     out
 }
 
+const CONTACTS: &str = "id,age,title\nc1,30,CEO\na-contact-id-longer-than-15-bytes,,\n";
+
+/// The data in `dir` loads the same with the row loader and in batches into columns:
+/// the same results, the same first error, the same skipped rows and lines.
+fn loaders_agree(dir: &Path, skip: bool) -> Result<(), TestCaseError> {
+    let plan = plan_of(
+        "use \"schema.funnel\"\nvalue n = count(visit where secs > 3)\nvalue m = count(click where link = \"l1\")\nvalue t = last(click.at_time)\n",
+    );
+    let files = funnel::engine::data::DataFiles::from_dir(dir).unwrap();
+    let opts = LoadOptions {
+        skip_bad_rows: skip,
+    };
+    let rows = funnel::engine::data::load(&plan.schema, &files, &opts);
+    let cols = columnar::load(&plan, &files, &opts);
+    match (rows, cols) {
+        (Ok(rows), Ok((rest, cols))) => {
+            let reference = funnel::engine::run(&plan, &rows.dataset, now()).unwrap();
+            let fast = columnar::run_columns(&plan, &rest.dataset, cols, now(), false)
+                .unwrap()
+                .unwrap();
+            prop_assert_eq!(format!("{reference:?}"), format!("{fast:?}"));
+            prop_assert_eq!(
+                format!("{:?}", rows.rejected),
+                format!("{:?}", rest.rejected)
+            );
+        }
+        (Err(a), Err(b)) => prop_assert_eq!(a.to_string(), b.to_string()),
+        (a, b) => prop_assert!(false, "row loader {:?}, columns {:?}", a.is_ok(), b.is_ok()),
+    }
+    Ok(())
+}
+
+/// The events of [`events_csv`] as a Parquet file of text columns in row groups of
+/// `group` rows (dictionary-encoded, as the writer does by default); empty cells null.
+#[cfg(feature = "parquet")]
+fn events_parquet(csv: &str, group: usize) -> Vec<u8> {
+    use arrow_array::{ArrayRef, RecordBatch, StringArray};
+    use std::sync::Arc;
+    let mut lines = csv.lines().filter(|l| !l.is_empty());
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    let columns: Vec<(&str, ArrayRef)> = header
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let cells = rows
+                .iter()
+                .map(|r| r.get(i).copied().filter(|c| !c.is_empty()));
+            (*name, Arc::new(StringArray::from_iter(cells)) as ArrayRef)
+        })
+        .collect();
+    let batch = RecordBatch::try_from_iter(columns).unwrap();
+    let props = parquet::file::properties::WriterProperties::builder()
+        .set_max_row_group_row_count(Some(group))
+        .build();
+    let mut out = Vec::new();
+    let mut writer =
+        parquet::arrow::ArrowWriter::try_new(&mut out, batch.schema(), Some(props)).unwrap();
+    writer.write(&batch).unwrap();
+    writer.close().unwrap();
+    out
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(12))]
     /// Events read in batches (hand-split CSV) load exactly as the row loader reads them:
@@ -379,27 +442,31 @@ proptest! {
     ) {
         let dir = std::env::temp_dir().join(format!("funnel-batched-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let plan = plan_of(
-            "use \"schema.funnel\"\nvalue n = count(visit where secs > 3)\nvalue m = count(click where link = \"l1\")\nvalue t = last(click.at_time)\n",
-        );
-        std::fs::write(dir.join("contacts.csv"), "id,age,title\nc1,30,CEO\na-contact-id-longer-than-15-bytes,,\n").unwrap();
+        std::fs::write(dir.join("contacts.csv"), CONTACTS).unwrap();
         std::fs::write(dir.join("events.csv"), events_csv(n, &bad, &blank, quoted, crlf)).unwrap();
-        let files = funnel::engine::data::DataFiles::from_dir(&dir).unwrap();
-        let opts = LoadOptions { skip_bad_rows: skip };
-        let rows = funnel::engine::data::load(&plan.schema, &files, &opts);
-        let cols = columnar::load(&plan, &files, &opts);
-        match (rows, cols) {
-            (Ok(rows), Ok((rest, cols))) => {
-                let reference = funnel::engine::run(&plan, &rows.dataset, now()).unwrap();
-                let fast = columnar::run_columns(&plan, &rest.dataset, cols, now(), false)
-                    .unwrap()
-                    .unwrap();
-                prop_assert_eq!(format!("{reference:?}"), format!("{fast:?}"));
-                prop_assert_eq!(format!("{:?}", rows.rejected), format!("{:?}", rest.rejected));
-            }
-            (Err(a), Err(b)) => prop_assert_eq!(a.to_string(), b.to_string()),
-            (a, b) => prop_assert!(false, "row loader {:?}, columns {:?}", a.is_ok(), b.is_ok()),
-        }
+        loaders_agree(&dir, skip)?;
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
+
+#[cfg(feature = "parquet")]
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(12))]
+    /// Events read from Parquet in batches (dictionary-encoded text) load exactly as the
+    /// row loader reads them, with bad rows anywhere and several row groups.
+    #[test]
+    fn batched_parquet_loading_agrees_with_the_row_loader(
+        n in 0usize..20_000,
+        bad in proptest::collection::vec((0usize..20_000, 0u8..5), 0..3),
+        group in 500usize..70_000,
+        skip in any::<bool>(),
+    ) {
+        let dir = std::env::temp_dir().join(format!("funnel-batched-pq-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("contacts.csv"), CONTACTS).unwrap();
+        let csv = events_csv(n, &bad, &[], false, false);
+        std::fs::write(dir.join("events.parquet"), events_parquet(&csv, group)).unwrap();
+        loaders_agree(&dir, skip)?;
         let _ = std::fs::remove_dir_all(dir);
     }
 }

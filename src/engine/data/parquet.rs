@@ -2,7 +2,7 @@
 //! over as [`Raw`] cells to the same validation as CSV and NDJSON. A bad row is named
 //! by its row group and its 1-based row within that group: `events.parquet[row group 2]:17`.
 
-use super::tables::{Cells, NO_KEY, RowError, Sink, Table};
+use super::tables::{Cells, NO_KEY, Sink, Table};
 use super::validate::Raw;
 use super::{DataError, Rejected};
 use arrow_array::cast::AsArray;
@@ -96,6 +96,8 @@ struct Opened<'f, R: ChunkReader> {
     mask: ProjectionMask,
     /// The table slot of each projected column, in file order.
     slots: Vec<usize>,
+    /// The table slot of every column, in file order.
+    all_slots: Vec<usize>,
 }
 
 impl<'f, R: ChunkReader + Clone + 'static> Opened<'f, R> {
@@ -104,7 +106,11 @@ impl<'f, R: ChunkReader + Clone + 'static> Opened<'f, R> {
             .map_err(|e| parquet_error(file, e))?;
         let metadata = with_dictionaries(metadata).map_err(|e| parquet_error(file, e))?;
         let schema = metadata.metadata().file_metadata().schema_descr();
-        let (leaves, slots) = projection(file, schema, table)?;
+        let (leaves, all_slots) = projection(file, schema, table)?;
+        let slots = leaves
+            .iter()
+            .filter_map(|&l| all_slots.get(l).copied())
+            .collect();
         let mask = ProjectionMask::leaves(schema, leaves);
         Ok(Opened {
             file,
@@ -112,7 +118,54 @@ impl<'f, R: ChunkReader + Clone + 'static> Opened<'f, R> {
             metadata,
             mask,
             slots,
+            all_slots,
         })
+    }
+
+    /// A reader of row group `group` (0-based), of the columns in `mask`.
+    fn reader(
+        &self,
+        group: usize,
+        mask: ProjectionMask,
+    ) -> Result<parquet::arrow::arrow_reader::ParquetRecordBatchReader, DataError> {
+        ParquetRecordBatchReaderBuilder::new_with_metadata(
+            self.input.clone(),
+            self.metadata.clone(),
+        )
+        .with_row_groups(vec![group])
+        .with_projection(mask)
+        .with_batch_size(batch_rows(self.metadata.metadata(), group))
+        .build()
+        .map_err(|e| parquet_error(self.file, e))
+    }
+
+    /// The text of rows `rows` (1-based, ascending) of row group `group` with every
+    /// column — what a rejected row is recorded with; the table may have read fewer.
+    fn raw_rows(
+        &self,
+        group: usize,
+        rows: &[usize],
+        width: usize,
+    ) -> Result<Vec<String>, DataError> {
+        let reader = self.reader(group, ProjectionMask::all())?;
+        let mut out = Vec::with_capacity(rows.len());
+        let mut wanted = rows.iter().copied().peekable();
+        let mut first = 1;
+        for batch in reader {
+            let batch = batch.map_err(|e| parquet_error(self.file, e))?;
+            let columns = batch_columns(self.file, &batch)?;
+            while let Some(row) = wanted.next_if(|&r| r < first + batch.num_rows()) {
+                let mut cells = vec![Raw::Missing; width];
+                for (col, &slot) in columns.iter().zip(&self.all_slots) {
+                    if let Some(cell) = cells.get_mut(slot) {
+                        *cell = col.raw(row - first);
+                    }
+                }
+                out.push(raw_text(&cells));
+            }
+            first += batch.num_rows();
+        }
+        Ok(out)
     }
 
     fn groups(&self) -> usize {
@@ -127,18 +180,13 @@ impl<'f, R: ChunkReader + Clone + 'static> Opened<'f, R> {
         sink: &mut Sink,
     ) -> Result<(), DataError> {
         let file = self.file;
-        let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(
-            self.input.clone(),
-            self.metadata.clone(),
-        )
-        .with_row_groups(vec![group])
-        .with_projection(self.mask.clone())
-        .with_batch_size(batch_rows(self.metadata.metadata(), group))
-        .build()
-        .map_err(|e| parquet_error(file, e))?;
+        let reader = self.reader(group, self.mask.clone())?;
         let width = table.columns().names.len();
         let mut row_in_group = 0;
-        for batch in reader {
+        // Bad rows (row, reason), reported once the group is read: their text is read
+        // again with every column. Without `skip_bad_rows` the first one ends the read.
+        let mut bad = Vec::new();
+        'batches: for batch in reader {
             let batch = batch.map_err(|e| parquet_error(file, e))?;
             let rows = batch.num_rows();
             let columns = batch_columns(file, &batch)?;
@@ -164,9 +212,26 @@ impl<'f, R: ChunkReader + Clone + 'static> Opened<'f, R> {
                     }
                 }
                 if let Err(e) = table.row(row_in_group as u64, &cells) {
-                    sink.reject(rejected(file, group, row_in_group, e, &cells))?;
+                    bad.push((row_in_group, e));
+                    if !sink.skip {
+                        break 'batches;
+                    }
                 }
             }
+        }
+        if bad.is_empty() {
+            return Ok(());
+        }
+        let rows: Vec<usize> = bad.iter().map(|(row, _)| *row).collect();
+        let raws = self.raw_rows(group, &rows, width)?;
+        for ((row, e), raw) in bad.into_iter().zip(raws) {
+            sink.reject(Rejected {
+                file: format!("{file}[row group {}]", group + 1),
+                line: row as u64,
+                column: e.column,
+                reason: e.reason,
+                raw,
+            })?;
         }
         Ok(())
     }
@@ -182,7 +247,8 @@ fn batch_rows(meta: &parquet::file::metadata::ParquetMetaData, group: usize) -> 
     rows.clamp(1024, 1 << 16)
 }
 
-fn rejected(file: &str, group: usize, row: usize, e: RowError, cells: &[Raw<'_>]) -> Rejected {
+/// A row's cells as one line of text, for the rejects file.
+fn raw_text(cells: &[Raw<'_>]) -> String {
     let raw: Vec<String> = cells
         .iter()
         .map(|c| match c {
@@ -191,18 +257,12 @@ fn rejected(file: &str, group: usize, row: usize, e: RowError, cells: &[Raw<'_>]
             other => other.show().trim_matches('`').to_owned(),
         })
         .collect();
-    Rejected {
-        file: format!("{file}[row group {}]", group + 1),
-        line: row as u64,
-        column: e.column,
-        reason: e.reason,
-        raw: raw.join(","),
-    }
+    raw.join(",")
 }
 
-/// The leaf columns to read (those the table knows) and the table slot of each, in
-/// file order; an unknown column or a missing required one is an error, as in a CSV
-/// header.
+/// The leaf columns to read (those the table reads) and the table slot of every
+/// column, in file order; an unknown column or a missing required one is an error, as
+/// in a CSV header.
 fn projection(
     file: &str,
     schema: &parquet::schema::types::SchemaDescriptor,
@@ -225,16 +285,12 @@ fn projection(
     if let Some(reason) = columns.missing_required(&seen) {
         return Err(file_error(file, reason));
     }
-    let slots = leaves
-        .iter()
-        .filter_map(|&l| seen.get(l).copied())
-        .collect();
-    Ok((leaves, slots))
+    Ok((leaves, seen))
 }
 
 /// `metadata` reading as Arrow dictionaries every text column whose pages are all
-/// dictionary-encoded in every row group, so that a row's cell comes with its key
-/// ([`Table::keyed_row`]) and the dictionary's texts are not copied into every row.
+/// dictionary-encoded in every row group, so that a batch's cells come as a dictionary
+/// ([`Cells::Dict`]) and the dictionary's texts are not copied into every row.
 /// Text that a writer stored plain (partly or wholly) is read as plain text.
 fn with_dictionaries(
     metadata: ArrowReaderMetadata,
@@ -306,7 +362,7 @@ impl Col<'_> {
     fn cells(&self, rows: usize) -> Cells<'_> {
         match self {
             Col::Dict(keys, values) => Cells::Dict {
-                keys: keys.clone(),
+                keys,
                 values: (0..values.len())
                     .map(|k| match values.is_valid(k) {
                         true => Raw::text(values.value(k)),

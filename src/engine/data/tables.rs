@@ -116,7 +116,7 @@ pub(crate) enum Cells<'a> {
     /// Dictionary-encoded: per row, an index into `values` ([`NO_KEY`]: missing).
     #[cfg_attr(not(feature = "parquet"), allow(dead_code))]
     Dict {
-        keys: Vec<u32>,
+        keys: &'a [u32],
         values: Vec<Raw<'a>>,
     },
 }
