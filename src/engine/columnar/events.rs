@@ -352,6 +352,16 @@ impl ColumnarEvents<'_, '_> {
     /// The code of the cell of file field column `k` (the wanted column `w`) in an event
     /// of type `event`, checked like the row loader checks it.
     fn code(&mut self, event: usize, k: usize, w: usize, raw: Raw<'_>) -> Result<u32, RowError> {
+        // A cell seen before in this column for this event type was valid then.
+        let slot = event * self.cols.fields.len() + w;
+        let seen = match raw {
+            Raw::Text(s) => self.seen.get(slot).and_then(|m| m.get(s)),
+            Raw::Int(i) => self.seen_int.get(slot).and_then(|m| m.get(&i)),
+            _ => None,
+        };
+        if let Some(&c) = seen {
+            return Ok(c);
+        }
         let shared = self.shared;
         let ty = shared.schema.events.get(event);
         let name = shared
@@ -365,49 +375,42 @@ impl ColumnarEvents<'_, '_> {
             .get(event)
             .and_then(|s| s.get(k).copied().flatten())
             .and_then(|f| ty.and_then(|t| t.fields.get(f)));
-        match (field, raw) {
-            (_, Raw::Missing) if field.is_none_or(|f| f.optional) => Ok(0),
-            (None, _) => {
-                let ty = ty.map_or("", |t| t.name.as_str());
-                Err(RowError::at(
-                    name,
-                    format!(
-                        "field `{name}` does not belong to event `{ty}`, expected only its fields ({})",
-                        validate::list(
-                            shared
-                                .schema
-                                .events
-                                .get(event)
-                                .into_iter()
-                                .flat_map(|t| t.fields.iter().map(|f| f.name.as_str()))
-                        )
-                    ),
-                ))
+        let Some(field) = field else {
+            if raw.is_missing() {
+                return Ok(0);
             }
-            (Some(field), Raw::Text(s)) => {
-                let slot = event * self.cols.fields.len() + w;
-                if let Some(&c) = self.seen.get(slot).and_then(|m| m.get(s)) {
-                    return Ok(c);
-                }
-                let c = new_code(field, raw, name, self.cols.fields.get_mut(w))?;
+            let ty = ty.map_or("", |t| t.name.as_str());
+            return Err(RowError::at(
+                name,
+                format!(
+                    "field `{name}` does not belong to event `{ty}`, expected only its fields ({})",
+                    validate::list(ty_fields(shared.schema, event))
+                ),
+            ));
+        };
+        if raw.is_missing() && field.optional {
+            return Ok(0);
+        }
+        let v = validate::value(field, raw).map_err(|r| RowError::at(name, r))?;
+        let c = self
+            .cols
+            .fields
+            .get_mut(w)
+            .map_or(0, |col| col.dict.code(v));
+        match raw {
+            Raw::Text(s) => {
                 if let Some(m) = self.seen.get_mut(slot) {
                     m.insert(s.to_owned(), c);
                 }
-                Ok(c)
             }
-            (Some(field), Raw::Int(i)) => {
-                let slot = event * self.cols.fields.len() + w;
-                if let Some(&c) = self.seen_int.get(slot).and_then(|m| m.get(&i)) {
-                    return Ok(c);
-                }
-                let c = new_code(field, raw, name, self.cols.fields.get_mut(w))?;
+            Raw::Int(i) => {
                 if let Some(m) = self.seen_int.get_mut(slot) {
                     m.insert(i, c);
                 }
-                Ok(c)
             }
-            (Some(field), _) => new_code(field, raw, name, self.cols.fields.get_mut(w)),
+            _ => {}
         }
+        Ok(c)
     }
 
     /// The contact of every row of a batch (`None` if one is not known).
@@ -527,15 +530,13 @@ impl ColumnarEvents<'_, '_> {
     }
 }
 
-/// The code of a cell not seen before in column `col` (named `name`), once valid.
-fn new_code(
-    field: &crate::plan::schema::Field,
-    raw: Raw<'_>,
-    name: &str,
-    col: Option<&mut FieldColumn>,
-) -> Result<u32, RowError> {
-    let v = validate::value(field, raw).map_err(|r| RowError::at(name, r))?;
-    Ok(col.map_or(0, |col| col.dict.code(v)))
+/// The names of the fields of event type `event`.
+fn ty_fields(schema: &Schema, event: usize) -> impl Iterator<Item = &str> + Clone {
+    schema
+        .events
+        .get(event)
+        .into_iter()
+        .flat_map(|t| t.fields.iter().map(|f| f.name.as_str()))
 }
 
 /// A text cell's text.
