@@ -5,7 +5,7 @@
 
 use super::ids::{self, IdTable};
 use crate::engine::data::tables::{
-    self, Cells, Columns, EVENT_KEYS, Events, FastMap, Ids, RowError, Table,
+    self, Cells, Columns, EVENT_KEYS, Events, FastMap, Ids, NO_KEY, RowError, Table,
 };
 use crate::engine::data::validate::{self, Raw};
 use crate::engine::data::{Dataset, EventRow};
@@ -80,24 +80,35 @@ impl Dict {
     }
 }
 
-/// One field the plan reads, over all events (missing for events of types without it).
+/// One field the plan reads: its name and its distinct values over all events.
 #[derive(Debug, Clone, Default)]
 pub struct FieldColumn {
     pub name: String,
-    pub codes: Vec<u32>,
     pub dict: Dict,
 }
 
 /// The events of a data set, in file order.
+///
+/// Field codes are kept in slots, not one column per field: an event type has few of
+/// the fields the plan reads, so an event of type `t` keeps the code of field `f` in
+/// slot `slot_of[t][f]`, and a field its type lacks has code 0 (missing) without being
+/// stored. Three slots hold the example's fourteen fields.
 #[derive(Debug, Clone, Default)]
 pub struct EventColumns {
     pub contact: Vec<u32>,
     pub ty: Vec<u32>,
     /// Microseconds since the epoch.
     pub at: Vec<i64>,
-    /// Nanoseconds below the microsecond (kept so times read back exactly).
+    /// Nanoseconds below the microsecond (kept so times read back exactly); empty while
+    /// every event's is 0.
     pub sub: Vec<u16>,
     pub fields: Vec<FieldColumn>,
+    /// The field codes, by slot: `slots[s][i]`.
+    pub slots: Vec<Vec<u32>>,
+    /// Per event type, per field: the slot holding its codes.
+    slot_of: Vec<Vec<Option<usize>>>,
+    /// Per event type, per slot: the field it holds.
+    field_in: Vec<Vec<Option<usize>>>,
 }
 
 /// A time from microseconds since the epoch and nanoseconds below them ([`split`]).
@@ -113,16 +124,39 @@ fn split(t: DateTime<Utc>) -> (i64, u16) {
 }
 
 impl EventColumns {
-    /// Empty columns for the named fields.
-    pub fn new(fields: &[String]) -> EventColumns {
+    /// Empty columns for the named fields of `schema`'s events.
+    pub fn new(schema: &Schema, fields: &[String]) -> EventColumns {
+        let mut slot_of = Vec::with_capacity(schema.events.len());
+        let mut field_in = Vec::with_capacity(schema.events.len());
+        for e in &schema.events {
+            let mut slots = Vec::with_capacity(fields.len());
+            let mut held = Vec::new();
+            for (f, name) in fields.iter().enumerate() {
+                if e.fields.iter().any(|x| x.name == *name) {
+                    slots.push(Some(held.len()));
+                    held.push(Some(f));
+                } else {
+                    slots.push(None);
+                }
+            }
+            slot_of.push(slots);
+            field_in.push(held);
+        }
+        let width = field_in.iter().map(Vec::len).max().unwrap_or(0);
+        for held in &mut field_in {
+            held.resize(width, None);
+        }
         EventColumns {
             fields: fields
                 .iter()
                 .map(|n| FieldColumn {
                     name: n.clone(),
-                    ..FieldColumn::default()
+                    dict: Dict::default(),
                 })
                 .collect(),
+            slots: vec![Vec::new(); width],
+            slot_of,
+            field_in,
             ..EventColumns::default()
         }
     }
@@ -142,16 +176,32 @@ impl EventColumns {
         self.fields.iter().position(|f| f.name == name)
     }
 
+    /// The slot that holds field `f` for events of type `ty` (`None`: the type has no
+    /// such field).
+    #[inline]
+    pub fn slot(&self, ty: usize, f: usize) -> Option<usize> {
+        *self.slot_of.get(ty)?.get(f)?
+    }
+
+    /// The code of field `f` in event `i`, of type `ty`.
+    #[inline]
+    pub fn code(&self, f: usize, ty: usize, i: usize) -> u32 {
+        self.slot(ty, f)
+            .and_then(|s| self.slots.get(s)?.get(i))
+            .copied()
+            .unwrap_or(0)
+    }
+
     /// The time of event `i` as read.
     pub fn time(&self, i: usize) -> Option<DateTime<Utc>> {
-        join(*self.at.get(i)?, *self.sub.get(i)?)
+        join(*self.at.get(i)?, self.sub.get(i).copied().unwrap_or(0))
     }
 
     /// Columns of the events of a data set (only `fields` of them).
     pub fn from_dataset(schema: &Schema, data: &Dataset, fields: &[String]) -> EventColumns {
-        let mut cols = EventColumns::new(fields);
+        let mut cols = EventColumns::new(schema, fields);
         // Per event type, the field index of each wanted column.
-        let slots: Vec<Vec<Option<usize>>> = schema
+        let index: Vec<Vec<Option<usize>>> = schema
             .events
             .iter()
             .map(|e| {
@@ -161,6 +211,7 @@ impl EventColumns {
                     .collect()
             })
             .collect();
+        let mut codes = vec![0; fields.len()];
         for EventRow {
             contact,
             event,
@@ -168,22 +219,22 @@ impl EventColumns {
             fields: values,
         } in &data.events
         {
-            cols.push_head(*contact, *event, *at);
-            let slot = slots.get(*event as usize);
-            for (k, col) in cols.fields.iter_mut().enumerate() {
-                let v = slot
+            let of = index.get(*event as usize);
+            for (k, (col, code)) in cols.fields.iter_mut().zip(&mut codes).enumerate() {
+                let v = of
                     .and_then(|s| s.get(k).copied().flatten())
                     .and_then(|f| values.get(f).cloned().flatten());
-                let code = col.dict.code(v);
-                col.codes.push(code);
+                *code = col.dict.code(v);
             }
+            cols.push(*contact, *event, *at, &codes);
         }
         cols
     }
 
-    /// Appends the events of `part` (read after these), its codes translated to these
-    /// columns' dictionaries, so that appending the parts of a file in order gives the
-    /// columns one sequential read gives. The columns are extended in parallel.
+    /// Appends the events of `part` (read after these, with the same fields), its codes
+    /// translated to these columns' dictionaries, so that appending the parts of a file
+    /// in order gives the columns one sequential read gives. The columns are extended
+    /// in parallel.
     pub fn append(&mut self, part: EventColumns) {
         let remaps: Vec<Vec<u32>> = self
             .fields
@@ -197,25 +248,42 @@ impl EventColumns {
                     .collect()
             })
             .collect();
+        let held = self.len();
+        if !self.sub.is_empty() || !part.sub.is_empty() {
+            self.sub.resize(held, 0);
+        }
         let EventColumns {
             contact,
             ty,
             at,
             sub,
-            fields,
+            slots,
+            field_in,
+            ..
         } = self;
+        let field_in = &*field_in;
+        let remaps = &remaps;
         rayon::scope(|s| {
             s.spawn(|_| contact.extend_from_slice(&part.contact));
             s.spawn(|_| ty.extend_from_slice(&part.ty));
             s.spawn(|_| at.extend_from_slice(&part.at));
-            s.spawn(|_| sub.extend_from_slice(&part.sub));
-            for ((col, p), remap) in fields.iter_mut().zip(&part.fields).zip(&remaps) {
+            if !sub.is_empty() {
+                s.spawn(|_| match part.sub.is_empty() {
+                    true => sub.resize(held + part.len(), 0),
+                    false => sub.extend_from_slice(&part.sub),
+                });
+            }
+            for (k, (col, p)) in slots.iter_mut().zip(&part.slots).enumerate() {
+                let types = &part.ty;
                 s.spawn(move |_| {
-                    col.codes.extend(
-                        p.codes
-                            .iter()
-                            .map(|&c| remap.get(c as usize).copied().unwrap_or(0)),
-                    );
+                    col.extend(p.iter().zip(types).map(|(&c, &t)| {
+                        field_in
+                            .get(t as usize)
+                            .and_then(|held| held.get(k).copied().flatten())
+                            .and_then(|f| remaps.get(f)?.get(c as usize))
+                            .copied()
+                            .unwrap_or(0)
+                    }));
                 });
             }
         });
@@ -227,8 +295,8 @@ impl EventColumns {
         self.ty.shrink_to_fit();
         self.at.shrink_to_fit();
         self.sub.shrink_to_fit();
-        for f in &mut self.fields {
-            f.codes.shrink_to_fit();
+        for s in &mut self.slots {
+            s.shrink_to_fit();
         }
     }
 
@@ -236,18 +304,58 @@ impl EventColumns {
         self.contact.reserve(n);
         self.ty.reserve(n);
         self.at.reserve(n);
-        self.sub.reserve(n);
-        for f in &mut self.fields {
-            f.codes.reserve(n);
+        for s in &mut self.slots {
+            s.reserve(n);
         }
     }
 
-    fn push_head(&mut self, contact: u32, ty: u32, at: DateTime<Utc>) {
+    /// Appends one event; `codes` are its code of every field (0 for those its type
+    /// lacks).
+    fn push(&mut self, contact: u32, ty: u32, at: DateTime<Utc>, codes: &[u32]) {
         let (micros, sub) = split(at);
+        if sub != 0 || !self.sub.is_empty() {
+            self.sub.resize(self.contact.len(), 0);
+            self.sub.push(sub);
+        }
         self.contact.push(contact);
         self.ty.push(ty);
         self.at.push(micros);
-        self.sub.push(sub);
+        let held = self.field_in.get(ty as usize);
+        for (k, slot) in self.slots.iter_mut().enumerate() {
+            let f = held.and_then(|h| h.get(k).copied().flatten());
+            slot.push(f.and_then(|f| codes.get(f)).copied().unwrap_or(0));
+        }
+    }
+
+    /// Appends a batch of events given column by column: `codes[f]` holds field `f`'s
+    /// code for every event (or is empty: all 0).
+    fn extend(
+        &mut self,
+        contacts: &[u32],
+        types: &[u32],
+        times: &[(i64, u16)],
+        codes: &[Vec<u32>],
+    ) {
+        let held = self.len();
+        self.reserve(types.len());
+        self.contact.extend_from_slice(contacts);
+        self.ty.extend_from_slice(types);
+        self.at.extend(times.iter().map(|&(at, _)| at));
+        if !self.sub.is_empty() || times.iter().any(|&(_, sub)| sub != 0) {
+            self.sub.resize(held, 0);
+            self.sub.extend(times.iter().map(|&(_, sub)| sub));
+        }
+        let field_in = &self.field_in;
+        for (k, slot) in self.slots.iter_mut().enumerate() {
+            slot.extend(types.iter().enumerate().map(|(r, &t)| {
+                field_in
+                    .get(t as usize)
+                    .and_then(|h| h.get(k).copied().flatten())
+                    .and_then(|f| codes.get(f)?.get(r))
+                    .copied()
+                    .unwrap_or(0)
+            }));
+        }
     }
 }
 
@@ -312,7 +420,7 @@ impl<'a> EventsLayout<'a> {
             seen: vec![FastMap::default(); slots],
             seen_int: vec![FastMap::default(); slots],
             row_codes: Vec::new(),
-            cols: EventColumns::new(&self.fields),
+            cols: EventColumns::new(self.schema, &self.fields),
         }
     }
 }
@@ -485,6 +593,12 @@ impl ColumnarEvents<'_, '_> {
         types: &[u32],
         cells: &Cells<'_>,
     ) -> Option<Vec<u32>> {
+        // A missing cell of a field that an event's type does not require is code 0,
+        // without a look-up.
+        let shared = self.shared;
+        let columns = shared.layout.field_columns().len();
+        let required = shared.required.get(k..).unwrap_or_default();
+        let optional = |t: u32| !required.get(t as usize * columns).copied().unwrap_or(true);
         match cells {
             Cells::Dict { keys, values } => {
                 // Per dictionary key: the event type and code last found for it (a
@@ -494,6 +608,7 @@ impl ColumnarEvents<'_, '_> {
                 for (&t, &key) in types.iter().zip(keys.iter()) {
                     let code = match known.get(key as usize).copied().flatten() {
                         Some((ty, c)) if ty == t => c,
+                        _ if key == NO_KEY && optional(t) => 0,
                         _ => {
                             let raw = values.get(key as usize).copied().unwrap_or(Raw::Missing);
                             let c = self.code(t as usize, k, w, raw).ok()?;
@@ -508,15 +623,10 @@ impl ColumnarEvents<'_, '_> {
                 Some(out)
             }
             Cells::Plain(cells) => {
-                let columns = self.shared.layout.field_columns().len();
                 let mut out = Vec::with_capacity(types.len());
                 for (&t, &raw) in types.iter().zip(cells) {
-                    let required = || {
-                        let at = t as usize * columns + k;
-                        self.shared.required.get(at).copied().unwrap_or(true)
-                    };
                     out.push(match raw {
-                        Raw::Missing if !required() => 0,
+                        Raw::Missing if optional(t) => 0,
                         raw => self.code(t as usize, k, w, raw).ok()?,
                     });
                 }
@@ -524,7 +634,10 @@ impl ColumnarEvents<'_, '_> {
             }
             Cells::Missing => types
                 .iter()
-                .map(|&t| self.code(t as usize, k, w, Raw::Missing).ok())
+                .map(|&t| match optional(t) {
+                    true => Some(0),
+                    false => self.code(t as usize, k, w, Raw::Missing).ok(),
+                })
                 .collect(),
         }
     }
@@ -585,11 +698,12 @@ impl Table for ColumnarEvents<'_, '_> {
                 *slot = code;
             }
         }
-        self.cols
-            .push_head(contact, u32::try_from(event).unwrap_or(u32::MAX), at);
-        for (col, &code) in self.cols.fields.iter_mut().zip(&codes) {
-            col.codes.push(code);
-        }
+        self.cols.push(
+            contact,
+            u32::try_from(event).unwrap_or(u32::MAX),
+            at,
+            &codes,
+        );
         self.row_codes = codes;
         Ok(())
     }
@@ -623,19 +737,7 @@ impl Table for ColumnarEvents<'_, '_> {
                 *slot = c;
             }
         }
-        let cols = &mut self.cols;
-        cols.reserve(rows);
-        cols.contact.extend_from_slice(&contacts);
-        cols.ty.extend_from_slice(&types);
-        cols.at.extend(times.iter().map(|&(at, _)| at));
-        cols.sub.extend(times.iter().map(|&(_, sub)| sub));
-        for (col, c) in cols.fields.iter_mut().zip(codes) {
-            if c.len() == rows {
-                col.codes.extend_from_slice(&c);
-            } else {
-                col.codes.resize(col.codes.len() + rows, 0);
-            }
-        }
+        self.cols.extend(&contacts, &types, &times, &codes);
         true
     }
 }

@@ -32,12 +32,7 @@ impl Filter {
     pub fn test(&self, cols: &EventColumns, ty: usize, i: usize) -> bool {
         let mut idx = self.type_slot.get(ty).copied().unwrap_or(0) * self.stride_type;
         for &(f, stride) in &self.fields {
-            let code = cols
-                .fields
-                .get(f)
-                .and_then(|c| c.codes.get(i))
-                .copied()
-                .unwrap_or(0);
+            let code = cols.code(f, ty, i);
             idx += code as usize * stride;
         }
         self.table.get(idx).copied().unwrap_or(false)

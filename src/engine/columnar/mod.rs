@@ -138,7 +138,7 @@ pub fn load(
     let sources = data::open(files)?;
     data::load_readers_with(&plan.schema, sources, opts, |ids, file, source, sink| {
         let layout = events::EventsLayout::new(&plan.schema, ids, file, &fields);
-        let mut cols = EventColumns::new(&fields);
+        let mut cols = EventColumns::new(&plan.schema, &fields);
         if let Some(source) = source {
             data::read_parts(source, &|| layout.part(), sink, &mut |part| {
                 cols.append(part.cols)

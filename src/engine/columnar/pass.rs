@@ -205,12 +205,7 @@ impl TypeMasks {
         }
         let words = mask.len();
         for (field, table) in &self.single {
-            let code = cols
-                .fields
-                .get(*field)
-                .and_then(|c| c.codes.get(e))
-                .copied()
-                .unwrap_or(0) as usize;
+            let code = cols.code(*field, ty, e) as usize;
             if let Some(bits) = table.get(code * words..(code + 1) * words) {
                 for (m, b) in mask.iter_mut().zip(bits) {
                     *m |= b;
@@ -234,7 +229,7 @@ impl TypeMasks {
 /// once per event; consumes the file-order columns, each freed (or its memory reused)
 /// once gathered.
 pub fn sort(
-    cols: EventColumns,
+    mut cols: EventColumns,
     groups: Groups,
     preds: &Predicates,
     value_fields: &[usize],
@@ -242,23 +237,6 @@ pub fn sort(
     let Groups { start, order } = groups;
     let words = preds.preds.len().div_ceil(64).max(1);
     let in_file = file_masks(&cols, preds, words);
-    let EventColumns {
-        contact,
-        at,
-        sub,
-        fields,
-        ..
-    } = cols;
-    // Only the value fields are still read; the others go now. Each gathered column
-    // takes the memory of the one gathered before it (the first, the contact column's).
-    let mut kept: Vec<_> = value_fields.iter().map(|_| None).collect();
-    for (f, col) in fields.into_iter().enumerate() {
-        if let Some(slot) = value_fields.iter().position(|&v| v == f)
-            && let Some(k) = kept.get_mut(slot)
-        {
-            *k = Some(col);
-        }
-    }
     let mut masks = vec![0u64; order.len() * words];
     masks
         .par_chunks_mut(LAYOUT_BLOCK * words)
@@ -272,20 +250,43 @@ pub fn sort(
             }
         });
     drop(in_file);
-    let at = gather_into(&order, &at, Vec::new());
-    let sub = match sub.par_iter().all(|&s| s == 0) {
-        true => Vec::new(),
-        false => gather_into(&order, &sub, Vec::new()),
-    };
+    // Each gathered column takes the memory of one already gathered: the first, the
+    // contact column's (the groups are known); the others, the time column's.
+    let contact = std::mem::take(&mut cols.contact);
+    let mut values = Vec::with_capacity(value_fields.len());
     let mut spare = contact;
-    let mut values = Vec::with_capacity(kept.len());
-    let mut dicts = Vec::with_capacity(kept.len());
-    for col in kept {
-        let col = col.unwrap_or_default();
-        values.push(gather_into(&order, &col.codes, spare));
-        spare = col.codes;
-        dicts.push(col.dict);
+    for &f in value_fields {
+        let codes = gather_with(
+            &order,
+            |e| cols.code(f, cols.ty.get(e).copied().unwrap_or(0) as usize, e),
+            spare,
+        );
+        values.push(codes);
+        spare = Vec::new();
     }
+    let dicts = value_fields
+        .iter()
+        .map(|&f| {
+            cols.fields
+                .get_mut(f)
+                .map(|c| std::mem::take(&mut c.dict))
+                .unwrap_or_default()
+        })
+        .collect();
+    let EventColumns { at, sub, .. } = cols;
+    let at = gather_with(
+        &order,
+        |e| at.get(e).copied().unwrap_or_default(),
+        Vec::new(),
+    );
+    let sub = match sub.is_empty() {
+        true => Vec::new(),
+        false => gather_with(
+            &order,
+            |e| sub.get(e).copied().unwrap_or_default(),
+            Vec::new(),
+        ),
+    };
     Sorted {
         start,
         at,
@@ -321,18 +322,15 @@ fn file_masks(cols: &EventColumns, preds: &Predicates, words: usize) -> Vec<u64>
     out
 }
 
-/// `col` in the order `order` gives, written into `out`'s memory (its contents dropped).
-fn gather_into<T: Copy + Default + Send + Sync>(
+/// `value(e)` for every event `e` in the order `order` gives, written into `out`'s
+/// memory (its contents dropped).
+fn gather_with<T: Send>(
     order: &[u32],
-    col: &[T],
+    value: impl Fn(usize) -> T + Sync,
     mut out: Vec<T>,
 ) -> Vec<T> {
     out.clear();
-    out.par_extend(
-        order
-            .par_iter()
-            .map(|&e| col.get(e as usize).copied().unwrap_or_default()),
-    );
+    out.par_extend(order.par_iter().map(|&e| value(e as usize)));
     out
 }
 
@@ -665,7 +663,7 @@ mod tests {
     use super::*;
 
     fn laid_out(times: &[DateTime<Utc>]) -> Vec<Option<DateTime<Utc>>> {
-        let mut cols = EventColumns::new(&[]);
+        let mut cols = EventColumns::default();
         for (i, t) in times.iter().enumerate() {
             let (at, sub) = (t.timestamp_micros(), t.timestamp_subsec_nanos() % 1000);
             cols.contact.push((i % 2) as u32);
