@@ -45,6 +45,8 @@ pub struct State {
 pub enum Col {
     /// Whole numbers, none missing.
     Int(Vec<i64>),
+    /// Counts (whole numbers from 0 to `u32::MAX`, none missing): 4 bytes a row.
+    Count(Vec<u32>),
     /// Numbers, none missing.
     Num(Vec<f64>),
     /// Booleans, none missing.
@@ -68,6 +70,7 @@ impl Col {
     pub fn value(&self, i: usize) -> Val<'_> {
         match self {
             Col::Int(v) => owned(v.get(i).copied().map(Value::Int)),
+            Col::Count(v) => owned(v.get(i).map(|&n| Value::Int(i64::from(n)))),
             Col::Num(v) => owned(v.get(i).copied().map(Value::Number)),
             Col::Bool(v) => owned(v.get(i).copied().map(Value::Bool)),
             Col::Codes { codes, dict } => {
@@ -113,6 +116,7 @@ impl Col {
     pub fn len(&self) -> usize {
         match self {
             Col::Int(v) => v.len(),
+            Col::Count(v) => v.len(),
             Col::Num(v) => v.len(),
             Col::Bool(v) => v.len(),
             Col::Codes { codes, .. } => codes.len(),
@@ -124,6 +128,7 @@ impl Col {
     pub fn reserve(&mut self, n: usize) {
         match self {
             Col::Int(v) => v.reserve(n),
+            Col::Count(v) => v.reserve(n),
             Col::Num(v) => v.reserve(n),
             Col::Bool(v) => v.reserve(n),
             Col::Codes { codes, .. } => codes.reserve(n),

@@ -140,6 +140,7 @@ fn cells(col: Col, categories: &[String]) -> Cells {
     let col = match col {
         Col::Bool(v) => return Cells::Bool(v),
         Col::Int(v) => return Cells::Int(v),
+        Col::Count(v) => return Cells::Int(v.into_iter().map(i64::from).collect()),
         Col::Num(v) => return Cells::Num(v),
         other => other,
     };

@@ -385,7 +385,7 @@ impl Prepared<'_> {
 
 /// Running state of one aggregate for the contact at hand (kept for the next one).
 enum State {
-    Count(i64),
+    Count(u32),
     First(Option<usize>),
     Last(Option<usize>),
     Periods(Vec<u64>),
@@ -396,7 +396,9 @@ enum State {
 
 /// The final value of an aggregate for one contact.
 enum Final {
-    Int(i64),
+    /// A count (of events or periods: at most one per event, and events are counted in
+    /// `u32`).
+    Count(u32),
     Num(f64),
     Value(Option<Value>),
 }
@@ -416,14 +418,14 @@ impl State {
     /// The final value, the state emptied for the next contact.
     fn take(&mut self, sorted: &Sorted, kind: &AggKind) -> Final {
         match self {
-            State::Count(n) => Final::Int(std::mem::take(n)),
+            State::Count(n) => Final::Count(std::mem::take(n)),
             State::First(e) | State::Last(e) => {
                 Final::Value(e.take().and_then(|e| sorted.time(e)).map(Value::Timestamp))
             }
             State::Periods(seen) => {
-                let n = seen.iter().map(|w| i64::from(w.count_ones())).sum();
+                let n = seen.iter().map(|w| w.count_ones()).sum();
                 seen.fill(0);
-                Final::Int(n)
+                Final::Count(n)
             }
             State::Points(sum) => Final::Num(std::mem::take(sum)),
             State::Values(acc) => {
@@ -487,7 +489,7 @@ pub fn aggregates(
     let mut blocks: Vec<Vec<Slot<'_>>> = (0..n_blocks).map(|_| Vec::new()).collect();
     for col in &mut out {
         let chunks: Vec<Slot<'_>> = match col {
-            Col::Int(v) => v.chunks_mut(BLOCK).map(Slot::Int).collect(),
+            Col::Count(v) => v.chunks_mut(BLOCK).map(Slot::Count).collect(),
             Col::Num(v) => v.chunks_mut(BLOCK).map(Slot::Num).collect(),
             Col::Values(v) => v.chunks_mut(BLOCK).map(Slot::Values).collect(),
             // `full` makes no other kind of column.
@@ -537,7 +539,7 @@ pub fn aggregates(
 /// (contacts whose state the pass touches are set by it).
 fn full(empty: Final, n: usize) -> Col {
     match empty {
-        Final::Int(x) => Col::Int(vec![x; n]),
+        Final::Count(x) => Col::Count(vec![x; n]),
         Final::Num(x) => Col::Num(vec![x; n]),
         Final::Value(x) => Col::Values(vec![x; n]),
     }
@@ -551,7 +553,7 @@ struct Touched {
 
 /// One block's part of an aggregate's column.
 enum Slot<'a> {
-    Int(&'a mut [i64]),
+    Count(&'a mut [u32]),
     Num(&'a mut [f64]),
     Values(&'a mut [Option<Value>]),
     Skip,
@@ -561,7 +563,7 @@ impl Slot<'_> {
     /// Stores an aggregate's final value for the `i`-th contact of the block.
     fn set(&mut self, i: usize, x: Final) {
         match (self, x) {
-            (Slot::Int(v), Final::Int(n)) => put(v, i, n),
+            (Slot::Count(v), Final::Count(n)) => put(v, i, n),
             (Slot::Num(v), Final::Num(sum)) => put(v, i, sum),
             (Slot::Values(v), Final::Value(x)) => put(v, i, x),
             // `full` gives each state the column of its final values.
@@ -619,7 +621,7 @@ fn visit(
 fn update(sorted: &Sorted, p: &Prepared<'_>, s: &mut State, e: usize, at: Micros) {
     let field = || sorted.value(p.field?, e);
     match s {
-        State::Count(n) => *n += 1,
+        State::Count(n) => *n = n.saturating_add(1),
         State::First(first) => {
             if first.is_none() {
                 *first = Some(e);
