@@ -382,10 +382,10 @@ fn history_tests_lower_to_was_and_changed() {
     );
     assert!(matches!(
         &segment(&p, "a").kind,
-        ExprKind::Was { attr, value: Value::Text(v), window: Window::Within(_) } if attr == "lead_stage" && v == "mql"
+        ExprKind::Was { attr, value: Value::Text(v), window: Window::Within(_) } if attr == "lead_stage" && &**v == "mql"
     ));
     assert!(matches!(
         &segment(&p, "b").kind,
-        ExprKind::Changed { from: Some(Value::Text(f)), to: Some(Value::Text(t)), window: Window::Ever, .. } if f == "lead" && t == "sql"
+        ExprKind::Changed { from: Some(Value::Text(f)), to: Some(Value::Text(t)), window: Window::Ever, .. } if &**f == "lead" && &**t == "sql"
     ));
 }

@@ -108,7 +108,7 @@ fn report_trends_and_numbers_are_the_runs() {
                 .values()
                 .filter(|v| match (&s.band, v) {
                     (None, Some(Value::Bool(b))) => *b,
-                    (Some(band), Some(Value::Text(t))) => t == band,
+                    (Some(band), Some(Value::Text(t))) => **t == **band,
                     _ => false,
                 })
                 .count();

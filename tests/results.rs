@@ -68,7 +68,7 @@ fn any_value(i: usize) -> Option<Value> {
     let t = texts();
     Some(match i % 6 {
         0 => Value::Number(n[i / 6 % n.len()]),
-        1 => Value::Text(t[i / 6 % t.len()].to_string()),
+        1 => Value::Text(t[i / 6 % t.len()].into()),
         2 => Value::Int(i as i64 * 7919 - 40_000),
         3 => Value::Duration(i as i64 * 3600),
         4 => ts(
@@ -134,7 +134,7 @@ fn table() -> Table {
             ColumnKind::Tier,
             tiers.clone(),
             (0..ROWS)
-                .map(|i| (i % 4 != 0).then(|| Value::Text(tiers[i % 3].clone())))
+                .map(|i| (i % 4 != 0).then(|| Value::Text(tiers[i % 3].as_str().into())))
                 .collect(),
         ),
         col(
@@ -142,7 +142,7 @@ fn table() -> Table {
             ColumnKind::Value,
             vec![],
             (0..ROWS)
-                .map(|i| (i % 9 != 0).then(|| Value::Text(t[i % t.len()].to_string())))
+                .map(|i| (i % 9 != 0).then(|| Value::Text(t[i % t.len()].into())))
                 .collect(),
         ),
         col(
@@ -168,7 +168,7 @@ fn table() -> Table {
 /// A value's CSV text as the writer before typed columns made it.
 fn old_cell(v: &Value) -> String {
     match v {
-        Value::Text(t) => t.clone(),
+        Value::Text(t) => t.to_string(),
         Value::Number(n) => {
             if n.fract() == 0.0 && n.abs() < 1e15 {
                 format!("{}", *n as i64)
@@ -235,7 +235,7 @@ fn columns_are_stored_compactly_and_give_back_their_values() {
             };
             assert_eq!(c.number(i).map(f64::to_bits), number.map(f64::to_bits));
             let label = match v {
-                Some(Value::Text(t)) => Some(t.as_str()),
+                Some(Value::Text(t)) => Some(&**t),
                 _ => None,
             };
             assert_eq!(c.label(i), label);

@@ -292,7 +292,7 @@ impl Checker<'_> {
         let (v, ty) = match l {
             Literal::Int(i) => (Value::Int(*i), Type::Int),
             Literal::Number(n) => (Value::Number(*n), Type::Number),
-            Literal::Text(s) => (Value::Text(s.clone()), Type::Text),
+            Literal::Text(s) => (Value::Text(s.as_str().into()), Type::Text),
             Literal::Bool(b) => (Value::Bool(*b), Type::Bool),
             Literal::Date(d) => (Value::Date(*d), Type::Date),
             Literal::Timestamp(t) => (Value::Timestamp(*t), Type::Timestamp),
@@ -715,7 +715,10 @@ impl Checker<'_> {
                     .iter()
                     .find(|v| v.to_lowercase() == id.name.to_lowercase())
                 {
-                    return Some(mk(ExprKind::Lit(Value::Text(v.clone())), ty.clone()));
+                    return Some(mk(
+                        ExprKind::Lit(Value::Text(v.as_str().into())),
+                        ty.clone(),
+                    ));
                 }
                 if self.lookup(&id.name, env).is_some() {
                     return self.expr(e, env);
@@ -725,7 +728,10 @@ impl Checker<'_> {
             }
             (Type::Enum(values), ast::ExprKind::Lit(Literal::Text(s))) => {
                 if let Some(v) = values.iter().find(|v| v.to_lowercase() == s.to_lowercase()) {
-                    return Some(mk(ExprKind::Lit(Value::Text(v.clone())), ty.clone()));
+                    return Some(mk(
+                        ExprKind::Lit(Value::Text(v.as_str().into())),
+                        ty.clone(),
+                    ));
                 }
                 self.unknown_enum_value(s, e.span, values, other);
                 None

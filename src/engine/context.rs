@@ -261,7 +261,7 @@ impl<'a> Context<'a> {
             .enumerate()
             .map(|(ci, c)| {
                 let id = match link.and_then(|l| c.attrs.get(l)) {
-                    Some(Some(Value::Text(id))) => account_ids.get(id.as_str()).copied(),
+                    Some(Some(Value::Text(id))) => account_ids.get(&**id).copied(),
                     _ => None,
                 };
                 if let Some(a) = id.and_then(|a| contacts_of.get_mut(a as usize)) {

@@ -242,7 +242,7 @@ pub fn trace(ctx: &Context<'_>, st: &State, e: &Expr, row: Row) -> Trace {
 pub fn shown(v: &Option<Value>) -> String {
     match v {
         None => "missing".into(),
-        Some(Value::Text(t)) => t.clone(),
+        Some(Value::Text(t)) => t.to_string(),
         Some(Value::Duration(s)) => display::duration_human(*s),
         Some(other) => display::value(other),
     }

@@ -105,7 +105,7 @@ impl Cells {
             && let Some(codes) = all(&values, |v| match v {
                 None => Some(None),
                 Some(Value::Text(t)) => {
-                    let code = categories.iter().position(|c| c == t)?;
+                    let code = categories.iter().position(|c| **c == **t)?;
                     Some(Some(u32::try_from(code).ok()?))
                 }
                 _ => None,
@@ -244,7 +244,7 @@ impl Column {
             Cell::Bool(b) => Some(Value::Bool(b)),
             Cell::Int(x) => Some(Value::Int(x)),
             Cell::Num(x) => Some(Value::Number(x)),
-            Cell::Text(t) => Some(Value::Text(t.to_string())),
+            Cell::Text(t) => Some(Value::Text(t.into())),
             Cell::Value(v) => Some(v.clone()),
         }
     }
@@ -401,7 +401,7 @@ pub fn json(v: &Value) -> serde_json::Value {
         Value::Number(n) => {
             serde_json::Number::from_f64(*n).map_or(serde_json::Value::Null, Into::into)
         }
-        Value::Text(t) => t.clone().into(),
+        Value::Text(t) => t.to_string().into(),
         Value::Bool(b) => (*b).into(),
         Value::Duration(s) => (*s).into(),
         other => display::value(other).into(),

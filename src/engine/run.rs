@@ -81,7 +81,7 @@ fn node_column(ctx: &Context<'_>, st: &State, node: &crate::plan::Node) -> Col {
 /// A column of names chosen by index (a tier's band, a persona), missing where none is.
 fn codes<'n>(chosen: Vec<Option<usize>>, names: impl Iterator<Item = &'n String>) -> Col {
     let dict: Vec<Option<Value>> = std::iter::once(None)
-        .chain(names.map(|n| Some(Value::Text(n.clone()))))
+        .chain(names.map(|n| Some(Value::Text(n.as_str().into()))))
         .collect();
     let codes = chosen
         .into_iter()

@@ -457,7 +457,7 @@ fn trends(
                                 .map(|s| {
                                     count(
                                         column(id, *s),
-                                        |v| matches!(v, Value::Text(t) if *t == b.name),
+                                        |v| matches!(v, Value::Text(t) if **t == *b.name),
                                     )
                                 })
                                 .collect(),

@@ -505,7 +505,7 @@ impl Compiler<'_> {
         Expr::Lit(match v {
             Value::Int(i) | Value::Duration(i) => Lit::Int(*i),
             Value::Number(n) => Lit::Num(*n),
-            Value::Text(s) => Lit::Str(s.clone()),
+            Value::Text(s) => Lit::Str(s.to_string()),
             Value::Bool(b) => Lit::Bool(*b),
             Value::Date(d) => Lit::Date(*d),
             Value::Timestamp(t) => Lit::Timestamp(*t),

@@ -253,7 +253,7 @@ pub fn data() -> impl Strategy<Value = Dataset> {
                                 Some(Value::Bool(active)),
                                 signup.map(|d| Value::Date(day(d).date_naive())),
                                 Some(Value::Text(stages[stage].into())),
-                                account.map(|a| Value::Text(format!("a{a}"))),
+                                account.map(|a| Value::Text(format!("a{a}").into())),
                             ],
                         },
                     )

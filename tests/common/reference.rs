@@ -172,7 +172,7 @@ impl<'a> Reference<'a> {
         let Some(Value::Text(id)) = self.data.contacts[c].attrs[link].clone() else {
             return None;
         };
-        self.data.accounts.iter().position(|a| a.id == id)
+        self.data.accounts.iter().position(|a| *a.id == *id)
     }
 
     fn def(&self, d: &Def, row: Row, t: DateTime<Utc>) -> Option<Value> {
@@ -187,12 +187,12 @@ impl<'a> Reference<'a> {
                     .bands
                     .iter()
                     .find(|b| b.lo <= v && v <= b.hi)
-                    .map(|b| Value::Text(b.name.clone()))
+                    .map(|b| Value::Text(b.name.as_str().into()))
             }
             DefKind::Personas(ps) => ps
                 .iter()
                 .find(|p| truth(&self.eval(&p.cond, row, t)))
-                .map(|p| Value::Text(p.name.clone())),
+                .map(|p| Value::Text(p.name.as_str().into())),
             DefKind::Top { n, by } => {
                 let rows: Vec<(String, Row)> = match row {
                     Row::Account(_) => self

@@ -28,7 +28,7 @@ enum Key {
 impl Key {
     fn of(v: &Value) -> Key {
         match v {
-            Value::Text(s) => Key::Text(s.clone()),
+            Value::Text(s) => Key::Text(s.to_string()),
             Value::Int(i) => Key::Int(*i),
             Value::Number(x) => Key::Num(x.to_bits()),
             Value::Bool(b) => Key::Bool(*b),

@@ -2,6 +2,7 @@
 //! NDJSON files, validated against the schema. See `docs/data.md` for the file formats.
 
 mod csv;
+mod intern;
 mod ndjson;
 #[cfg(feature = "parquet")]
 mod parquet;

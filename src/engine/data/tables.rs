@@ -1,6 +1,7 @@
 //! Building the rows of each table from the cells a reader found, whatever the format:
 //! ids, references between tables, event types and the attribute change log.
 
+use super::intern::Interner;
 use super::validate::{self, Raw, did_you_mean, list, quote};
 use super::{AccountRow, ChangeRow, ContactRow, DataError, EventRow, Rejected};
 use crate::plan::schema::{Field, Schema, Type};
@@ -206,6 +207,8 @@ pub(crate) struct Entities<'a> {
     lines: Vec<u64>,
     /// For contacts with an accounts file: the link attribute, known accounts, their file.
     link: Option<(usize, &'a Ids, &'a str)>,
+    /// Per attribute, the texts it repeats.
+    shared: Vec<Interner>,
 }
 
 impl<'a> Entities<'a> {
@@ -238,6 +241,7 @@ impl<'a> Entities<'a> {
             rows: Vec::new(),
             lines: Vec::new(),
             link,
+            shared: fields.iter().map(|_| Interner::default()).collect(),
         }
     }
 
@@ -311,7 +315,7 @@ impl Table for Entities<'_> {
                 .map_err(|r| RowError::at(&field.name, r))?;
             if let (Some((link, accounts, file)), Some(Value::Text(account))) = (self.link, &value)
                 && link == i
-                && !accounts.contains_key(account)
+                && !accounts.contains_key(&**account)
             {
                 return Err(RowError::at(
                     &field.name,
@@ -321,7 +325,10 @@ impl Table for Entities<'_> {
                     ),
                 ));
             }
-            attrs.push(value);
+            attrs.push(match self.shared.get_mut(i) {
+                Some(shared) => shared.share(value),
+                None => value,
+            });
         }
         let index = next_index(self.rows.len(), self.what)?;
         self.ids.insert(id.clone().into_owned(), (index, line));
@@ -502,6 +509,8 @@ pub(crate) struct Changes<'a> {
     contacts_file: &'a str,
     columns: Columns,
     pub rows: Vec<ChangeRow>,
+    /// The texts the value column repeats.
+    shared: Interner,
 }
 
 impl<'a> Changes<'a> {
@@ -513,6 +522,7 @@ impl<'a> Changes<'a> {
             contacts_file,
             columns: Columns::new(columns),
             rows: Vec::new(),
+            shared: Interner::default(),
         }
     }
 
@@ -576,7 +586,7 @@ impl Table for Changes<'_> {
         self.rows.push(ChangeRow {
             contact,
             attr,
-            value,
+            value: self.shared.share(value),
             at,
         });
         Ok(())

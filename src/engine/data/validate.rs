@@ -162,11 +162,11 @@ fn not_a(raw: Raw<'_>, ty: &Type) -> String {
 /// A non-missing cell as a value of type `ty`.
 pub(crate) fn parse(ty: &Type, raw: Raw<'_>) -> Result<Value, String> {
     let parsed = match (ty, raw) {
-        (Type::Text, Raw::Text(s)) => Some(Value::Text(s.to_owned())),
-        (Type::AccountLink, _) => return id(raw, "account").map(|id| Value::Text(id.into_owned())),
+        (Type::Text, Raw::Text(s)) => Some(Value::Text(s.into())),
+        (Type::AccountLink, _) => return id(raw, "account").map(|id| Value::Text(id.into())),
         (Type::Enum(values), Raw::Text(s)) => {
             if values.iter().any(|v| v == s) {
-                Some(Value::Text(s.to_owned()))
+                Some(Value::Text(s.into()))
             } else {
                 return Err(format!(
                     "{} is not a declared value, expected one of {}{}",
