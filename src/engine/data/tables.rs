@@ -311,8 +311,13 @@ impl Table for Entities<'_> {
         }
         let mut attrs = Vec::with_capacity(self.fields.len());
         for (i, field) in self.fields.iter().enumerate() {
-            let value = validate::value(field, cell(cells, i + 1))
-                .map_err(|r| RowError::at(&field.name, r))?;
+            let raw = cell(cells, i + 1);
+            let shared = self.shared.get_mut(i);
+            if let Some(v) = shared.as_ref().and_then(|s| s.known(raw)) {
+                attrs.push(Some(v));
+                continue;
+            }
+            let value = validate::value(field, raw).map_err(|r| RowError::at(&field.name, r))?;
             if let (Some((link, accounts, file)), Some(Value::Text(account))) = (self.link, &value)
                 && link == i
                 && !accounts.contains_key(&**account)
@@ -325,8 +330,8 @@ impl Table for Entities<'_> {
                     ),
                 ));
             }
-            attrs.push(match self.shared.get_mut(i) {
-                Some(shared) => shared.share(value),
+            attrs.push(match shared {
+                Some(shared) => shared.share(raw, value),
                 None => value,
             });
         }
@@ -586,7 +591,7 @@ impl Table for Changes<'_> {
         self.rows.push(ChangeRow {
             contact,
             attr,
-            value: self.shared.share(value),
+            value: self.shared.share(cell(cells, 2), value),
             at,
         });
         Ok(())
