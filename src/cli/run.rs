@@ -101,6 +101,7 @@ pub fn run(args: &Args, color: ColorChoice) -> Result<Exit, UsageError> {
         }
         emit(Stream::Stderr, &text);
     }
+    crate::engine::free::drop_later((loaded, results));
     Ok(Exit::Clean)
 }
 

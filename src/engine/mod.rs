@@ -7,6 +7,7 @@ pub mod context;
 pub mod data;
 pub mod eval;
 pub mod explain;
+pub mod free;
 pub mod results;
 pub mod run;
 pub mod score;

@@ -4,6 +4,7 @@
 use super::intern::Interner;
 use super::validate::{self, Raw, did_you_mean, list, quote};
 use super::{AccountRow, ChangeRow, ContactRow, DataError, EventRow, Rejected};
+use crate::engine::free::drop_later;
 use crate::plan::schema::{Field, Schema, Type};
 use crate::plan::types::Value;
 use std::collections::HashMap;
@@ -285,6 +286,7 @@ impl<'a> Entities<'a> {
     }
 
     pub fn into_contacts(self) -> Vec<ContactRow> {
+        drop_later((self.ids, self.lines));
         self.rows
             .into_iter()
             .map(|(id, attrs)| ContactRow { id, attrs })
@@ -292,6 +294,7 @@ impl<'a> Entities<'a> {
     }
 
     pub fn into_accounts(self) -> Vec<AccountRow> {
+        drop_later((self.ids, self.lines));
         self.rows
             .into_iter()
             .map(|(id, attrs)| AccountRow { id, attrs })
