@@ -104,7 +104,7 @@ pub struct EventColumns {
     pub sub: Vec<u16>,
     pub fields: Vec<FieldColumn>,
     /// The field codes, by slot: `slots[s][i]`.
-    pub slots: Vec<Vec<u32>>,
+    slots: Vec<Vec<u32>>,
     /// Per event type, per field: the slot holding its codes.
     slot_of: Vec<Vec<Option<usize>>>,
     /// Per event type, per slot: the field it holds.
@@ -277,9 +277,7 @@ impl EventColumns {
                 let types = &part.ty;
                 s.spawn(move |_| {
                     col.extend(p.iter().zip(types).map(|(&c, &t)| {
-                        field_in
-                            .get(t as usize)
-                            .and_then(|held| held.get(k).copied().flatten())
+                        field_at(field_in, t, k)
                             .and_then(|f| remaps.get(f)?.get(c as usize))
                             .copied()
                             .unwrap_or(0)
@@ -312,29 +310,19 @@ impl EventColumns {
     /// Appends one event; `codes` are its code of every field (0 for those its type
     /// lacks).
     fn push(&mut self, contact: u32, ty: u32, at: DateTime<Utc>, codes: &[u32]) {
-        let (micros, sub) = split(at);
-        if sub != 0 || !self.sub.is_empty() {
-            self.sub.resize(self.contact.len(), 0);
-            self.sub.push(sub);
-        }
-        self.contact.push(contact);
-        self.ty.push(ty);
-        self.at.push(micros);
-        let held = self.field_in.get(ty as usize);
-        for (k, slot) in self.slots.iter_mut().enumerate() {
-            let f = held.and_then(|h| h.get(k).copied().flatten());
-            slot.push(f.and_then(|f| codes.get(f)).copied().unwrap_or(0));
-        }
+        self.extend(&[contact], &[ty], &[split(at)], |f, _| {
+            codes.get(f).copied().unwrap_or(0)
+        });
     }
 
-    /// Appends a batch of events given column by column: `codes[f]` holds field `f`'s
-    /// code for every event (or is empty: all 0).
+    /// Appends events given column by column; `code(f, r)` is field `f`'s code in the
+    /// `r`-th of them.
     fn extend(
         &mut self,
         contacts: &[u32],
         types: &[u32],
         times: &[(i64, u16)],
-        codes: &[Vec<u32>],
+        code: impl Fn(usize, usize) -> u32,
     ) {
         let held = self.len();
         self.reserve(types.len());
@@ -347,16 +335,20 @@ impl EventColumns {
         }
         let field_in = &self.field_in;
         for (k, slot) in self.slots.iter_mut().enumerate() {
-            slot.extend(types.iter().enumerate().map(|(r, &t)| {
-                field_in
-                    .get(t as usize)
-                    .and_then(|h| h.get(k).copied().flatten())
-                    .and_then(|f| codes.get(f)?.get(r))
-                    .copied()
-                    .unwrap_or(0)
-            }));
+            slot.extend(
+                types
+                    .iter()
+                    .enumerate()
+                    .map(|(r, &t)| field_at(field_in, t, k).map_or(0, |f| code(f, r))),
+            );
         }
     }
+}
+
+/// The field that slot `k` holds in events of type `ty` (`field_in` as in
+/// [`EventColumns`]).
+fn field_at(field_in: &[Vec<Option<usize>>], ty: u32, k: usize) -> Option<usize> {
+    *field_in.get(ty as usize)?.get(k)?
 }
 
 /// What every part of an events file shares while it is read into columns: the same
@@ -461,10 +453,10 @@ impl ColumnarEvents<'_, '_> {
     /// of type `event`, checked like the row loader checks it.
     fn code(&mut self, event: usize, k: usize, w: usize, raw: Raw<'_>) -> Result<u32, RowError> {
         // A cell seen before in this column for this event type was valid then.
-        let slot = event * self.cols.fields.len() + w;
+        let cache = event * self.cols.fields.len() + w;
         let seen = match raw {
-            Raw::Text(s) => self.seen.get(slot).and_then(|m| m.get(s)),
-            Raw::Int(i) => self.seen_int.get(slot).and_then(|m| m.get(&i)),
+            Raw::Text(s) => self.seen.get(cache).and_then(|m| m.get(s)),
+            Raw::Int(i) => self.seen_int.get(cache).and_then(|m| m.get(&i)),
             _ => None,
         };
         if let Some(&c) = seen {
@@ -507,12 +499,12 @@ impl ColumnarEvents<'_, '_> {
             .map_or(0, |col| col.dict.code(v));
         match raw {
             Raw::Text(s) => {
-                if let Some(m) = self.seen.get_mut(slot) {
+                if let Some(m) = self.seen.get_mut(cache) {
                     m.insert(s.to_owned(), c);
                 }
             }
             Raw::Int(i) => {
-                if let Some(m) = self.seen_int.get_mut(slot) {
+                if let Some(m) = self.seen_int.get_mut(cache) {
                     m.insert(i, c);
                 }
             }
@@ -597,8 +589,10 @@ impl ColumnarEvents<'_, '_> {
         // without a look-up.
         let shared = self.shared;
         let columns = shared.layout.field_columns().len();
-        let required = shared.required.get(k..).unwrap_or_default();
-        let optional = |t: u32| !required.get(t as usize * columns).copied().unwrap_or(true);
+        let optional = |t: u32| {
+            let at = t as usize * columns + k;
+            !shared.required.get(at).copied().unwrap_or(true)
+        };
         match cells {
             Cells::Dict { keys, values } => {
                 // Per dictionary key: the event type and code last found for it (a
@@ -737,7 +731,9 @@ impl Table for ColumnarEvents<'_, '_> {
                 *slot = c;
             }
         }
-        self.cols.extend(&contacts, &types, &times, &codes);
+        self.cols.extend(&contacts, &types, &times, |f, r| {
+            codes.get(f).and_then(|c| c.get(r)).copied().unwrap_or(0)
+        });
         true
     }
 }
