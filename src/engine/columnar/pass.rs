@@ -99,11 +99,7 @@ pub struct Sorted {
 
 impl Sorted {
     fn time(&self, i: usize) -> Option<DateTime<Utc>> {
-        let sub = match self.sub.is_empty() {
-            true => 0,
-            false => *self.sub.get(i)?,
-        };
-        super::events::join(*self.at.get(i)?, sub)
+        super::events::join(*self.at.get(i)?, self.sub.get(i).copied().unwrap_or(0))
     }
 
     fn value(&self, slot: usize, i: usize) -> Option<Value> {
@@ -250,11 +246,9 @@ pub fn sort(
             }
         });
     drop(in_file);
-    // Each gathered column takes the memory of one already gathered: the first, the
-    // contact column's (the groups are known); the others, the time column's.
-    let contact = std::mem::take(&mut cols.contact);
+    // The first value column takes the contact column's memory (the groups are known).
+    let mut spare = std::mem::take(&mut cols.contact);
     let mut values = Vec::with_capacity(value_fields.len());
-    let mut spare = contact;
     for &f in value_fields {
         let codes = gather_with(
             &order,
