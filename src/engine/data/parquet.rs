@@ -156,11 +156,7 @@ impl<'f, R: ChunkReader + Clone + 'static> Opened<'f, R> {
             let columns = batch_columns(self.file, &batch)?;
             while let Some(row) = wanted.next_if(|&r| r < first + batch.num_rows()) {
                 let mut cells = vec![Raw::Missing; width];
-                for (col, &slot) in columns.iter().zip(&self.all_slots) {
-                    if let Some(cell) = cells.get_mut(slot) {
-                        *cell = col.raw(row - first);
-                    }
-                }
+                fill_row(&mut cells, &columns, &self.all_slots, row - first);
                 out.push(raw_text(&cells));
             }
             first += batch.num_rows();
@@ -206,11 +202,7 @@ impl<'f, R: ChunkReader + Clone + 'static> Opened<'f, R> {
             let mut cells = vec![Raw::Missing; width];
             for row in 0..rows {
                 row_in_group += 1;
-                for (col, &slot) in columns.iter().zip(&self.slots) {
-                    if let Some(cell) = cells.get_mut(slot) {
-                        *cell = col.raw(row);
-                    }
-                }
+                fill_row(&mut cells, &columns, &self.slots, row);
                 if let Err(e) = table.row(row_in_group as u64, &cells) {
                     bad.push((row_in_group, e));
                     if !sink.skip {
@@ -245,6 +237,15 @@ fn batch_rows(meta: &parquet::file::metadata::ParquetMetaData, group: usize) -> 
         .get(group)
         .map_or(0, |g| usize::try_from(g.num_rows()).unwrap_or(0));
     rows.clamp(1024, 1 << 16)
+}
+
+/// Sets the cells of row `row` of a batch's `columns`, each at its table slot.
+fn fill_row<'a>(cells: &mut [Raw<'a>], columns: &'a [Col<'_>], slots: &[usize], row: usize) {
+    for (col, &slot) in columns.iter().zip(slots) {
+        if let Some(cell) = cells.get_mut(slot) {
+            *cell = col.raw(row);
+        }
+    }
 }
 
 /// A row's cells as one line of text, for the rejects file.
