@@ -5,11 +5,10 @@
 /// contacts — and nothing needs to wait for it. A process that ends does not wait for
 /// the thread either.
 pub fn drop_later<T: Send + 'static>(value: T) {
-    let spawned = std::thread::Builder::new()
+    // Without a thread to be had, the value is dropped here, with the closure.
+    let _ = std::thread::Builder::new()
         .name("funnel-free".into())
         .spawn(move || drop(value));
-    // No thread to be had: the value was dropped with the failed spawn's closure.
-    let _ = spawned;
 }
 
 #[cfg(test)]
