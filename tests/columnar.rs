@@ -365,9 +365,24 @@ fn events_csv(n: usize, bad: &[(usize, u8)], blank: &[usize], quoted: bool, crlf
 
 const CONTACTS: &str = "id,age,title\nc1,30,CEO\na-contact-id-longer-than-15-bytes,,\n";
 
-/// The data in `dir` loads the same with the row loader and in batches into columns:
-/// the same results, the same first error, the same skipped rows and lines.
-fn loaders_agree(dir: &Path, skip: bool) -> Result<(), TestCaseError> {
+/// [`CONTACTS`] and `events` (the events file, named `events_file`) load the same with
+/// the row loader and in batches into columns: the same results, the same first error,
+/// the same skipped rows and lines.
+fn loaders_agree(events_file: &str, events: &[u8], skip: bool) -> Result<(), TestCaseError> {
+    let dir = std::env::temp_dir().join(format!(
+        "funnel-batched-{events_file}-{}",
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("contacts.csv"), CONTACTS).unwrap();
+    std::fs::write(dir.join(events_file), events).unwrap();
+    let agree = loaded_alike(&dir, skip);
+    let _ = std::fs::remove_dir_all(dir);
+    agree
+}
+
+/// The data in `dir` loads the same with both loaders (see [`loaders_agree`]).
+fn loaded_alike(dir: &Path, skip: bool) -> Result<(), TestCaseError> {
     let plan = plan_of(
         "use \"schema.funnel\"\nvalue n = count(visit where secs > 3)\nvalue m = count(click where link = \"l1\")\nvalue t = last(click.at_time)\n",
     );
@@ -440,12 +455,8 @@ proptest! {
         crlf in any::<bool>(),
         skip in any::<bool>(),
     ) {
-        let dir = std::env::temp_dir().join(format!("funnel-batched-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("contacts.csv"), CONTACTS).unwrap();
-        std::fs::write(dir.join("events.csv"), events_csv(n, &bad, &blank, quoted, crlf)).unwrap();
-        loaders_agree(&dir, skip)?;
-        let _ = std::fs::remove_dir_all(dir);
+        let events = events_csv(n, &bad, &blank, quoted, crlf);
+        loaders_agree("events.csv", events.as_bytes(), skip)?;
     }
 }
 
@@ -461,12 +472,7 @@ proptest! {
         group in 500usize..70_000,
         skip in any::<bool>(),
     ) {
-        let dir = std::env::temp_dir().join(format!("funnel-batched-pq-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("contacts.csv"), CONTACTS).unwrap();
         let csv = events_csv(n, &bad, &[], false, false);
-        std::fs::write(dir.join("events.parquet"), events_parquet(&csv, group)).unwrap();
-        loaders_agree(&dir, skip)?;
-        let _ = std::fs::remove_dir_all(dir);
+        loaders_agree("events.parquet", &events_parquet(&csv, group), skip)?;
     }
 }
