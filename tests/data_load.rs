@@ -144,10 +144,10 @@ fn text(s: &str) -> Option<Value> {
 #[test]
 fn good_csv_loads_every_type() {
     let data = good(Format::Csv);
-    let ids: Vec<&str> = data.contacts.iter().map(|c| c.id.as_str()).collect();
+    let ids: Vec<&str> = data.contacts.ids().collect();
     assert_eq!(ids, ["c1", "c2", "c3"]);
     assert_eq!(
-        data.contacts[0].attrs,
+        data.contacts.row(0).unwrap().attrs,
         vec![
             text("Direktør"),
             Some(Value::Int(250)),
@@ -163,7 +163,7 @@ fn good_csv_loads_every_type() {
         ]
     );
     assert_eq!(
-        data.contacts[1].attrs,
+        data.contacts.row(1).unwrap().attrs,
         vec![
             None,
             Some(Value::Int(12)),
@@ -178,7 +178,7 @@ fn good_csv_loads_every_type() {
             Some(Value::Duration(3600)),
         ]
     );
-    let c3 = &data.contacts[2].attrs;
+    let c3 = &data.contacts.row(2).unwrap().attrs;
     assert_eq!(c3[0], text("Head of \"Growth\",\nEMEA"));
     assert_eq!(c3[3], Some(Value::Bool(true)));
     assert_eq!(c3[7], Some(Value::Number(-350.0)));
@@ -594,7 +594,10 @@ fn links_are_not_checked_without_an_accounts_file() {
         changes: None,
     };
     let loaded = load_readers(&schema(), sources, &LoadOptions::default()).unwrap();
-    assert_eq!(loaded.dataset.contacts[0].attrs[5], text("acme"));
+    assert_eq!(
+        loaded.dataset.contacts.row(0).unwrap().attrs[5],
+        text("acme")
+    );
     assert!(loaded.dataset.accounts.is_empty());
 }
 
@@ -753,7 +756,7 @@ fn optional_columns_may_be_left_out_and_headers_are_trimmed() {
         false,
     )
     .unwrap();
-    let attrs = &loaded.dataset.contacts[0].attrs;
+    let attrs = &loaded.dataset.contacts.row(0).unwrap().attrs;
     assert_eq!(attrs[2], text("emea"));
     assert_eq!(attrs[3], Some(Value::Bool(false)));
     assert_eq!(attrs.iter().filter(|a| a.is_none()).count(), 8);
@@ -839,12 +842,7 @@ fn large_csv_tables_read_in_parts_report_rows_at_their_lines() {
         )
     );
     let loaded = load_with(Format::Csv, "contacts", &many_contacts, false).unwrap();
-    let ids: Vec<&str> = loaded
-        .dataset
-        .contacts
-        .iter()
-        .map(|c| c.id.as_str())
-        .collect();
+    let ids: Vec<&str> = loaded.dataset.contacts.ids().collect();
     assert_eq!(ids.len(), good(Format::Csv).contacts.len() + 250_000);
     assert_eq!(
         ids.get(ids.len() - 250_000..ids.len() - 249_998),

@@ -36,7 +36,7 @@ pub fn run(args: &Args, color: ColorChoice) -> Result<Exit, UsageError> {
     let files = data_files(&args.data)?;
     let loaded = load_data(&plan, &files, false)?;
     let data = &loaded.dataset;
-    let Some(c) = data.contacts.iter().position(|c| c.id == args.contact) else {
+    let Some(c) = data.contacts.position(&args.contact) else {
         return Err(UsageError(format!(
             "no contact `{}` in `{}`",
             args.contact,

@@ -2,14 +2,13 @@
 //! contact in time order, account links, change logs), moment instants, name lookups
 //! and compiled regular expressions.
 
-use super::data::{ChangeRow, ContactRow, Dataset};
+use super::data::{ChangeRow, Dataset};
 use super::time::{self, Micros};
 use crate::plan::schema::Type;
 use crate::plan::types::{EventSel, Value};
 use crate::plan::walk::Site;
 use crate::plan::{Expr, NodeKind, Plan, ScoreBody};
 use chrono::{DateTime, Utc};
-use rayon::prelude::*;
 use regex::Regex;
 use std::collections::HashMap;
 
@@ -32,8 +31,8 @@ pub enum EngineError {
 pub type Names = HashMap<String, usize, foldhash::fast::FixedState>;
 
 /// One copy of each distinct text met, so that equal texts share it: the few distinct
-/// values of most text attributes then stay in cache when read for every contact.
-/// Other values are kept where they are (reading one is one access either way).
+/// values of most attributes then stay in cache when read for every contact. Other
+/// values are kept where they are (reading one is one access either way).
 #[derive(Debug, Clone, Default)]
 struct Shared<'d> {
     seen: HashMap<&'d str, &'d Value, foldhash::fast::FixedState>,
@@ -46,57 +45,6 @@ impl<'d> Shared<'d> {
         match v? {
             Value::Text(t) => Some(self.seen.entry(t).or_insert(v?)),
             other => Some(other),
-        }
-    }
-}
-
-/// The contact attributes a plan reads, one column each (a reference per contact,
-/// equal values sharing one copy), so that reading one is an array access; other
-/// attributes are read from the contact rows.
-#[derive(Debug, Default)]
-pub struct Attrs<'d> {
-    rows: &'d [ContactRow],
-    /// Per contact attribute, its column if the plan reads it.
-    cols: Vec<Option<Vec<Option<&'d Value>>>>,
-}
-
-impl<'d> Attrs<'d> {
-    /// Columns of attributes `read` of `rows` (blocks of rows in parallel).
-    pub fn new(rows: &'d [ContactRow], read: &[bool]) -> Attrs<'d> {
-        let wanted: Vec<usize> = (0..read.len())
-            .filter(|&i| read.get(i).copied().unwrap_or(false))
-            .collect();
-        let blocks: Vec<Vec<Vec<Option<&'d Value>>>> = rows
-            .par_chunks(1 << 16)
-            .map(|block| {
-                let mut shared = vec![Shared::default(); wanted.len()];
-                let mut cols = vec![Vec::with_capacity(block.len()); wanted.len()];
-                for row in block {
-                    for ((col, shared), &a) in cols.iter_mut().zip(&mut shared).zip(&wanted) {
-                        col.push(shared.get(row.attrs.get(a).and_then(Option::as_ref)));
-                    }
-                }
-                cols
-            })
-            .collect();
-        let mut cols: Vec<Option<Vec<Option<&'d Value>>>> = vec![None; read.len()];
-        for (k, &a) in wanted.iter().enumerate() {
-            let mut col = Vec::with_capacity(rows.len());
-            for block in &blocks {
-                col.extend(block.get(k).into_iter().flatten().copied());
-            }
-            if let Some(slot) = cols.get_mut(a) {
-                *slot = Some(col);
-            }
-        }
-        Attrs { rows, cols }
-    }
-
-    /// Attribute `attr` of contact `c` as in the contact table.
-    pub fn get(&self, c: u32, attr: usize) -> Option<&'d Value> {
-        match self.cols.get(attr) {
-            Some(Some(col)) => *col.get(c as usize)?,
-            _ => self.rows.get(c as usize)?.attrs.get(attr)?.as_ref(),
         }
     }
 }
@@ -211,8 +159,6 @@ pub struct Context<'a> {
     pub contacts_of: Vec<Vec<u32>>,
     /// Per (contact, attribute), the change log in time order.
     pub changes: Changes<'a>,
-    /// The contact attributes, by contact and attribute index.
-    pub attrs: Attrs<'a>,
     pub contact_attr: Names,
     pub account_attr: Names,
     /// Per event type, field name → index.
@@ -255,13 +201,10 @@ impl<'a> Context<'a> {
             .iter()
             .position(|f| f.ty == Type::AccountLink);
         let mut contacts_of = vec![Vec::new(); data.accounts.len()];
-        let account_of: Vec<Option<u32>> = data
-            .contacts
-            .iter()
-            .enumerate()
-            .map(|(ci, c)| {
-                let id = match link.and_then(|l| c.attrs.get(l)) {
-                    Some(Some(Value::Text(id))) => account_ids.get(&**id).copied(),
+        let account_of: Vec<Option<u32>> = (0..data.contacts.len())
+            .map(|ci| {
+                let id = match link.and_then(|l| data.contacts.get(ci, l)) {
+                    Some(Value::Text(id)) => account_ids.get(&**id).copied(),
                     _ => None,
                 };
                 if let Some(a) = id.and_then(|a| contacts_of.get_mut(a as usize)) {
@@ -272,19 +215,6 @@ impl<'a> Context<'a> {
             .collect();
         let changes = Changes::new(&data.changes, data.contacts.len());
         let contact_attr = index(schema.contact.iter().map(|f| f.name.as_str()));
-        let mut read = vec![false; schema.contact.len()];
-        for (_, e) in plan.exprs() {
-            e.walk(&mut |x| {
-                if let Expr::Attr { name, .. }
-                | Expr::Was { attr: name, .. }
-                | Expr::Changed { attr: name, .. } = x
-                    && let Some(r) = contact_attr.get(name).and_then(|&i| read.get_mut(i))
-                {
-                    *r = true;
-                }
-            });
-        }
-        let attrs = Attrs::new(&data.contacts, &read);
         let mut ctx = Context {
             plan,
             data,
@@ -294,7 +224,6 @@ impl<'a> Context<'a> {
             account_of,
             contacts_of,
             changes,
-            attrs,
             contact_attr,
             account_attr: index(schema.account.iter().map(|f| f.name.as_str())),
             event_fields: schema
@@ -517,48 +446,6 @@ mod tests {
         assert!(idx.log(0, 99).is_empty());
         assert!(idx.log(3, 1).is_empty());
         assert!(idx.log(9, 1).is_empty());
-    }
-
-    #[test]
-    fn attribute_columns_read_as_rows() {
-        let text = |t: &str| Some(Value::Text(t.into()));
-        let rows: Vec<ContactRow> = [
-            vec![text("a"), Some(Value::Number(-0.0)), text("x")],
-            vec![None, Some(Value::Number(0.0)), text("y")],
-            vec![text("a"), Some(Value::Int(0)), None],
-            vec![text("A")],
-        ]
-        .into_iter()
-        .enumerate()
-        .map(|(i, attrs)| ContactRow {
-            id: format!("c{i}"),
-            attrs,
-        })
-        .collect();
-        // Attribute 2 is not read: it comes from the rows.
-        let attrs = Attrs::new(&rows, &[true, true, false]);
-        for (c, row) in rows.iter().enumerate() {
-            for a in 0..4 {
-                let got = attrs.get(c as u32, a);
-                assert_eq!(got, row.attrs.get(a).and_then(Option::as_ref), "{c} {a}");
-                if let Some(Value::Number(x)) = got {
-                    let want = row.attrs.get(a).cloned().flatten();
-                    assert_eq!(
-                        Some(x.to_bits()),
-                        want.and_then(|v| match v {
-                            Value::Number(y) => Some(y.to_bits()),
-                            _ => None,
-                        })
-                    );
-                }
-            }
-        }
-        // Equal values share one copy.
-        assert!(std::ptr::eq(
-            attrs.get(0, 0).unwrap(),
-            attrs.get(2, 0).unwrap()
-        ));
-        assert!(attrs.get(5, 0).is_none());
     }
 
     #[test]

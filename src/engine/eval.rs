@@ -338,7 +338,7 @@ impl State {
 pub fn attr_at<'d>(ctx: &Context<'d>, c: u32, attr: usize, t: Micros) -> Option<&'d Value> {
     let entries = ctx.changes.log(c, attr);
     if entries.is_empty() {
-        return ctx.attrs.get(c, attr);
+        return ctx.data.contacts.get(c as usize, attr);
     }
     let idx = entries.partition_point(|(at, _)| *at <= t);
     entries.get(idx.checked_sub(1)?)?.1
@@ -347,7 +347,7 @@ pub fn attr_at<'d>(ctx: &Context<'d>, c: u32, attr: usize, t: Micros) -> Option<
 /// The value an attribute held before all of its history: known only without a log.
 fn before_history<'d>(ctx: &Context<'d>, c: u32, attr: usize) -> Option<&'d Value> {
     if ctx.changes.log(c, attr).is_empty() {
-        ctx.attrs.get(c, attr)
+        ctx.data.contacts.get(c as usize, attr)
     } else {
         None
     }

@@ -89,8 +89,8 @@ pub fn explain(ctx: &Context<'_>, st: &State, c: u32) -> ContactExplanation {
         id: ctx
             .data
             .contacts
-            .get(c as usize)
-            .map(|r| r.id.clone())
+            .id(c as usize)
+            .map(str::to_owned)
             .unwrap_or_default(),
         now: ctx.now.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
         account: account.and_then(|a| ctx.data.accounts.get(a as usize).map(|r| r.id.clone())),

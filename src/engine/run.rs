@@ -93,7 +93,7 @@ fn codes<'n>(chosen: Vec<Option<usize>>, names: impl Iterator<Item = &'n String>
 /// Row ids of a scope, in data order.
 pub fn row_ids<'d>(ctx: &Context<'d>, scope: Scope) -> Vec<&'d str> {
     match scope {
-        Scope::Contact => ctx.data.contacts.iter().map(|c| c.id.as_str()).collect(),
+        Scope::Contact => ctx.data.contacts.ids().collect(),
         Scope::Account => ctx.data.accounts.iter().map(|a| a.id.as_str()).collect(),
     }
 }

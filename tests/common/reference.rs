@@ -169,7 +169,7 @@ impl<'a> Reference<'a> {
             .contact
             .iter()
             .position(|f| f.ty == Type::AccountLink)?;
-        let Some(Value::Text(id)) = self.data.contacts[c].attrs[link].clone() else {
+        let Some(Value::Text(id)) = self.data.contacts.get(c, link).cloned() else {
             return None;
         };
         self.data.accounts.iter().position(|a| *a.id == *id)
@@ -205,9 +205,9 @@ impl<'a> Reference<'a> {
                     _ => self
                         .data
                         .contacts
-                        .iter()
+                        .ids()
                         .enumerate()
-                        .map(|(i, c)| (c.id.clone(), Row::Contact(i)))
+                        .map(|(i, id)| (id.to_owned(), Row::Contact(i)))
                         .collect(),
                 };
                 let me = match row {
@@ -349,7 +349,7 @@ impl<'a> Reference<'a> {
     fn attr_at(&self, c: usize, attr: &str, t: Option<DateTime<Utc>>) -> Option<Value> {
         let (i, log) = self.history(c, attr);
         if log.is_empty() {
-            return self.data.contacts[c].attrs[i].clone();
+            return self.data.contacts.get(c, i).cloned();
         }
         let t = t?;
         log.iter()

@@ -145,7 +145,7 @@ pub fn setup(style: Style, schema: &Schema, data: &Dataset) -> Vec<String> {
     );
     let rows: Vec<Vec<String>> = data
         .contacts
-        .iter()
+        .rows()
         .map(|c| {
             std::iter::once(text(&c.id))
                 .chain(c.attrs.iter().map(lit))
@@ -192,7 +192,7 @@ pub fn setup(style: Style, schema: &Schema, data: &Dataset) -> Vec<String> {
         .map(|(i, e)| {
             let ty = &schema.events[e.event as usize];
             let mut row = vec![
-                text(&data.contacts[e.contact as usize].id),
+                text(data.contacts.id(e.contact as usize).unwrap_or_default()),
                 text(&ty.name),
                 lit(&Some(Value::Timestamp(e.at))),
                 i.to_string(),
@@ -223,7 +223,7 @@ pub fn setup(style: Style, schema: &Schema, data: &Dataset) -> Vec<String> {
         .enumerate()
         .map(|(i, c)| {
             vec![
-                text(&data.contacts[c.contact as usize].id),
+                text(data.contacts.id(c.contact as usize).unwrap_or_default()),
                 text(&schema.contact[c.attr as usize].name),
                 as_text(&c.value),
                 lit(&Some(Value::Timestamp(c.at))),

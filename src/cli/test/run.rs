@@ -444,7 +444,7 @@ fn trace(plan: &Plan, data: &Dataset, at: DateTime<Utc>, e: &Expect) -> Option<E
     let ctx = crate::engine::context::Context::new(plan, data, at).ok()?;
     let st = crate::engine::run::evaluate(&ctx);
     let (contact, account_level) = match &e.subject {
-        Subject::Contact(id) => (data.contacts.iter().position(|c| &c.id == id)?, false),
+        Subject::Contact(id) => (data.contacts.position(id)?, false),
         Subject::Account(id) => {
             let a = data.accounts.iter().position(|r| &r.id == id)?;
             let c = ctx.account_of.iter().position(|x| *x == Some(a as u32))?;

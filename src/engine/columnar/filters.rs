@@ -158,7 +158,8 @@ pub fn compile(
         contacts: vec![ContactRow {
             id: String::new(),
             attrs: vec![None; plan.schema.contact.len()],
-        }],
+        }]
+        .into(),
         accounts: Vec::new(),
         events,
         changes: Vec::new(),

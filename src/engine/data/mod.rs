@@ -2,6 +2,8 @@
 //! NDJSON files, validated against the schema. See `docs/data.md` for the file formats.
 
 mod csv;
+mod dictionary;
+mod entity_table;
 mod intern;
 mod ndjson;
 #[cfg(feature = "parquet")]
@@ -14,6 +16,7 @@ use super::timings::timed;
 use crate::plan::schema::Schema;
 use crate::plan::types::Value;
 use chrono::{DateTime, Utc};
+pub use entity_table::EntityTable;
 use std::fmt;
 use std::fs::File;
 use std::io::{self, Read};
@@ -24,7 +27,8 @@ use tables::{Changes, Entities, Events};
 /// All the contact data a plan runs on, in file order.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Dataset {
-    pub contacts: Vec<ContactRow>,
+    /// Column by column; rows in file order.
+    pub contacts: EntityTable,
     /// Empty when there is no accounts file.
     pub accounts: Vec<AccountRow>,
     /// In file order; the engine groups them.

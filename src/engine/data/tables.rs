@@ -1,9 +1,11 @@
 //! Building the rows of each table from the cells a reader found, whatever the format:
 //! ids, references between tables, event types and the attribute change log.
 
+use super::dictionary::Dictionary;
+use super::entity_table::{Code, EntityTable};
 use super::intern::Interner;
 use super::validate::{self, Raw, did_you_mean, list, quote};
-use super::{AccountRow, ChangeRow, ContactRow, DataError, EventRow, Rejected};
+use super::{AccountRow, ChangeRow, DataError, EventRow, Rejected};
 use crate::engine::free::drop_later;
 use crate::plan::schema::{Field, Schema, Type};
 use crate::plan::types::Value;
@@ -203,13 +205,15 @@ pub(crate) struct Entities<'a> {
     fields: &'a [Field],
     columns: Columns,
     pub ids: Ids,
-    pub rows: Vec<(String, Vec<Option<Value>>)>,
+    table: EntityTable,
     /// The line of each row.
     lines: Vec<u64>,
     /// For contacts with an accounts file: the link attribute, known accounts, their file.
     link: Option<(usize, &'a Ids, &'a str)>,
-    /// Per attribute, the texts it repeats.
-    shared: Vec<Interner>,
+    /// Per attribute, the codes of the raw cells met.
+    dicts: Vec<Dictionary>,
+    /// The codes of the row being read (kept to reuse its memory).
+    codes: Vec<u32>,
 }
 
 impl<'a> Entities<'a> {
@@ -239,10 +243,11 @@ impl<'a> Entities<'a> {
             fields,
             columns: Columns::new(columns),
             ids: Ids::default(),
-            rows: Vec::new(),
+            table: EntityTable::new(fields.len()),
             lines: Vec::new(),
             link,
-            shared: fields.iter().map(|_| Interner::default()).collect(),
+            dicts: fields.iter().map(|_| Dictionary::default()).collect(),
+            codes: Vec::with_capacity(fields.len()),
         }
     }
 
@@ -257,21 +262,22 @@ impl<'a> Entities<'a> {
     /// Appends the rows of `part`, read after these from `file`: an id already here is
     /// a duplicate (without `skip_bad_rows`, the only mode parts are read in).
     pub fn append(&mut self, part: Entities<'_>, file: &str) -> Result<(), DataError> {
-        self.ids.reserve(part.rows.len());
-        for ((id, attrs), line) in part.rows.into_iter().zip(part.lines) {
-            let index = next_index(self.rows.len(), self.what).map_err(|e| DataError::File {
+        self.ids.reserve(part.table.len());
+        let base = self.table.len();
+        for (r, (id, &line)) in part.table.ids().zip(&part.lines).enumerate() {
+            let index = next_index(base + r, self.what).map_err(|e| DataError::File {
                 file: file.to_owned(),
                 line: Some(line),
                 message: e.reason,
             })?;
-            match self.ids.entry(id.clone()) {
+            match self.ids.entry(id.to_owned()) {
                 std::collections::hash_map::Entry::Occupied(first) => {
                     let first = first.get().1;
                     return Err(DataError::BadRow(Rejected {
                         file: file.to_owned(),
                         line,
                         column: Some("id".to_owned()),
-                        reason: self.duplicate(&id, first),
+                        reason: self.duplicate(id, first),
                         raw: String::new(),
                     }));
                 }
@@ -279,25 +285,26 @@ impl<'a> Entities<'a> {
                     slot.insert((index, line));
                 }
             }
-            self.rows.push((id, attrs));
-            self.lines.push(line);
         }
+        self.table.append(part.table);
+        self.lines.extend(part.lines);
         Ok(())
     }
 
-    pub fn into_contacts(self) -> Vec<ContactRow> {
-        drop_later((self.ids, self.lines));
-        self.rows
-            .into_iter()
-            .map(|(id, attrs)| ContactRow { id, attrs })
-            .collect()
+    pub fn into_contacts(mut self) -> EntityTable {
+        drop_later((self.ids, self.lines, self.dicts));
+        self.table.shrink_to_fit();
+        self.table
     }
 
     pub fn into_accounts(self) -> Vec<AccountRow> {
-        drop_later((self.ids, self.lines));
-        self.rows
-            .into_iter()
-            .map(|(id, attrs)| AccountRow { id, attrs })
+        drop_later((self.ids, self.lines, self.dicts));
+        self.table
+            .rows()
+            .map(|r| AccountRow {
+                id: r.id,
+                attrs: r.attrs,
+            })
             .collect()
     }
 }
@@ -312,12 +319,13 @@ impl Table for Entities<'_> {
         if let Some((_, first)) = self.ids.get(id.as_ref()) {
             return Err(RowError::at("id", self.duplicate(&id, *first)));
         }
-        let mut attrs = Vec::with_capacity(self.fields.len());
+        let mut codes = std::mem::take(&mut self.codes);
+        codes.clear();
         for (i, field) in self.fields.iter().enumerate() {
             let raw = cell(cells, i + 1);
-            let shared = self.shared.get_mut(i);
-            if let Some(v) = shared.as_ref().and_then(|s| s.known(raw)) {
-                attrs.push(Some(v));
+            let dict = self.dicts.get_mut(i);
+            if let Some(code) = dict.as_ref().and_then(|d| d.code(raw)) {
+                codes.push(code);
                 continue;
             }
             let value = validate::value(field, raw).map_err(|r| RowError::at(&field.name, r))?;
@@ -333,15 +341,28 @@ impl Table for Entities<'_> {
                     ),
                 ));
             }
-            attrs.push(match shared {
-                Some(shared) => shared.share(raw, value),
-                None => value,
-            });
+            let code = match (value, self.table.column_mut(i)) {
+                (Some(v), Some(col)) => col.add(v).map(Code::get).ok_or_else(|| {
+                    RowError::at(
+                        &field.name,
+                        format!(
+                            "too many distinct values, expected at most {}",
+                            u32::MAX - 1
+                        ),
+                    )
+                })?,
+                _ => 0,
+            };
+            if let Some(dict) = dict {
+                dict.remember(raw, code);
+            }
+            codes.push(code);
         }
-        let index = next_index(self.rows.len(), self.what)?;
+        let index = next_index(self.table.len(), self.what)?;
         self.ids.insert(id.clone().into_owned(), (index, line));
-        self.rows.push((id.into_owned(), attrs));
+        self.table.push_coded(&id, &codes);
         self.lines.push(line);
+        self.codes = codes;
         Ok(())
     }
 }
@@ -594,7 +615,7 @@ impl Table for Changes<'_> {
         self.rows.push(ChangeRow {
             contact,
             attr,
-            value: self.shared.share(cell(cells, 2), value),
+            value: self.shared.share(value),
             at,
         });
         Ok(())
