@@ -315,6 +315,33 @@ fn columnar_loading_reports_bad_rows_like_the_row_loader() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// Contact attributes the rules do not read are not looked at by the columnar loader
+/// (they are missing in its table); those they read are checked like the row loader
+/// checks them.
+#[test]
+fn columnar_loading_reads_only_the_contact_attributes_the_rules_read() {
+    let dir = std::env::temp_dir().join(format!("funnel-attrs-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let plan = plan_of("use \"schema.funnel\"\nsegment old = age > 40\n");
+    assert_eq!(columnar::used_attrs(&plan), [true, false]);
+    std::fs::write(dir.join("events.csv"), "contact_id,event,at\n").unwrap();
+    let opts = LoadOptions::default();
+    std::fs::write(dir.join("contacts.csv"), "id,age,title\nc1,50,CEO\nc2,,\n").unwrap();
+    let files = funnel::engine::data::DataFiles::from_dir(&dir).unwrap();
+    let (rest, _) = columnar::load(&plan, &files, &opts).unwrap();
+    let contacts = &rest.dataset.contacts;
+    assert_eq!(contacts.get(0, 0), Some(&Value::Int(50)));
+    assert_eq!(contacts.get(0, 1), None);
+    assert_eq!(contacts.ids().collect::<Vec<_>>(), ["c1", "c2"]);
+    // A bad age is reported by both loaders, with the same message.
+    std::fs::write(dir.join("contacts.csv"), "id,age,title\nc1,fifty,CEO\n").unwrap();
+    let rows = funnel::engine::data::load(&plan.schema, &files, &opts).unwrap_err();
+    let cols = columnar::load(&plan, &files, &opts).unwrap_err();
+    assert_eq!(rows.to_string(), cols.to_string());
+    assert!(rows.to_string().contains(":2: age: "), "{rows}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 /// An events CSV of `n` rows for the test schema, cut into batches by the loader: the
 /// `bad` rows (by index) are broken in one of several ways, `blank` lines are empty,
 /// and with `quoted` one cell is quoted (so the hand-split path gives up on its chunk).

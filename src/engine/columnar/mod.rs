@@ -53,6 +53,29 @@ fn fields_in(e: &Expr, out: &mut Vec<String>) {
     }
 }
 
+/// Per contact attribute, whether the plan reads it: in an expression, or as the
+/// account link (which puts contacts in their accounts).
+pub fn used_attrs(plan: &Plan) -> Vec<bool> {
+    let schema = &plan.schema.contact;
+    let mut read: Vec<bool> = schema
+        .iter()
+        .map(|f| f.ty == crate::plan::schema::Type::AccountLink)
+        .collect();
+    for (_, e) in plan.exprs() {
+        e.walk(&mut |x| {
+            if let Expr::Attr { name, .. }
+            | Expr::Was { attr: name, .. }
+            | Expr::Changed { attr: name, .. } = x
+                && let Some(i) = schema.iter().position(|f| f.name == *name)
+                && let Some(r) = read.get_mut(i)
+            {
+                *r = true;
+            }
+        });
+    }
+    read
+}
+
 /// Whether the columnar engine can run `plan`: every aggregate filter reads only
 /// event fields (the language's `where` on events); otherwise use `engine::run`.
 pub fn supports(plan: &Plan) -> bool {
@@ -126,25 +149,34 @@ pub fn run_columns(
     Ok(Some(timed("results", || collect(&ctx, st))))
 }
 
-/// Loads data for `plan`: contacts, accounts and changes as rows, events into columns
-/// (only the fields the plan reads). The same checks and messages as
-/// [`data::load`], except that event fields the plan does not read are not looked at.
+/// Loads data for `plan`: contacts (only the attributes the plan reads), accounts and
+/// changes as tables, events into columns (only the fields the plan reads). The same
+/// checks and messages as [`data::load`], except that contact attributes and event
+/// fields the plan does not read are not looked at.
 pub fn load(
     plan: &Plan,
     files: &DataFiles,
     opts: &LoadOptions,
 ) -> Result<(Loaded, EventColumns), DataError> {
     let fields = used_fields(plan);
+    let attrs = used_attrs(plan);
     let sources = data::open(files)?;
-    data::load_readers_with(&plan.schema, sources, opts, |ids, file, source, sink| {
-        let layout = events::EventsLayout::new(&plan.schema, ids, file, &fields);
-        let mut cols = EventColumns::new(&plan.schema, &fields);
-        if let Some(source) = source {
-            data::read_parts(source, &|| layout.part(), sink, &mut |part| {
-                cols.append(part.cols)
-            })?;
-        }
-        cols.shrink_to_fit();
-        Ok(cols)
-    })
+    let read = Some(attrs.as_slice());
+    data::load_readers_with(
+        &plan.schema,
+        sources,
+        opts,
+        read,
+        |ids, file, source, sink| {
+            let layout = events::EventsLayout::new(&plan.schema, ids, file, &fields);
+            let mut cols = EventColumns::new(&plan.schema, &fields);
+            if let Some(source) = source {
+                data::read_parts(source, &|| layout.part(), sink, &mut |part| {
+                    cols.append(part.cols)
+                })?;
+            }
+            cols.shrink_to_fit();
+            Ok(cols)
+        },
+    )
 }

@@ -18,7 +18,8 @@ pub struct EntityTable {
 }
 
 /// One attribute over every row: per row a code, 0 for missing and `k` for
-/// `values[k - 1]`. Rows that hold equal values may share a code.
+/// `values[k - 1]`. Rows that hold equal values may share a code. A column without
+/// values may hold fewer codes than there are rows: the others are 0.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct AttrColumn {
     codes: Vec<u32>,
@@ -32,6 +33,14 @@ impl AttrColumn {
     fn get(&self, row: usize) -> Option<&Value> {
         let code = *self.codes.get(row)?;
         self.values.get(code.checked_sub(1)? as usize)
+    }
+
+    /// The codes, first filled up to `rows` rows.
+    fn codes_for(&mut self, rows: usize) -> &mut Vec<u32> {
+        if self.codes.len() < rows {
+            self.codes.resize(rows, 0);
+        }
+        &mut self.codes
     }
 
     /// The code of a new distinct value, `None` past `u32::MAX - 1` values.
@@ -113,15 +122,18 @@ impl EntityTable {
         let mut values = attrs.into_iter();
         for col in &mut self.attrs {
             let code = values.next().flatten().and_then(|v| col.add(v));
-            col.codes.push(code.map_or(0, Code::get));
+            col.codes_for(len).push(code.map_or(0, Code::get));
         }
         self.push_id(&id);
     }
 
     /// Appends a row of codes already in the columns (`codes[a]` for attribute `a`).
     pub(crate) fn push_coded(&mut self, id: &str, codes: &[u32]) {
+        let len = self.len();
         for (col, &code) in self.attrs.iter_mut().zip(codes) {
-            col.codes.push(code);
+            if code != 0 || !col.codes.is_empty() {
+                col.codes_for(len).push(code);
+            }
         }
         self.push_id(id);
     }
@@ -139,13 +151,16 @@ impl EntityTable {
     /// Appends the rows of `other` (with the same attributes), its codes moved past
     /// this table's values.
     pub(crate) fn append(&mut self, other: EntityTable) {
-        let offset = self.ids.len();
+        let (len, offset) = (self.len(), self.ids.len());
         self.ids.push_str(&other.ids);
         self.id_ends
             .extend(other.id_ends.iter().map(|&end| end + offset));
         for (col, theirs) in self.attrs.iter_mut().zip(other.attrs) {
+            if theirs.codes.is_empty() {
+                continue;
+            }
             let shift = u32::try_from(col.values.len()).unwrap_or(u32::MAX);
-            col.codes.extend(
+            col.codes_for(len).extend(
                 theirs
                     .codes
                     .iter()
@@ -155,11 +170,15 @@ impl EntityTable {
         }
     }
 
-    /// Releases spare capacity (after loading).
+    /// Releases spare capacity (after loading), and the codes of columns without
+    /// values.
     pub fn shrink_to_fit(&mut self) {
         self.ids.shrink_to_fit();
         self.id_ends.shrink_to_fit();
         for col in &mut self.attrs {
+            if col.values.is_empty() {
+                col.codes = Vec::new();
+            }
             col.codes.shrink_to_fit();
             col.values.shrink_to_fit();
         }
@@ -250,6 +269,46 @@ mod tests {
         want.extend(b.rows());
         assert_eq!(a.rows().collect::<Vec<_>>(), want);
         assert_eq!(a, EntityTable::from(want));
+    }
+
+    #[test]
+    fn columns_hold_no_codes_until_a_value_comes() {
+        let mut a = EntityTable::new(2);
+        a.push_coded("a", &[0, 0]);
+        let one = a
+            .column_mut(1)
+            .and_then(|c| c.add(Value::Int(1)))
+            .map_or(0, Code::get);
+        a.push_coded("b", &[0, one]);
+        assert!(a.attrs.iter().all(|c| c.codes.len() < 3));
+        let mut b = EntityTable::new(2);
+        let two = b
+            .column_mut(0)
+            .and_then(|c| c.add(Value::Int(2)))
+            .map_or(0, Code::get);
+        b.push_coded("c", &[0, 0]);
+        b.push_coded("d", &[two, 0]);
+        a.append(b);
+        a.push_coded("e", &[0, 0]);
+        a.shrink_to_fit();
+        let want = |id: &str, x: Option<i64>, y: Option<i64>| {
+            row(id, vec![x.map(Value::Int), y.map(Value::Int)])
+        };
+        assert_eq!(
+            a.rows().collect::<Vec<_>>(),
+            [
+                want("a", None, None),
+                want("b", None, Some(1)),
+                want("c", None, None),
+                want("d", Some(2), None),
+                want("e", None, None),
+            ]
+        );
+        let empty = EntityTable::from(vec![row("x", vec![None]), row("y", vec![None])]);
+        let mut shrunk = empty.clone();
+        shrunk.shrink_to_fit();
+        assert!(shrunk.attrs.iter().all(|c| c.codes.is_empty()));
+        assert_eq!(shrunk, empty);
     }
 
     #[test]

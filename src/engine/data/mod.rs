@@ -341,7 +341,7 @@ pub fn load_readers(
     opts: &LoadOptions,
 ) -> Result<Loaded, DataError> {
     let (mut loaded, events) =
-        load_readers_with(schema, sources, opts, |ids, file, source, sink| {
+        load_readers_with(schema, sources, opts, None, |ids, file, source, sink| {
             let mut events = Events::new(schema, ids, file);
             if let Some(source) = source {
                 read(
@@ -360,11 +360,14 @@ pub fn load_readers(
 
 /// Loads and validates every table but the events, which `events` reads (given the
 /// contact ids, the contacts file's name, the events source and the bad-row sink) into
-/// whatever shape an engine wants; `Loaded::dataset.events` stays empty.
+/// whatever shape an engine wants; `Loaded::dataset.events` stays empty. Only the
+/// contact attributes `read` says are checked and kept (all without it); the others
+/// are missing in `Loaded::dataset.contacts`.
 pub(crate) fn load_readers_with<T>(
     schema: &Schema,
     sources: Sources<'_>,
     opts: &LoadOptions,
+    read: Option<&[bool]>,
     events: impl FnOnce(&tables::Ids, &str, Option<Source<'_>>, &mut Sink) -> Result<T, DataError>,
 ) -> Result<(Loaded, T), DataError> {
     let mut sink = Sink::new(opts.skip_bad_rows);
@@ -383,7 +386,7 @@ pub(crate) fn load_readers_with<T>(
     let contacts = timed("loading contacts", || {
         read_entities(
             sources.contacts,
-            &|| Entities::contacts(schema, known_accounts),
+            &|| Entities::contacts(schema, known_accounts, read),
             &mut sink,
         )
     })?;

@@ -214,6 +214,9 @@ pub(crate) struct Entities<'a> {
     dicts: Vec<Dictionary>,
     /// The codes of the row being read (kept to reuse its memory).
     codes: Vec<u32>,
+    /// Per attribute, whether it is read (`None`: all are); the others are neither
+    /// checked nor kept.
+    read: Option<&'a [bool]>,
 }
 
 impl<'a> Entities<'a> {
@@ -221,14 +224,22 @@ impl<'a> Entities<'a> {
         Entities::new("account", &schema.account, None)
     }
 
-    /// Contacts; links are checked against `accounts` (ids and file name) when given.
-    pub fn contacts(schema: &'a Schema, accounts: Option<(&'a Ids, &'a str)>) -> Entities<'a> {
+    /// Contacts; links are checked against `accounts` (ids and file name) when given;
+    /// only the attributes `read` says (all without it) are checked and kept.
+    pub fn contacts(
+        schema: &'a Schema,
+        accounts: Option<(&'a Ids, &'a str)>,
+        read: Option<&'a [bool]>,
+    ) -> Entities<'a> {
         let link = schema
             .contact
             .iter()
             .position(|f| f.ty == Type::AccountLink);
         let link = link.zip(accounts).map(|(i, (ids, file))| (i, ids, file));
-        Entities::new("contact", &schema.contact, link)
+        Entities {
+            read,
+            ..Entities::new("contact", &schema.contact, link)
+        }
     }
 
     fn new(
@@ -248,6 +259,7 @@ impl<'a> Entities<'a> {
             link,
             dicts: fields.iter().map(|_| Dictionary::default()).collect(),
             codes: Vec::with_capacity(fields.len()),
+            read: None,
         }
     }
 
@@ -314,6 +326,13 @@ impl Table for Entities<'_> {
         &self.columns
     }
 
+    fn reads(&self, slot: usize) -> bool {
+        match (slot.checked_sub(1), self.read) {
+            (Some(attr), Some(read)) => read.get(attr).copied().unwrap_or(false),
+            _ => true,
+        }
+    }
+
     fn row(&mut self, line: u64, cells: &[Raw<'_>]) -> Result<(), RowError> {
         let id = validate::id(cell(cells, 0), self.what).map_err(|r| RowError::at("id", r))?;
         if let Some((_, first)) = self.ids.get(id.as_ref()) {
@@ -322,6 +341,10 @@ impl Table for Entities<'_> {
         let mut codes = std::mem::take(&mut self.codes);
         codes.clear();
         for (i, field) in self.fields.iter().enumerate() {
+            if !self.reads(i + 1) {
+                codes.push(0);
+                continue;
+            }
             let raw = cell(cells, i + 1);
             let dict = self.dicts.get_mut(i);
             if let Some(code) = dict.as_ref().and_then(|d| d.code(raw)) {
