@@ -503,3 +503,26 @@ proptest! {
         loaders_agree("events.parquet", &events_parquet(&csv, group), skip)?;
     }
 }
+
+/// Value fields share a laid-out slot only when no event type holds both and no
+/// aggregate reading one accepts events that hold the other.
+#[test]
+fn value_fields_share_a_slot_only_when_no_event_mixes_them() {
+    let plan = plan_of(
+        "use \"schema.funnel\"\nvalue a = sum(visit.secs)\nvalue b = max(buy.amount)\n\
+         value c = max(buy.qty)\nvalue d = max(click.at_time)\n",
+    );
+    let cols = columnar::EventColumns::new(&plan.schema, &columnar::used_fields(&plan));
+    let filters = columnar::filters::compile(&plan, &cols, now())
+        .ok()
+        .unwrap();
+    let preds = columnar::pass::Predicates::new(&plan, filters);
+    let fields = columnar::pass::value_fields(&plan, &cols);
+    let names: Vec<&str> = fields
+        .iter()
+        .map(|&f| cols.fields[f].name.as_str())
+        .collect();
+    assert_eq!(names, ["secs", "amount", "qty", "at_time"]);
+    let slots = columnar::pass::value_slots(&plan, &cols, &preds, &fields);
+    assert_eq!(slots, [0, 0, 1, 0]);
+}

@@ -20,7 +20,7 @@ pub fn compute(ctx: &Context<'_>, st: &State, a: &Aggregate, c: u32) -> Option<V
     let field_of = |ev: u32, name: &str| -> Option<usize> {
         ctx.event_fields.get(ev as usize)?.get(name).copied()
     };
-    let events = ctx.events_of.get(c as usize)?;
+    let events = ctx.events_of.get(c as usize).map_or(&[][..], Vec::as_slice);
     let mut acc = Acc::new(&a.kind);
     for &i in events {
         let Some(e) = ctx.data.events.get(i as usize) else {

@@ -151,7 +151,8 @@ pub struct Context<'a> {
     pub now: DateTime<Utc>,
     /// Instant of each plan moment.
     pub moments: Vec<DateTime<Utc>>,
-    /// Per contact, its events' indices in time order (file order among equal times).
+    /// Per contact, its events' indices in time order (file order among equal times);
+    /// empty when the data set has no events (the columnar engine holds them apart).
     pub events_of: Vec<Vec<u32>>,
     /// Per contact, the index of its account.
     pub account_of: Vec<Option<u32>>,
@@ -178,7 +179,10 @@ impl<'a> Context<'a> {
             .map(|m| time::moment_instant(m, now))
             .collect();
         let now_micros = time::micros(now);
-        let mut events_of = vec![Vec::new(); data.contacts.len()];
+        let mut events_of = match data.events.is_empty() {
+            true => Vec::new(),
+            false => vec![Vec::new(); data.contacts.len()],
+        };
         for (i, e) in data.events.iter().enumerate() {
             if time::micros(e.at) > now_micros {
                 continue;

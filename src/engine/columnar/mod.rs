@@ -131,7 +131,8 @@ pub fn run_columns(
         .collect();
     let sorted = timed("grouping events", || {
         let groups = timed("counting sort", || pass::group(&cols, contacts, now));
-        pass::sort(cols, groups, &preds, &value_fields)
+        let slots = pass::value_slots(plan, &cols, &preds, &value_fields);
+        pass::sort(cols, groups, &preds, &value_fields, slots)
     });
     let aggs = timed("aggregates", || {
         pass::aggregates(plan, &sorted, &preds, &names, &ctx.moments, now, &|n| {

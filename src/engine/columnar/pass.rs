@@ -91,8 +91,12 @@ pub struct Sorted {
     /// `masks[i * words + w]`: bits `64 w ..` of event `i`'s predicates.
     masks: Vec<u64>,
     words: usize,
-    /// The codes of each value field, in this order.
+    /// Per value slot, the code of each event's value field in that slot (0 when its
+    /// type has none): value fields no event type and no aggregate can mix share a
+    /// slot (see [`value_slots`]).
     values: Vec<Vec<u32>>,
+    /// Per value field, its slot in `values`.
+    slot_of: Vec<usize>,
     /// The dictionary of each value field.
     dicts: Vec<Dict>,
 }
@@ -102,9 +106,11 @@ impl Sorted {
         super::events::join(*self.at.get(i)?, self.sub.get(i).copied().unwrap_or(0))
     }
 
-    fn value(&self, slot: usize, i: usize) -> Option<Value> {
-        let code = *self.values.get(slot)?.get(i)?;
-        self.dicts.get(slot)?.values.get(code as usize)?.clone()
+    /// Value field `k` of event `i`, for an event that passed the predicate of an
+    /// aggregate that reads the field.
+    fn value(&self, k: usize, i: usize) -> Option<Value> {
+        let code = *self.values.get(*self.slot_of.get(k)?)?.get(i)?;
+        self.dicts.get(k)?.values.get(code as usize)?.clone()
     }
 }
 
@@ -222,13 +228,15 @@ impl TypeMasks {
 }
 
 /// Lays the events out in contact order (see [`Sorted`]), evaluating every predicate
-/// once per event; consumes the file-order columns, each freed (or its memory reused)
-/// once gathered.
+/// once per event, value field `value_fields[k]` in slot `slot_of[k]` (from
+/// [`value_slots`]); consumes the file-order columns, each freed (or its memory
+/// reused) once gathered.
 pub fn sort(
     mut cols: EventColumns,
     groups: Groups,
     preds: &Predicates,
     value_fields: &[usize],
+    slot_of: Vec<usize>,
 ) -> Sorted {
     let Groups { start, order } = groups;
     let words = preds.preds.len().div_ceil(64).max(1);
@@ -248,14 +256,25 @@ pub fn sort(
     drop(in_file);
     // The first value column takes the contact column's memory (the groups are known).
     let mut spare = std::mem::take(&mut cols.contact);
-    let mut values = Vec::with_capacity(value_fields.len());
-    for &f in value_fields {
-        let codes = gather_with(
-            &order,
-            |e| cols.code(f, cols.ty.get(e).copied().unwrap_or(0) as usize, e),
-            spare,
-        );
-        values.push(codes);
+    let n_slots = slot_of.iter().max().map_or(0, |&s| s + 1);
+    let mut values = Vec::with_capacity(n_slots);
+    for s in 0..n_slots {
+        let fields: Vec<usize> = value_fields
+            .iter()
+            .zip(&slot_of)
+            .filter(|&(_, &slot)| slot == s)
+            .map(|(&f, _)| f)
+            .collect();
+        let code = |e: usize| {
+            let ty = cols.ty.get(e).copied().unwrap_or(0) as usize;
+            // A type has at most one of the slot's fields.
+            fields
+                .iter()
+                .map(|&f| cols.code(f, ty, e))
+                .find(|&c| c != 0)
+                .unwrap_or(0)
+        };
+        values.push(gather_with(&order, code, spare));
         spare = Vec::new();
     }
     let dicts = value_fields
@@ -288,8 +307,70 @@ pub fn sort(
         masks,
         words,
         values,
+        slot_of,
         dicts,
     }
+}
+
+/// Per value field (`value_fields[k]`), the slot it is laid out in. Two fields share a
+/// slot only when no event type has both and no aggregate that reads one accepts an
+/// event type that has the other: an event's slot then holds the code of the one
+/// field its type has, and an aggregate reads it only for events it accepts.
+pub fn value_slots(
+    plan: &Plan,
+    cols: &EventColumns,
+    preds: &Predicates,
+    value_fields: &[usize],
+) -> Vec<usize> {
+    let n_types = preds.preds.first().map_or(0, |(t, _)| t.len());
+    // Per value field, the event types whose events may hold it or be read for it.
+    let mut reach: Vec<Vec<bool>> = value_fields
+        .iter()
+        .map(|&f| (0..n_types).map(|t| cols.slot(t, f).is_some()).collect())
+        .collect();
+    let mut read_on: Vec<Vec<bool>> = vec![vec![false; n_types]; value_fields.len()];
+    for (a, &p) in plan.aggregates.iter().zip(&preds.of) {
+        let k = a
+            .kind
+            .field()
+            .and_then(|name| cols.field(name))
+            .and_then(|f| value_fields.iter().position(|&v| v == f));
+        if let (Some(read), Some((types, _))) =
+            (k.and_then(|k| read_on.get_mut(k)), preds.preds.get(p))
+        {
+            for (r, &t) in read.iter_mut().zip(types) {
+                *r |= t;
+            }
+        }
+    }
+    let holds = reach.clone();
+    for (r, read) in reach.iter_mut().zip(&read_on) {
+        for (x, &y) in r.iter_mut().zip(read) {
+            *x |= y;
+        }
+    }
+    let clash = |a: usize, b: usize| {
+        let meet = |x: &[bool], y: &[bool]| x.iter().zip(y).any(|(&p, &q)| p && q);
+        let (ha, hb) = (holds.get(a), holds.get(b));
+        let (ra, rb) = (reach.get(a), reach.get(b));
+        match (ha, hb, ra, rb) {
+            (Some(ha), Some(hb), Some(ra), Some(rb)) => meet(ra, hb) || meet(rb, ha),
+            _ => true,
+        }
+    };
+    let mut slot_of: Vec<usize> = Vec::with_capacity(value_fields.len());
+    for k in 0..value_fields.len() {
+        let slot = (0..)
+            .find(|&s| {
+                slot_of
+                    .iter()
+                    .enumerate()
+                    .all(|(j, &sj)| sj != s || !clash(j, k))
+            })
+            .unwrap_or(k);
+        slot_of.push(slot);
+    }
+    slot_of
 }
 
 /// Events per parallel task when laying events out.
@@ -672,7 +753,7 @@ mod tests {
             of: Vec::new(),
             preds: Vec::new(),
         };
-        let sorted = sort(cols.clone(), group(&cols, 2, now), &preds, &[]);
+        let sorted = sort(cols.clone(), group(&cols, 2, now), &preds, &[], Vec::new());
         (0..times.len()).map(|i| sorted.time(i)).collect()
     }
 
