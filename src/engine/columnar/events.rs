@@ -3,7 +3,7 @@
 //! missing). Built from a [`Dataset`] or straight from a data file, where every
 //! distinct raw cell of a field is validated once.
 
-use super::ids::{self, IdTable};
+use crate::engine::data::ids;
 use crate::engine::data::tables::{
     self, Cells, Columns, EVENT_KEYS, Events, FastMap, Ids, NO_KEY, RowError, Table,
 };
@@ -362,8 +362,6 @@ pub(crate) struct EventsLayout<'a> {
     /// Per file column (after the keys): the wanted field column it fills, if any.
     wanted: Vec<Option<usize>>,
     fields: Vec<String>,
-    /// Contact ids of at most 15 bytes → index (others go through `contacts`).
-    short_ids: IdTable,
     /// Per event type × file field column: whether the type has the field, required
     /// (a missing cell of any other is code 0 without further look).
     required: Vec<bool>,
@@ -400,7 +398,6 @@ impl<'a> EventsLayout<'a> {
             contacts_file,
             wanted,
             fields: fields.to_vec(),
-            short_ids: IdTable::new(contacts),
         }
     }
 
@@ -434,12 +431,10 @@ pub(crate) struct ColumnarEvents<'s, 'a> {
 impl ColumnarEvents<'_, '_> {
     /// The index of the contact a `contact_id` cell names.
     fn contact(&self, cell: Raw<'_>) -> Result<u32, RowError> {
-        let short = match cell {
-            Raw::Text(id) => self.shared.short_ids.get(id),
-            _ => ids::NONE,
-        };
-        if short != ids::NONE {
-            return Ok(short);
+        if let Raw::Text(id) = cell
+            && let Some(c) = self.shared.contacts.get(id)
+        {
+            return Ok(c);
         }
         let shared = self.shared;
         tables::contact(
@@ -518,7 +513,7 @@ impl ColumnarEvents<'_, '_> {
         match cells {
             Cells::Missing => None,
             Cells::Dict { keys, values } => {
-                let short = self.shared.short_ids.get_all(values.iter().map(text));
+                let short = self.shared.contacts.get_all(values.iter().map(text));
                 let known: Vec<Option<u32>> = short
                     .iter()
                     .zip(values)
@@ -530,7 +525,7 @@ impl ColumnarEvents<'_, '_> {
                 translate(keys, &known)
             }
             Cells::Plain(cells) => {
-                let mut out = self.shared.short_ids.get_all(cells.iter().map(text));
+                let mut out = self.shared.contacts.get_all(cells.iter().map(text));
                 for (c, &cell) in out.iter_mut().zip(cells).take(rows) {
                     if *c == ids::NONE {
                         *c = self.contact(cell).ok()?;

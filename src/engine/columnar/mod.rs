@@ -12,7 +12,6 @@
 
 pub mod events;
 pub mod filters;
-pub mod ids;
 pub mod pass;
 
 use super::context::{Context, EngineError};

@@ -4,6 +4,7 @@
 mod csv;
 mod dictionary;
 mod entity_table;
+pub(crate) mod ids;
 mod intern;
 mod ndjson;
 #[cfg(feature = "parquet")]

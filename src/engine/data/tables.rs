@@ -183,9 +183,7 @@ impl Sink {
     }
 }
 
-/// Ids of a table → (row index, line): looked up once per row of the tables that
-/// refer to it, so hashed with `foldhash` rather than SipHash.
-pub(crate) type Ids = HashMap<String, (u32, u64), foldhash::fast::FixedState>;
+pub(crate) use super::ids::Ids;
 
 /// A map with `foldhash` for per-row look-ups of short keys.
 pub(crate) type FastMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
@@ -282,20 +280,15 @@ impl<'a> Entities<'a> {
                 line: Some(line),
                 message: e.reason,
             })?;
-            match self.ids.entry(id.to_owned()) {
-                std::collections::hash_map::Entry::Occupied(first) => {
-                    let first = first.get().1;
-                    return Err(DataError::BadRow(Rejected {
-                        file: file.to_owned(),
-                        line,
-                        column: Some("id".to_owned()),
-                        reason: self.duplicate(id, first),
-                        raw: String::new(),
-                    }));
-                }
-                std::collections::hash_map::Entry::Vacant(slot) => {
-                    slot.insert((index, line));
-                }
+            if let Err(first) = self.ids.insert(id, index) {
+                let first = self.lines.get(first as usize).copied().unwrap_or_default();
+                return Err(DataError::BadRow(Rejected {
+                    file: file.to_owned(),
+                    line,
+                    column: Some("id".to_owned()),
+                    reason: self.duplicate(id, first),
+                    raw: String::new(),
+                }));
             }
         }
         self.table.append(part.table);
@@ -335,8 +328,9 @@ impl Table for Entities<'_> {
 
     fn row(&mut self, line: u64, cells: &[Raw<'_>]) -> Result<(), RowError> {
         let id = validate::id(cell(cells, 0), self.what).map_err(|r| RowError::at("id", r))?;
-        if let Some((_, first)) = self.ids.get(id.as_ref()) {
-            return Err(RowError::at("id", self.duplicate(&id, *first)));
+        if let Some(first) = self.ids.get(&id) {
+            let first = self.lines.get(first as usize).copied().unwrap_or_default();
+            return Err(RowError::at("id", self.duplicate(&id, first)));
         }
         let mut codes = std::mem::take(&mut self.codes);
         codes.clear();
@@ -354,7 +348,7 @@ impl Table for Entities<'_> {
             let value = validate::value(field, raw).map_err(|r| RowError::at(&field.name, r))?;
             if let (Some((link, accounts, file)), Some(Value::Text(account))) = (self.link, &value)
                 && link == i
-                && !accounts.contains_key(&**account)
+                && !accounts.contains(account)
             {
                 return Err(RowError::at(
                     &field.name,
@@ -382,7 +376,7 @@ impl Table for Entities<'_> {
             codes.push(code);
         }
         let index = next_index(self.table.len(), self.what)?;
-        self.ids.insert(id.clone().into_owned(), (index, line));
+        let _ = self.ids.insert(&id, index);
         self.table.push_coded(&id, &codes);
         self.lines.push(line);
         self.codes = codes;
@@ -393,8 +387,8 @@ impl Table for Entities<'_> {
 /// The contact a row names in its `contact_id` cell.
 pub(crate) fn contact(cells: &[Raw<'_>], contacts: &Ids, file: &str) -> Result<u32, RowError> {
     let id = validate::id(cell(cells, 0), "contact").map_err(|r| RowError::at("contact_id", r))?;
-    match contacts.get(id.as_ref()) {
-        Some(&(index, _)) => Ok(index),
+    match contacts.get(&id) {
+        Some(index) => Ok(index),
         None => Err(RowError::at(
             "contact_id",
             format!(
