@@ -115,7 +115,6 @@ pub fn run_columns(
         Err(None) => return Ok(None),
         Err(Some(e)) => return Err(e),
     };
-    let ctx = timed("context", || Context::new(plan, data, now))?;
     let contacts = data.contacts.len();
     let bar = if progress {
         indicatif::ProgressBar::new(contacts as u64).with_message("contacts")
@@ -128,11 +127,19 @@ pub fn run_columns(
         .iter()
         .filter_map(|&f| cols.fields.get(f).map(|c| c.name.clone()))
         .collect();
-    let sorted = timed("grouping events", || {
-        let groups = timed("counting sort", || pass::group(&cols, contacts, now));
-        let slots = pass::value_slots(plan, &cols, &preds, &value_fields);
-        pass::sort(cols, groups, &preds, &value_fields, slots)
-    });
+    // The context (one core) is built while the events are grouped: the counting sort
+    // is on one core too.
+    let (ctx, sorted) = rayon::join(
+        || timed("context", || Context::new(plan, data, now)),
+        || {
+            timed("grouping events", || {
+                let groups = timed("counting sort", || pass::group(&cols, contacts, now));
+                let slots = pass::value_slots(plan, &cols, &preds, &value_fields);
+                pass::sort(cols, groups, &preds, &value_fields, slots)
+            })
+        },
+    );
+    let ctx = ctx?;
     let aggs = timed("aggregates", || {
         pass::aggregates(plan, &sorted, &preds, &names, &ctx.moments, now, &|n| {
             bar.inc(n)
