@@ -151,6 +151,8 @@ pub struct Context<'a> {
     pub now: DateTime<Utc>,
     /// Instant of each plan moment.
     pub moments: Vec<DateTime<Utc>>,
+    /// The same instants in microseconds, read once per attribute evaluated.
+    moment_micros: Vec<Micros>,
     /// Per contact, its events' indices in time order (file order among equal times);
     /// empty when the data set has no events (the columnar engine holds them apart).
     pub events_of: Vec<Vec<u32>>,
@@ -173,11 +175,12 @@ impl<'a> Context<'a> {
     /// Indexes `data` for `plan` at `now`; compiles every regular expression once.
     pub fn new(plan: &'a Plan, data: &'a Dataset, now: DateTime<Utc>) -> Result<Self, EngineError> {
         let schema = &plan.schema;
-        let moments = plan
+        let moments: Vec<DateTime<Utc>> = plan
             .moments
             .iter()
             .map(|m| time::moment_instant(m, now))
             .collect();
+        let moment_micros = moments.iter().map(|&m| time::micros(m)).collect();
         let now_micros = time::micros(now);
         let mut events_of = match data.events.is_empty() {
             true => Vec::new(),
@@ -224,6 +227,7 @@ impl<'a> Context<'a> {
             data,
             now,
             moments,
+            moment_micros,
             events_of,
             account_of,
             contacts_of,
@@ -246,6 +250,14 @@ impl<'a> Context<'a> {
         ctx.validate()?;
         ctx.compile_regexes()?;
         Ok(ctx)
+    }
+
+    /// The instant of moment `m` in microseconds (`now` for an unknown moment).
+    pub fn micros_at(&self, m: usize) -> Micros {
+        self.moment_micros
+            .get(m)
+            .copied()
+            .unwrap_or_else(|| time::micros(self.now))
     }
 
     /// The compiled regex of a `matches` expression.

@@ -179,7 +179,7 @@ impl State {
             Expr::Attr { name, moment: m } => {
                 let c = row.contact()?;
                 let i = *ctx.contact_attr.get(name)?;
-                attr_at(ctx, c, i, time::micros(moment(*m))).map(Cow::Borrowed)
+                attr_at(ctx, c, i, ctx.micros_at(*m)).map(Cow::Borrowed)
             }
             Expr::AccountAttr(name) => {
                 let a = match row {
@@ -279,7 +279,7 @@ impl State {
             }
             Expr::TimeSince { expr, moment: m } => {
                 let t = value::as_micros(self.value(ctx, expr, row).as_deref()?)?;
-                let secs = (time::micros(moment(*m)) - t).div_euclid(1_000_000);
+                let secs = (ctx.micros_at(*m) - t).div_euclid(1_000_000);
                 owned(Some(Value::Duration(secs)))
             }
             Expr::Not(x) => boolean(!self.holds(ctx, x, row)),
