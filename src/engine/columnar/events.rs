@@ -711,10 +711,14 @@ impl Table for ColumnarEvents<'_, '_> {
         };
         let mut times = Vec::with_capacity(rows);
         for r in 0..rows {
-            match validate::timestamp_cell(column(2).get(r)) {
-                Ok(t) => times.push(split(t)),
-                Err(_) => return false,
-            }
+            // A typed time is whole microseconds within range: no `DateTime` needed.
+            times.push(match column(2).get(r) {
+                Raw::Time(micros) => (micros, 0),
+                raw => match validate::timestamp_cell(raw) {
+                    Ok(t) => split(t),
+                    Err(_) => return false,
+                },
+            });
         }
         let mut codes: Vec<Vec<u32>> = vec![Vec::new(); self.cols.fields.len()];
         for (k, want) in self.shared.wanted.iter().enumerate() {

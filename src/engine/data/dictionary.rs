@@ -5,7 +5,6 @@
 
 use super::tables::FastMap;
 use super::validate::Raw;
-use chrono::{DateTime, Utc};
 
 /// Most distinct raw cells remembered per column: past this, new cells are checked and
 /// stored one by one (a column of unique texts, such as e-mail addresses, gains
@@ -19,7 +18,8 @@ enum Key {
     /// The bits of the float, so that `0.0` and `-0.0` are different cells.
     Float(u64),
     Bool(bool),
-    Time(DateTime<Utc>),
+    /// Microseconds since the epoch.
+    Time(i64),
 }
 
 impl Key {

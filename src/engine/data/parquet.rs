@@ -13,7 +13,6 @@ use arrow_array::types::{
 };
 use arrow_array::{Array, ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
-use chrono::{DateTime, Utc};
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::{
     ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
@@ -408,13 +407,7 @@ impl Col<'_> {
             Col::Int(v) => some(v.get(row).copied().flatten().map(Raw::Int)),
             Col::Float(v) => some(v.get(row).copied().flatten().map(Raw::Float)),
             Col::Bool(a) => some(a.is_valid(row).then(|| Raw::Bool(a.value(row)))),
-            Col::Time(v) => some(
-                v.get(row)
-                    .copied()
-                    .flatten()
-                    .and_then(DateTime::<Utc>::from_timestamp_micros)
-                    .map(Raw::Time),
-            ),
+            Col::Time(v) => some(v.get(row).copied().flatten().map(Raw::time)),
             Col::Null => Raw::Missing,
         }
     }
@@ -492,7 +485,7 @@ fn batch_columns<'b>(file: &str, batch: &'b RecordBatch) -> Result<Vec<Col<'b>>,
                     TimeUnit::Microsecond => ints::<TimestampMicrosecondType>(a, |x| x),
                     TimeUnit::Nanosecond => ints::<TimestampNanosecondType>(a, |x| x.div_euclid(1000)),
                 }),
-                DataType::Date32 => Col::Time(ints::<Date32Type>(a, |d| i64::from(d) * 86_400_000_000)),
+                DataType::Date32 => Col::Time(ints::<Date32Type>(a, |d| i64::from(d).saturating_mul(86_400_000_000))),
                 DataType::Null => Col::Null,
                 other => {
                     return Err(file_error(

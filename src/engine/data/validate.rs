@@ -20,9 +20,11 @@ pub(crate) enum Raw<'a> {
     Float(f64),
     /// A JSON `true` or `false`.
     Bool(bool),
-    /// A typed timestamp or date (Parquet); a date is 00:00 UTC of its day.
+    /// A typed timestamp or date (Parquet) in microseconds since the epoch, always
+    /// within the range of `DateTime<Utc>` ([`Raw::time`]); a date is 00:00 UTC of its
+    /// day.
     #[cfg_attr(not(feature = "parquet"), allow(dead_code))]
-    Time(DateTime<Utc>),
+    Time(i64),
     /// A JSON array or object, named (`an array`).
     Other(&'static str),
 }
@@ -34,6 +36,23 @@ impl Raw<'_> {
             Raw::Missing
         } else {
             Raw::Text(s)
+        }
+    }
+
+    /// A typed time cell: [`Raw::Time`] when `micros` is within the range of
+    /// `DateTime<Utc>` (checked without building one), missing otherwise.
+    #[cfg_attr(not(feature = "parquet"), allow(dead_code))]
+    pub(crate) fn time(micros: i64) -> Raw<'static> {
+        static RANGE: std::sync::LazyLock<(i64, i64)> = std::sync::LazyLock::new(|| {
+            (
+                DateTime::<Utc>::MIN_UTC.timestamp_micros(),
+                DateTime::<Utc>::MAX_UTC.timestamp_micros(),
+            )
+        });
+        let (lo, hi) = *RANGE;
+        match (lo..=hi).contains(&micros) {
+            true => Raw::Time(micros),
+            false => Raw::Missing,
         }
     }
 
@@ -51,7 +70,9 @@ impl Raw<'_> {
             Raw::Bool(b) => format!("`{b}`"),
             Raw::Time(t) => format!(
                 "`{}`",
-                t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+                time_of(*t)
+                    .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+                    .unwrap_or_default()
             ),
             Raw::Other(what) => (*what).into(),
         }
@@ -134,11 +155,16 @@ pub(crate) fn id<'a>(raw: Raw<'a>, what: &str) -> Result<Cow<'a, str>, String> {
 }
 
 /// A required timestamp (an event's or a change's `at`).
+/// The time `micros` microseconds after the epoch.
+fn time_of(micros: i64) -> Option<DateTime<Utc>> {
+    DateTime::<Utc>::from_timestamp_micros(micros)
+}
+
 pub(crate) fn timestamp_cell(raw: Raw<'_>) -> Result<DateTime<Utc>, String> {
     match raw {
         Raw::Missing => Err(missing(&Type::Timestamp)),
         Raw::Text(s) => timestamp(s).ok_or_else(|| not_a(raw, &Type::Timestamp)),
-        Raw::Time(t) => Ok(t),
+        Raw::Time(t) => time_of(t).ok_or_else(|| not_a(raw, &Type::Timestamp)),
         _ => Err(not_a(raw, &Type::Timestamp)),
     }
 }
@@ -185,10 +211,10 @@ pub(crate) fn parse(ty: &Type, raw: Raw<'_>) -> Result<Value, String> {
         (Type::Bool, Raw::Text(s)) => boolean(s).map(Value::Bool),
         (Type::Date, Raw::Text(s)) => date(s).map(Value::Date),
         (Type::Timestamp, Raw::Text(s)) => timestamp(s).map(Value::Timestamp),
-        (Type::Timestamp, Raw::Time(t)) => Some(Value::Timestamp(t)),
-        (Type::Date, Raw::Time(t)) => {
-            (t.time() == chrono::NaiveTime::MIN).then(|| Value::Date(t.date_naive()))
-        }
+        (Type::Timestamp, Raw::Time(t)) => time_of(t).map(Value::Timestamp),
+        (Type::Date, Raw::Time(t)) => time_of(t)
+            .filter(|t| t.time() == chrono::NaiveTime::MIN)
+            .map(|t| Value::Date(t.date_naive())),
         (Type::Duration, Raw::Int(i)) => Some(Value::Duration(i)),
         (Type::Duration, Raw::Text(s)) => duration(s)?.map(Value::Duration),
         _ => None,
@@ -326,6 +352,33 @@ fn duration(s: &str) -> Result<Option<i64>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A typed time is a time exactly when `DateTime` can hold it, at both ends of its
+    /// range and around the epoch.
+    #[test]
+    fn typed_times_are_those_a_datetime_holds() {
+        let lo = DateTime::<Utc>::MIN_UTC.timestamp_micros();
+        let hi = DateTime::<Utc>::MAX_UTC.timestamp_micros();
+        for m in [
+            i64::MIN,
+            lo - 1,
+            lo,
+            lo + 1,
+            -1,
+            0,
+            1,
+            hi - 1,
+            hi,
+            hi + 1,
+            i64::MAX,
+        ] {
+            let raw = Raw::time(m);
+            assert_eq!(raw.is_missing(), time_of(m).is_none(), "{m}");
+            if let Raw::Time(t) = raw {
+                assert_eq!(timestamp_cell(raw).map(|t| t.timestamp_micros()), Ok(t));
+            }
+        }
+    }
 
     /// The fast path reads exactly what the general parser reads, and leaves every other
     /// shape (and every impossible date or time) to it.
