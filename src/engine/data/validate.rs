@@ -154,12 +154,12 @@ pub(crate) fn id<'a>(raw: Raw<'a>, what: &str) -> Result<Cow<'a, str>, String> {
     }
 }
 
-/// A required timestamp (an event's or a change's `at`).
 /// The time `micros` microseconds after the epoch.
 fn time_of(micros: i64) -> Option<DateTime<Utc>> {
     DateTime::<Utc>::from_timestamp_micros(micros)
 }
 
+/// A required timestamp (an event's or a change's `at`).
 pub(crate) fn timestamp_cell(raw: Raw<'_>) -> Result<DateTime<Utc>, String> {
     match raw {
         Raw::Missing => Err(missing(&Type::Timestamp)),
