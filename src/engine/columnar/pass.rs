@@ -322,9 +322,9 @@ pub fn value_slots(
     preds: &Predicates,
     value_fields: &[usize],
 ) -> Vec<usize> {
-    let n_types = preds.preds.first().map_or(0, |(t, _)| t.len());
-    // Per value field, the event types whose events may hold it or be read for it.
-    let mut reach: Vec<Vec<bool>> = value_fields
+    let n_types = plan.schema.events.len();
+    // Per value field, the event types that have it, and those its aggregates accept.
+    let holds: Vec<Vec<bool>> = value_fields
         .iter()
         .map(|&f| (0..n_types).map(|t| cols.slot(t, f).is_some()).collect())
         .collect();
@@ -343,21 +343,12 @@ pub fn value_slots(
             }
         }
     }
-    let holds = reach.clone();
-    for (r, read) in reach.iter_mut().zip(&read_on) {
-        for (x, &y) in r.iter_mut().zip(read) {
-            *x |= y;
-        }
-    }
-    let clash = |a: usize, b: usize| {
-        let meet = |x: &[bool], y: &[bool]| x.iter().zip(y).any(|(&p, &q)| p && q);
-        let (ha, hb) = (holds.get(a), holds.get(b));
-        let (ra, rb) = (reach.get(a), reach.get(b));
-        match (ha, hb, ra, rb) {
-            (Some(ha), Some(hb), Some(ra), Some(rb)) => meet(ra, hb) || meet(rb, ha),
-            _ => true,
-        }
+    // Whether an event that field `a` is read on (or held by) may hold field `b`.
+    let has = |v: &[Vec<bool>], k: usize, t: usize| v.get(k).and_then(|x| x.get(t)) == Some(&true);
+    let reaches = |a: usize, b: usize| {
+        (0..n_types).any(|t| (has(&holds, a, t) || has(&read_on, a, t)) && has(&holds, b, t))
     };
+    let clash = |a: usize, b: usize| reaches(a, b) || reaches(b, a);
     let mut slot_of: Vec<usize> = Vec::with_capacity(value_fields.len());
     for k in 0..value_fields.len() {
         let slot = (0..)
