@@ -112,22 +112,20 @@ impl EntityTable {
     /// Appends a row; an attribute past the table's gets a column of its own.
     pub fn push(&mut self, row: ContactRow) {
         let ContactRow { id, attrs } = row;
-        let len = self.len();
         if self.attrs.len() < attrs.len() {
-            self.attrs.resize_with(attrs.len(), || AttrColumn {
-                codes: vec![0; len],
-                values: Vec::new(),
-            });
+            self.attrs.resize_with(attrs.len(), AttrColumn::default);
         }
-        let mut values = attrs.into_iter();
-        for col in &mut self.attrs {
-            let code = values.next().flatten().and_then(|v| col.add(v));
-            col.codes_for(len).push(code.map_or(0, Code::get));
-        }
-        self.push_id(&id);
+        let codes: Vec<u32> = self
+            .attrs
+            .iter_mut()
+            .zip(attrs)
+            .map(|(col, v)| v.and_then(|v| col.add(v)).map_or(0, Code::get))
+            .collect();
+        self.push_coded(&id, &codes);
     }
 
-    /// Appends a row of codes already in the columns (`codes[a]` for attribute `a`).
+    /// Appends a row of codes already in the columns (`codes[a]` for attribute `a`;
+    /// attributes past `codes` are missing).
     pub(crate) fn push_coded(&mut self, id: &str, codes: &[u32]) {
         let len = self.len();
         for (col, &code) in self.attrs.iter_mut().zip(codes) {

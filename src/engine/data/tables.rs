@@ -332,17 +332,16 @@ impl Table for Entities<'_> {
             let first = self.lines.get(first as usize).copied().unwrap_or_default();
             return Err(RowError::at("id", self.duplicate(&id, first)));
         }
-        let mut codes = std::mem::take(&mut self.codes);
-        codes.clear();
+        self.codes.clear();
         for (i, field) in self.fields.iter().enumerate() {
             if !self.reads(i + 1) {
-                codes.push(0);
+                self.codes.push(0);
                 continue;
             }
             let raw = cell(cells, i + 1);
             let dict = self.dicts.get_mut(i);
             if let Some(code) = dict.as_ref().and_then(|d| d.code(raw)) {
-                codes.push(code);
+                self.codes.push(code);
                 continue;
             }
             let value = validate::value(field, raw).map_err(|r| RowError::at(&field.name, r))?;
@@ -373,13 +372,12 @@ impl Table for Entities<'_> {
             if let Some(dict) = dict {
                 dict.remember(raw, code);
             }
-            codes.push(code);
+            self.codes.push(code);
         }
         let index = next_index(self.table.len(), self.what)?;
         let _ = self.ids.insert(&id, index);
-        self.table.push_coded(&id, &codes);
+        self.table.push_coded(&id, &self.codes);
         self.lines.push(line);
-        self.codes = codes;
         Ok(())
     }
 }
