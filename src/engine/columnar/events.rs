@@ -431,11 +431,6 @@ pub(crate) struct ColumnarEvents<'s, 'a> {
 impl ColumnarEvents<'_, '_> {
     /// The index of the contact a `contact_id` cell names.
     fn contact(&self, cell: Raw<'_>) -> Result<u32, RowError> {
-        if let Raw::Text(id) = cell
-            && let Some(c) = self.shared.contacts.get(id)
-        {
-            return Ok(c);
-        }
         let shared = self.shared;
         tables::contact(
             std::slice::from_ref(&cell),
