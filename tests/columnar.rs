@@ -35,7 +35,7 @@ fn plan_of(src: &str) -> funnel::plan::Plan {
 /// Both engines' results, as exact text (`{:?}` tells -0.0 from 0.0 and shows every
 /// digit).
 fn both(plan: &funnel::plan::Plan, data: &Dataset, now: DateTime<Utc>) -> (String, String) {
-    let reference = funnel::engine::run(plan, data, now).unwrap();
+    let reference = funnel::engine::reference::run(plan, data, now).unwrap();
     let columnar = columnar::run(plan, data, now).unwrap();
     (format!("{reference:?}"), format!("{columnar:?}"))
 }
@@ -240,12 +240,12 @@ fn example_runs_the_same() {
     let opts = LoadOptions::default();
     let rows = funnel::engine::data::load(&plan.schema, &files, &opts).unwrap();
     let now = Utc.with_ymd_and_hms(2026, 11, 20, 0, 0, 0).unwrap();
-    let reference = funnel::engine::run(&plan, &rows.dataset, now).unwrap();
+    let reference = funnel::engine::reference::run(&plan, &rows.dataset, now).unwrap();
     let (rest, cols) = columnar::load(&plan, &files, &opts).unwrap();
     assert_eq!(cols.len(), rows.dataset.events.len());
-    let fast = columnar::run_columns(&plan, &rest.dataset, cols, now, false)
+    let fast = columnar::evaluate(&plan, &rest.dataset, cols, now, false)
         .unwrap()
-        .unwrap();
+        .results();
     assert_eq!(format!("{reference:?}"), format!("{fast:?}"));
 }
 
@@ -294,10 +294,11 @@ fn columnar_loading_reports_bad_rows_like_the_row_loader() {
         match (rows, cols) {
             (Ok(rows), Ok((rest, cols))) => {
                 assert!(bad.is_none(), "{events}");
-                let reference = funnel::engine::run(&plan, &rows.dataset, now()).unwrap();
-                let fast = columnar::run_columns(&plan, &rest.dataset, cols.clone(), now(), false)
+                let reference =
+                    funnel::engine::reference::run(&plan, &rows.dataset, now()).unwrap();
+                let fast = columnar::evaluate(&plan, &rest.dataset, cols.clone(), now(), false)
                     .unwrap()
-                    .unwrap();
+                    .results();
                 assert_eq!(format!("{reference:?}"), format!("{fast:?}"));
             }
             (Err(a), Err(b)) => {
@@ -421,10 +422,10 @@ fn loaded_alike(dir: &Path, skip: bool) -> Result<(), TestCaseError> {
     let cols = columnar::load(&plan, &files, &opts);
     match (rows, cols) {
         (Ok(rows), Ok((rest, cols))) => {
-            let reference = funnel::engine::run(&plan, &rows.dataset, now()).unwrap();
-            let fast = columnar::run_columns(&plan, &rest.dataset, cols, now(), false)
+            let reference = funnel::engine::reference::run(&plan, &rows.dataset, now()).unwrap();
+            let fast = columnar::evaluate(&plan, &rest.dataset, cols, now(), false)
                 .unwrap()
-                .unwrap();
+                .results();
             prop_assert_eq!(format!("{reference:?}"), format!("{fast:?}"));
             prop_assert_eq!(
                 format!("{:?}", rows.rejected),
@@ -525,4 +526,51 @@ fn value_fields_share_a_slot_only_when_no_event_mixes_them() {
     assert_eq!(names, ["secs", "amount", "qty", "at_time"]);
     let slots = columnar::pass::value_slots(&plan, &cols, &preds, &fields);
     assert_eq!(slots, [0, 0, 1, 0]);
+}
+
+/// A filter over fields with so many distinct values that the table of every
+/// combination would be too large is tabled over the combinations that occur: the same
+/// results as the reference evaluator, no fall-back.
+#[test]
+fn filters_too_large_to_table_in_full_are_evaluated_per_occurring_combination() {
+    let plan = plan_of(
+        "use \"schema.funnel\"\nsegment s = visit where url starts with \"/p1\" and secs > 100 at least 2 times\n\
+         value v = sum(visit.secs where url contains \"9\" and secs < 1500)\n\
+         score sc in 0..1000 {\n  +1 per visit where url contains \"7\" and secs >= 3\n}\n",
+    );
+    let n = 2100;
+    let contacts: Vec<ContactRow> = (0..50)
+        .map(|i| ContactRow {
+            id: format!("c{i}"),
+            attrs: vec![None, None],
+        })
+        .collect();
+    let events: Vec<EventRow> = (0..n)
+        .map(|i| EventRow {
+            contact: (i % 50) as u32,
+            event: 0,
+            at: now() - TimeDelta::hours(i as i64),
+            fields: vec![
+                Some(Value::Text(format!("/p{i}").into())),
+                Some(Value::Int(i as i64)),
+                None,
+            ],
+        })
+        .collect();
+    let data = Dataset {
+        contacts: contacts.into(),
+        accounts: Vec::new(),
+        events,
+        changes: Vec::new(),
+    };
+    let cols =
+        columnar::EventColumns::from_dataset(&plan.schema, &data, &columnar::used_fields(&plan));
+    let filters = columnar::filters::compile(&plan, &cols, now()).unwrap();
+    assert!(
+        filters.iter().flatten().any(|f| !f.is_dense()),
+        "the test must reach the per-combination path"
+    );
+    let (reference, columnar) = both(&plan, &data, now());
+    assert_eq!(reference, columnar);
+    assert!(reference.contains("true"), "some contact is in `s`");
 }

@@ -102,11 +102,11 @@ fn every_format_gives_the_same_results() {
         let files = DataFiles::from_dir(&dir.join(f)).unwrap();
         let opts = LoadOptions::default();
         let (rest, cols) = columnar::load(&plan, &files, &opts).unwrap();
-        let results = columnar::run_columns(&plan, &rest.dataset, cols, now, false)
+        let results = columnar::evaluate(&plan, &rest.dataset, cols, now, false)
             .unwrap()
-            .unwrap();
+            .results();
         let rows = funnel::engine::data::load(&plan.schema, &files, &opts).unwrap();
-        let reference = funnel::engine::run(&plan, &rows.dataset, now).unwrap();
+        let reference = funnel::engine::reference::run(&plan, &rows.dataset, now).unwrap();
         assert_eq!(format!("{results:?}"), format!("{reference:?}"), "{f}");
         outputs.push(format!("{results:?}"));
     }

@@ -46,12 +46,12 @@ fn explain_agrees_with_run_for_every_contact_and_account() {
     let now = chrono::DateTime::parse_from_rfc3339("2026-11-20T00:00:00Z")
         .unwrap()
         .to_utc();
-    let results = funnel::engine::run(&plan, &data, now).unwrap();
-    let ctx = funnel::engine::context::Context::new(&plan, &data, now).unwrap();
-    let st = funnel::engine::run::evaluate(&ctx);
+    let results = funnel::engine::reference::run(&plan, &data, now).unwrap();
+    let ev = funnel::engine::columnar::evaluate_dataset(&plan, &data, now).unwrap();
+    let (ctx, st) = (&ev.ctx, &ev.state);
     let mut compared = 0;
     for (i, id) in results.contacts.ids.iter().enumerate() {
-        let e = explain(&ctx, &st, i as u32);
+        let e = explain(ctx, st, i as u32);
         let row = results.contacts.row(id).unwrap();
         for x in &e.results {
             compared += 1;
@@ -120,5 +120,23 @@ fn a_plan_reading_undefined_names_is_refused() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("the event type `page_zoomed`"), "{err}");
+    // An event filter that reads a contact attribute (the checker allows only event
+    // fields): the engine names it instead of running something else.
+    let mut filter = plan.clone();
+    let a = filter
+        .aggregates
+        .iter_mut()
+        .find(|a| a.filter.is_some())
+        .unwrap();
+    a.filter = Some(Expr::Attr {
+        name: "job_title".into(),
+        moment: 0,
+    });
+    let label = a.label.clone();
+    let err = funnel::engine::run(&filter, &data, now)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("cannot run the filter of"), "{err}");
+    assert!(err.contains(&label), "{err}");
     assert!(funnel::engine::run(&plan, &data, now).is_ok());
 }

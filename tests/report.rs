@@ -6,9 +6,9 @@
 mod common;
 
 use chrono::{DateTime, Utc};
-use funnel::engine::context::Context;
+use funnel::engine::columnar::{self, EventColumns};
 use funnel::engine::data::{DataFiles, Dataset, LoadOptions, load};
-use funnel::engine::run::evaluate;
+use funnel::engine::reference;
 use funnel::engine::{Results, Table, time};
 use funnel::plan::types::{Dur, DurationUnit, Scope, Value};
 use funnel::plan::{Plan, with_history};
@@ -28,6 +28,11 @@ fn b2b() -> (Plan, Dataset) {
     (plan, data.dataset)
 }
 
+/// The events of `data` as the engine holds them.
+fn events(plan: &Plan, data: &Dataset) -> EventColumns {
+    EventColumns::from_dataset(&plan.schema, data, &columnar::used_fields(plan))
+}
+
 fn table(r: &Results, scope: Scope) -> &Table {
     match scope {
         Scope::Contact => &r.contacts,
@@ -39,15 +44,16 @@ fn steps(amount: i64, unit: DurationUnit, count: u32) -> Vec<Dur> {
     report::steps(Dur { amount, unit }, count)
 }
 
-/// Every output column at every step of one history run equals the column of a
-/// separate run as of that step.
+/// Every output column at every step of one history run (by the engine) equals the
+/// column of a separate run as of that step (by the reference evaluator).
 fn history_equals_separate_runs(plan: &Plan, data: &Dataset, history: &[Dur]) {
     let h = with_history(plan, history);
-    let ctx = Context::new(&h.plan, data, now()).unwrap();
-    let st = evaluate(&ctx);
+    let st = columnar::evaluate_dataset(&h.plan, data, now())
+        .unwrap()
+        .state;
     let mut compared = 0;
     for (k, step) in history.iter().enumerate() {
-        let separate = funnel::engine::run(plan, data, time::sub(now(), *step)).unwrap();
+        let separate = reference::run(plan, data, time::sub(now(), *step)).unwrap();
         for scope in [Scope::Contact, Scope::Account] {
             for (id, node) in plan.outputs(scope) {
                 let expected: Vec<_> = table(&separate, scope)
@@ -97,11 +103,11 @@ fn report_trends_and_numbers_are_the_runs() {
         rules: Vec::new(),
         data: Vec::new(),
     };
-    let r = report::build(&plan, &data, now(), &history, inputs).unwrap();
+    let r = report::build(&plan, &data, events(&plan, &data), now(), &history, inputs).unwrap();
     assert_eq!(r.trends.moments.len(), 7);
     assert_eq!(*r.trends.moments.last().unwrap(), now());
     for (k, at) in r.trends.moments.iter().enumerate() {
-        let run = funnel::engine::run(&plan, &data, *at).unwrap();
+        let run = funnel::engine::reference::run(&plan, &data, *at).unwrap();
         for s in &r.trends.series {
             let col = table(&run, s.scope).column(&s.name).unwrap();
             let expected = col
@@ -116,7 +122,7 @@ fn report_trends_and_numbers_are_the_runs() {
         }
     }
     // The segment sizes are the run's at now.
-    let run = funnel::engine::run(&plan, &data, now()).unwrap();
+    let run = funnel::engine::reference::run(&plan, &data, now()).unwrap();
     for c in &r.segments {
         let col = table(&run, c.scope).column(&c.name).unwrap();
         let n = col
@@ -150,6 +156,7 @@ fn page_is_self_contained() {
     let r = report::build(
         &plan,
         &data,
+        events(&plan, &data),
         now(),
         &steps(1, DurationUnit::Week, 4),
         inputs,

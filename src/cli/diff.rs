@@ -4,7 +4,10 @@
 use super::rules::{DataArgs, PlanArgs, data_files, load_data, now, plan};
 use super::{ColorChoice, Exit, Stream, UsageError, emit};
 use crate::diff::{Diff, Side, diff, render};
-use crate::engine::data::DataFiles;
+use crate::engine::columnar;
+use crate::engine::data::{DataFiles, LoadOptions};
+use crate::engine::timings::timed;
+use crate::plan::Plan;
 use crate::syntax::loader::io_reason;
 use chrono::{DateTime, Utc};
 use clap::ValueEnum;
@@ -93,31 +96,52 @@ fn funnel_files(dir: &Path) -> Result<Vec<PathBuf>, UsageError> {
     Ok(out)
 }
 
-/// One side of an entry, evaluated; `Err(exit)` when its rules have errors.
-fn side(
+/// The plan of one side of an entry (`None` when the side does not exist or has no
+/// outputs); `Err(exit)` when its rules have errors.
+fn side_plan(
     path: Option<&PathBuf>,
-    files: &DataFiles,
-    at: DateTime<Utc>,
     color: ColorChoice,
-) -> Result<Result<Side, Exit>, UsageError> {
+) -> Result<Result<Option<Plan>, Exit>, UsageError> {
     let Some(path) = path else {
-        return Ok(Ok(Side::absent(at)));
+        return Ok(Ok(None));
     };
     let args = PlanArgs {
         rules: Some(path.clone()),
         plan: None,
     };
-    let p = match plan(&args, color)? {
-        Ok(p) => p,
-        Err(exit) => return Ok(Err(exit)),
-    };
-    if p.nodes.iter().all(|n| !n.output) {
-        return Ok(Ok(Side::absent(at)));
+    Ok(plan(&args, color)?.map(|p| p.nodes.iter().any(|n| n.output).then_some(p)))
+}
+
+/// Both sides of an entry evaluated: over one load of the data when they share a
+/// schema (what either reads), else each over its own.
+fn evaluate_pair(
+    old: Option<Plan>,
+    new: Option<Plan>,
+    files: &DataFiles,
+    at: DateTime<Utc>,
+) -> Result<(Side, Side), UsageError> {
+    let engine = |e: crate::engine::EngineError| UsageError(e.to_string());
+    let data = |e: crate::engine::data::DataError| UsageError(e.to_string());
+    let opts = LoadOptions::default();
+    match (old, new) {
+        (Some(a), Some(b)) if a.schema == b.schema => {
+            let (loaded, events) =
+                timed("loading", || columnar::load_for(&a, &[&b], files, &opts)).map_err(data)?;
+            let a = Side::evaluate(a, &loaded.dataset, events.clone(), at).map_err(engine)?;
+            let b = Side::evaluate(b, &loaded.dataset, events, at).map_err(engine)?;
+            Ok((a, b))
+        }
+        (a, b) => {
+            let one = |p: Option<Plan>| match p {
+                None => Ok(Side::absent(at)),
+                Some(p) => {
+                    let (loaded, events) = load_data(&p, files, false)?;
+                    Side::evaluate(p, &loaded.dataset, events, at).map_err(engine)
+                }
+            };
+            Ok((one(a)?, one(b)?))
+        }
     }
-    let loaded = load_data(&p, files, false)?;
-    Side::evaluate(p, &loaded.dataset, at)
-        .map(Ok)
-        .map_err(|e| UsageError(e.to_string()))
 }
 
 /// Runs `funnel diff`.
@@ -126,17 +150,18 @@ pub fn run(args: &Args, color: ColorChoice) -> Result<Exit, UsageError> {
     let at = now(&args.data);
     let mut entries: Vec<(String, Diff)> = Vec::new();
     for (name, old, new) in pairs(&args.old, &args.new)? {
-        let a = match side(old.as_ref(), &files, at, color)? {
-            Ok(s) => s,
+        let a = match side_plan(old.as_ref(), color)? {
+            Ok(p) => p,
             Err(exit) => return Ok(exit),
         };
-        let b = match side(new.as_ref(), &files, at, color)? {
-            Ok(s) => s,
+        let b = match side_plan(new.as_ref(), color)? {
+            Ok(p) => p,
             Err(exit) => return Ok(exit),
         };
-        if a.plan.is_none() && b.plan.is_none() {
+        if a.is_none() && b.is_none() {
             continue;
         }
+        let (a, b) = evaluate_pair(a, b, &files, at)?;
         entries.push((name, diff(&a, &b)));
     }
     let text = match args.format {

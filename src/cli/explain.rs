@@ -34,7 +34,7 @@ pub fn run(args: &Args, color: ColorChoice) -> Result<Exit, UsageError> {
         Err(exit) => return Ok(exit),
     };
     let files = data_files(&args.data)?;
-    let loaded = load_data(&plan, &files, false)?;
+    let (loaded, events) = load_data(&plan, &files, false)?;
     let data = &loaded.dataset;
     let Some(c) = data.contacts.position(&args.contact) else {
         return Err(UsageError(format!(
@@ -43,10 +43,9 @@ pub fn run(args: &Args, color: ColorChoice) -> Result<Exit, UsageError> {
             files.contacts.display()
         )));
     };
-    let ctx = crate::engine::context::Context::new(&plan, data, now(&args.data))
+    let ev = crate::engine::evaluate(&plan, data, events, now(&args.data), false)
         .map_err(|e| UsageError(e.to_string()))?;
-    let st = crate::engine::run::evaluate(&ctx);
-    let e = explain(&ctx, &st, c as u32);
+    let e = explain(&ev.ctx, &ev.state, c as u32);
     let text = match args.format {
         Format::Json => serde_json::to_string_pretty(&e).unwrap_or_default() + "\n",
         Format::Human => human(&e),

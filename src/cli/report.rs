@@ -122,11 +122,11 @@ pub fn run(args: &Args, color: ColorChoice) -> Result<Exit, UsageError> {
     };
     let count = step_count(args.history, args.step)?;
     let files = data_files(&args.data)?;
-    let loaded = load_data(&plan, &files, false)?;
+    let (loaded, events) = load_data(&plan, &files, false)?;
     let d = &loaded.dataset;
     let mut data = vec![(files.contacts.display().to_string(), d.contacts.len())];
     for (path, rows) in [
-        (&files.events, d.events.len()),
+        (&files.events, events.len()),
         (&files.accounts, d.accounts.len()),
         (&files.changes, d.changes.len()),
     ] {
@@ -139,7 +139,7 @@ pub fn run(args: &Args, color: ColorChoice) -> Result<Exit, UsageError> {
         data,
     };
     let steps = report::steps(args.step, count);
-    let built = report::build(&plan, d, now(&args.data), &steps, inputs)
+    let built = report::build(&plan, d, events, now(&args.data), &steps, inputs)
         .map_err(|e| UsageError(e.to_string()))?;
     let page = report::html::render(&built);
     write_atomic(&args.output, |w| {

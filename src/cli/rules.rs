@@ -4,7 +4,9 @@
 use super::{ColorChoice, Exit, Stream, UsageError, emit};
 use crate::check;
 use crate::diag::render::{Format, Summary, render};
+use crate::engine::columnar::{self, EventColumns};
 use crate::engine::data::{self, DataFiles, LoadOptions};
+use crate::engine::timings::timed;
 use crate::plan::Plan;
 use crate::syntax::loader::io_reason;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
@@ -130,14 +132,18 @@ pub fn data_files(args: &DataArgs) -> Result<DataFiles, UsageError> {
     }
 }
 
-/// Loads and validates the data; a bad row is an error naming file, line and column.
+/// Loads the data `plan` reads for the engine: contacts (only the attributes the plan
+/// reads), accounts and changes as tables, events into columns (only the fields the
+/// plan reads).
 pub fn load_data(
     plan: &Plan,
     files: &DataFiles,
     skip_bad_rows: bool,
-) -> Result<data::Loaded, UsageError> {
-    data::load(&plan.schema, files, &LoadOptions { skip_bad_rows })
-        .map_err(|e| UsageError(format!("{e}")))
+) -> Result<(data::Loaded, EventColumns), UsageError> {
+    timed("loading", || {
+        columnar::load(plan, files, &LoadOptions { skip_bad_rows })
+    })
+    .map_err(|e| UsageError(format!("{e}")))
 }
 
 /// The evaluation moment: `--as-of` or the current time.

@@ -42,17 +42,6 @@ pub struct Args {
     /// Print no summary.
     #[arg(short, long)]
     pub quiet: bool,
-    /// The engine: `columnar` (fast, the default) or `reference` (the straightforward
-    /// one); both give the same results.
-    #[arg(long, value_enum, default_value_t = Engine::Columnar)]
-    pub engine: Engine,
-}
-
-/// Which engine runs the plan.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Engine {
-    Columnar,
-    Reference,
 }
 
 /// Runs `funnel run`.
@@ -128,35 +117,21 @@ fn write_outputs(args: &Args, results: &Results) -> Result<(), UsageError> {
     Ok(())
 }
 
-/// Loads the data and runs the plan: with the columnar engine (events loaded into
-/// columns), or with `engine::run` when the plan needs it (see
-/// `engine::columnar::supports`) or `--engine reference` says so. Also gives the
-/// number of events.
+/// Loads the data (only the attributes and fields the plan reads; events into
+/// columns) and runs the plan. Also gives the number of events.
 fn evaluate(
     plan: &crate::plan::Plan,
     files: &crate::engine::data::DataFiles,
     args: &Args,
 ) -> Result<(crate::engine::data::Loaded, usize, Results), UsageError> {
     let now = now(&args.data);
-    let usage = |e: &dyn std::fmt::Display| UsageError(e.to_string());
-    if args.engine == Engine::Columnar && columnar::supports(plan) {
-        let opts = crate::engine::data::LoadOptions {
-            skip_bad_rows: args.skip_bad_rows,
-        };
-        let (loaded, events) =
-            timed("loading", || columnar::load(plan, files, &opts)).map_err(|e| usage(&e))?;
-        let n_events = events.len();
-        let progress = !args.quiet && n_events > 1_000_000 && std::io::stderr().is_terminal();
-        if let Some(results) = columnar::run_columns(plan, &loaded.dataset, events, now, progress)
-            .map_err(|e| usage(&e))?
-        {
-            return Ok((loaded, n_events, results));
-        }
-    }
-    let loaded = load_data(plan, files, args.skip_bad_rows)?;
-    let results = crate::engine::run(plan, &loaded.dataset, now).map_err(|e| usage(&e))?;
-    let events = loaded.dataset.events.len();
-    Ok((loaded, events, results))
+    let (loaded, events) = load_data(plan, files, args.skip_bad_rows)?;
+    let n_events = events.len();
+    let progress = !args.quiet && n_events > 1_000_000 && std::io::stderr().is_terminal();
+    let results = columnar::evaluate(plan, &loaded.dataset, events, now, progress)
+        .map_err(|e| UsageError(e.to_string()))?
+        .results();
+    Ok((loaded, n_events, results))
 }
 
 /// Whether a path names a Parquet file (`.parquet`).

@@ -7,10 +7,10 @@
 pub mod canon;
 pub mod render;
 
-use crate::engine::context::Context;
+use crate::engine::columnar::{Evaluated, EventColumns, evaluate};
 use crate::engine::data::Dataset;
 use crate::engine::eval::Row;
-use crate::engine::run::{collect, evaluate, row_ids};
+use crate::engine::run::{collect, row_ids};
 use crate::engine::score::score;
 use crate::engine::value::as_f64;
 use crate::engine::{ColumnKind, EngineError, Results, Table};
@@ -45,10 +45,15 @@ pub struct RuleColumns {
 }
 
 impl Side {
-    /// Runs `plan` over `data` at `now` and keeps each score's per-rule parts.
-    pub fn evaluate(plan: Plan, data: &Dataset, now: DateTime<Utc>) -> Result<Side, EngineError> {
-        let ctx = Context::new(&plan, data, now)?;
-        let st = evaluate(&ctx);
+    /// Runs `plan` over `data` (its events in `events`) at `now` and keeps each score's
+    /// per-rule parts.
+    pub fn evaluate(
+        plan: Plan,
+        data: &Dataset,
+        events: EventColumns,
+        now: DateTime<Utc>,
+    ) -> Result<Side, EngineError> {
+        let Evaluated { ctx, state: st } = evaluate(&plan, data, events, now, false)?;
         let mut rules = Vec::new();
         for scope in [Scope::Contact, Scope::Account] {
             let ids = row_ids(&ctx, scope);
@@ -79,6 +84,7 @@ impl Side {
             }
         }
         let results = collect(&ctx, st);
+        drop(ctx);
         Ok(Side {
             plan: Some(plan),
             results,

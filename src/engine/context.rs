@@ -25,6 +25,8 @@ pub enum EngineError {
         "the plan reads {0}, which it does not define; recompile it from the rules with `funnel compile`"
     )]
     Unknown(String),
+    #[error("the engine cannot run {0}; recompile the plan from the rules with `funnel compile`")]
+    Unsupported(String),
 }
 
 /// Names to indices, hashed with a fast hasher (`foldhash`): looked up per evaluation.
@@ -154,7 +156,8 @@ pub struct Context<'a> {
     /// The same instants in microseconds, read once per attribute evaluated.
     moment_micros: Vec<Micros>,
     /// Per contact, its events' indices in time order (file order among equal times);
-    /// empty when the data set has no events (the columnar engine holds them apart).
+    /// empty when the data set has no events or the context was built
+    /// [`without_events`](Context::without_events).
     pub events_of: Vec<Vec<u32>>,
     /// Per contact, the index of its account.
     pub account_of: Vec<Option<u32>>,
@@ -172,8 +175,28 @@ pub struct Context<'a> {
 }
 
 impl<'a> Context<'a> {
-    /// Indexes `data` for `plan` at `now`; compiles every regular expression once.
+    /// Indexes `data` for `plan` at `now`, its events per contact included; compiles
+    /// every regular expression once.
     pub fn new(plan: &'a Plan, data: &'a Dataset, now: DateTime<Utc>) -> Result<Self, EngineError> {
+        Context::build(plan, data, now, true)
+    }
+
+    /// Like [`Context::new`], without indexing `data.events` (for an engine that holds
+    /// the events apart, already aggregated).
+    pub fn without_events(
+        plan: &'a Plan,
+        data: &'a Dataset,
+        now: DateTime<Utc>,
+    ) -> Result<Self, EngineError> {
+        Context::build(plan, data, now, false)
+    }
+
+    fn build(
+        plan: &'a Plan,
+        data: &'a Dataset,
+        now: DateTime<Utc>,
+        with_events: bool,
+    ) -> Result<Self, EngineError> {
         let schema = &plan.schema;
         let moments: Vec<DateTime<Utc>> = plan
             .moments
@@ -182,11 +205,12 @@ impl<'a> Context<'a> {
             .collect();
         let moment_micros = moments.iter().map(|&m| time::micros(m)).collect();
         let now_micros = time::micros(now);
-        let mut events_of = match data.events.is_empty() {
+        let events = if with_events { &data.events[..] } else { &[] };
+        let mut events_of = match events.is_empty() {
             true => Vec::new(),
             false => vec![Vec::new(); data.contacts.len()],
         };
-        for (i, e) in data.events.iter().enumerate() {
+        for (i, e) in events.iter().enumerate() {
             if time::micros(e.at) > now_micros {
                 continue;
             }

@@ -8,6 +8,7 @@ pub mod data;
 pub mod eval;
 pub mod explain;
 pub mod free;
+pub mod reference;
 pub mod results;
 pub mod run;
 pub mod score;
@@ -15,6 +16,6 @@ pub mod time;
 pub mod timings;
 pub mod value;
 
+pub use columnar::{Evaluated, evaluate, run};
 pub use context::EngineError;
 pub use results::{Column, ColumnKind, Results, RowView, Table};
-pub use run::run;

@@ -1,37 +1,15 @@
-//! Running a plan: aggregates per contact, then every node in plan order over all
-//! contacts (or accounts), then the output columns.
+//! The definitions of a plan, given its aggregates: every node in plan order over all
+//! contacts (or accounts), then the output columns. Shared by the engine
+//! ([`columnar`](super::columnar)) and the reference evaluator ([`reference`](super::reference)).
 
-use super::context::{Context, EngineError};
-use super::data::Dataset;
+use super::context::Context;
 use super::eval::{Col, Row, State};
 use super::results::{Cells, Column, ColumnKind, Results, Table};
 use super::score;
 use super::value::as_f64;
 use crate::plan::types::{Scope, Value};
-use crate::plan::{Expr, NodeKind, Plan};
-use chrono::{DateTime, Utc};
+use crate::plan::{Expr, NodeKind};
 use rayon::prelude::*;
-
-/// Runs `plan` over `data` at `now`.
-pub fn run(plan: &Plan, data: &Dataset, now: DateTime<Utc>) -> Result<Results, EngineError> {
-    let ctx = Context::new(plan, data, now)?;
-    let st = evaluate(&ctx);
-    Ok(collect(&ctx, st))
-}
-
-/// Computes every aggregate and node.
-pub fn evaluate(ctx: &Context<'_>) -> State {
-    let mut st = State::default();
-    let n_contacts = ctx.data.contacts.len() as u32;
-    for a in &ctx.plan.aggregates {
-        let col = (0..n_contacts)
-            .map(|c| super::aggregate::compute(ctx, &st, a, c))
-            .collect();
-        st.aggs.push(Col::from_values(col));
-    }
-    evaluate_nodes(ctx, &mut st);
-    st
-}
 
 /// Computes every node in plan order, given every aggregate in `st`; the rows of a
 /// node are evaluated in parallel.

@@ -6,10 +6,11 @@
 pub mod html;
 pub mod svg;
 
+use crate::engine::columnar::{Evaluated, EventColumns, evaluate};
 use crate::engine::context::Context;
 use crate::engine::data::Dataset;
 use crate::engine::eval::Col;
-use crate::engine::run::{collect, evaluate};
+use crate::engine::run::collect;
 use crate::engine::{ColumnKind, EngineError, Results, Table, time};
 use crate::plan::types::{Dur, Scope, Value};
 use crate::plan::{NodeKind, Plan, with_history};
@@ -133,20 +134,21 @@ pub const BINS: usize = 20;
 /// How many accounts each top list shows.
 pub const TOP_ACCOUNTS: usize = 10;
 
-/// The report of `plan` over `data` at `now`, with trends at `history.len()` earlier
-/// moments (`history[k]` = how far back step `k` is), computed in one engine run.
+/// The report of `plan` over `data` (its events in `events`) at `now`, with trends at
+/// `history.len()` earlier moments (`history[k]` = how far back step `k` is), computed
+/// in one engine run: one pass over each contact's events gives every moment.
 pub fn build(
     plan: &Plan,
     data: &Dataset,
+    events: EventColumns,
     now: DateTime<Utc>,
     history: &[Dur],
     inputs: Inputs,
 ) -> Result<Report, EngineError> {
     let h = with_history(plan, history);
-    let ctx = Context::new(&h.plan, data, now)?;
-    let st = evaluate(&ctx);
-    let trends = trends(plan, &h, history, now, &st.nodes);
-    let results = collect(&ctx, st);
+    let Evaluated { ctx, state } = evaluate(&h.plan, data, events, now, false)?;
+    let trends = trends(plan, &h, history, now, &state.nodes);
+    let results = collect(&ctx, state);
     Ok(Report {
         now,
         inputs,

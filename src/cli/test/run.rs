@@ -441,8 +441,8 @@ fn did_you_mean<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> St
 /// The `explain` trace of the expectation's definition for its contact (for an account,
 /// through one of the account's contacts).
 fn trace(plan: &Plan, data: &Dataset, at: DateTime<Utc>, e: &Expect) -> Option<Explanation> {
-    let ctx = crate::engine::context::Context::new(plan, data, at).ok()?;
-    let st = crate::engine::run::evaluate(&ctx);
+    let ev = crate::engine::columnar::evaluate_dataset(plan, data, at).ok()?;
+    let (ctx, st) = (&ev.ctx, &ev.state);
     let (contact, account_level) = match &e.subject {
         Subject::Contact(id) => (data.contacts.position(id)?, false),
         Subject::Account(id) => {
@@ -451,7 +451,7 @@ fn trace(plan: &Plan, data: &Dataset, at: DateTime<Utc>, e: &Expect) -> Option<E
             (c, true)
         }
     };
-    let x = explain(&ctx, &st, contact as u32);
+    let x = explain(ctx, st, contact as u32);
     let list = if account_level {
         x.account_results
     } else {

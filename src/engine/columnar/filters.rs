@@ -2,6 +2,8 @@
 //! is evaluated once per combination of the dictionary codes of the fields it reads
 //! (and event type), by the one expression evaluator (`engine::eval`), over a small
 //! data set holding exactly those combinations. Per event, a filter is then an index.
+//! Where every combination would make too large a table, only the combinations that
+//! occur in the data are evaluated, and an event's is found by hashing.
 
 use super::events::EventColumns;
 use crate::engine::context::{Context, EngineError};
@@ -11,6 +13,7 @@ use crate::engine::value::truthy;
 use crate::plan::types::EventSel;
 use crate::plan::{Aggregate, Expr, Plan};
 use chrono::{DateTime, Utc};
+use std::collections::HashMap;
 
 /// Largest table built for one filter.
 const MAX_TABLE: usize = 1 << 22;
@@ -24,12 +27,34 @@ pub struct Filter {
     pub type_slot: Vec<usize>,
     pub stride_type: usize,
     pub table: Vec<bool>,
+    /// For a filter whose full table would be too large: the index in `table` of each
+    /// combination (type slot, then field codes) that occurs in the data.
+    occurring: Option<Combos>,
 }
 
+/// Combinations of a type slot and field codes, numbered in the order met.
+type Combos = HashMap<Box<[u32]>, usize, foldhash::fast::FixedState>;
+
 impl Filter {
+    /// Whether the whole table is held (one entry per combination of codes), so that it
+    /// can be indexed by code.
+    pub fn is_dense(&self) -> bool {
+        self.occurring.is_none()
+    }
+
     /// Whether event `i` (of type `ty`) passes.
     #[inline]
     pub fn test(&self, cols: &EventColumns, ty: usize, i: usize) -> bool {
+        if let Some(occurring) = &self.occurring {
+            let fields: Vec<usize> = self.fields.iter().map(|&(f, _)| f).collect();
+            let slot = self.type_slot.get(ty).copied().unwrap_or(0);
+            let key = combo_key(cols, &fields, slot, ty, i);
+            return occurring
+                .get(&key)
+                .and_then(|&k| self.table.get(k))
+                .copied()
+                .unwrap_or(false);
+        }
         let mut idx = self.type_slot.get(ty).copied().unwrap_or(0) * self.stride_type;
         for &(f, stride) in &self.fields {
             let code = cols.code(f, ty, i);
@@ -85,74 +110,110 @@ pub fn types_of(plan: &Plan, a: &Aggregate) -> Vec<usize> {
     }
 }
 
-/// Compiles the filter of every aggregate (`None` for no filter). `Err(None)` when a
-/// filter cannot be tabled (it reads more than event fields, or too many
-/// combinations); `Err(Some(e))` for a plan error.
-#[allow(clippy::type_complexity)]
+/// Compiles the filter of every aggregate (`None` for no filter). A filter whose full
+/// table (every combination of the codes of the fields it reads) would be too large is
+/// tabled over the combinations that occur in `cols` instead. A filter that reads more
+/// than event fields (a plan edited by hand: the checker allows only event fields in
+/// `where`) is [`EngineError::Unsupported`].
 pub fn compile(
     plan: &Plan,
     cols: &EventColumns,
     now: DateTime<Utc>,
-) -> Result<Vec<Option<Filter>>, Option<EngineError>> {
-    let mut shapes: Vec<Option<(Vec<usize>, Vec<usize>, usize)>> = Vec::new();
+) -> Result<Vec<Option<Filter>>, EngineError> {
+    let mut shapes: Vec<Option<Shape>> = Vec::new();
     let mut events: Vec<EventRow> = Vec::new();
-    let mut ranges = Vec::new();
     for a in &plan.aggregates {
         let Some(f) = &a.filter else {
             shapes.push(None);
-            ranges.push(0..0);
             continue;
         };
         let mut names = Vec::new();
         if !fields_only(f, &mut names) {
-            return Err(None);
+            return Err(EngineError::Unsupported(format!(
+                "the filter of `{}`, which reads more than the event's fields",
+                a.label
+            )));
         }
         let fields: Vec<usize> = names
             .iter()
-            .map(|n| cols.field(n).ok_or(None))
+            .map(|n| {
+                cols.field(n).ok_or_else(|| {
+                    EngineError::Unknown(format!("the event field `{n}` in `{}`", a.label))
+                })
+            })
             .collect::<Result<_, _>>()?;
         let sizes: Vec<usize> = fields
             .iter()
-            .map(|&f| cols.fields.get(f).map_or(1, |c| c.dict.len()))
+            .map(|&f| cols.fields.get(f).map_or(1, |c| c.dict.len().max(1)))
             .collect();
-        let per_type = sizes
-            .iter()
-            .try_fold(1usize, |acc, s| acc.checked_mul(*s))
-            .ok_or(None)?;
         let types = types_of(plan, a);
-        if per_type.saturating_mul(types.len()) > MAX_TABLE {
-            return Err(None);
-        }
+        let full = sizes
+            .iter()
+            .try_fold(types.len(), |acc, s| acc.checked_mul(*s))
+            .filter(|&n| n <= MAX_TABLE);
         let start = events.len();
-        for &t in &types {
+        let mut row = |t: usize, codes: &mut dyn Iterator<Item = u32>| {
             let Some(ty) = plan.schema.events.get(t) else {
-                continue;
+                return;
             };
-            for combo in 0..per_type {
-                let mut values = vec![None; ty.fields.len()];
-                let mut rest = combo;
-                for ((&f, name), &size) in fields.iter().zip(&names).zip(&sizes) {
-                    let code = rest % size.max(1);
-                    rest /= size.max(1);
-                    if let Some(slot) = ty.fields.iter().position(|x| x.name == *name)
-                        && let Some(out) = values.get_mut(slot)
-                    {
-                        *out = cols
-                            .fields
-                            .get(f)
-                            .and_then(|c| c.dict.values.get(code).cloned().flatten());
+            let mut values = vec![None; ty.fields.len()];
+            for ((&f, name), code) in fields.iter().zip(&names).zip(codes) {
+                if let Some(slot) = ty.fields.iter().position(|x| x.name == *name)
+                    && let Some(out) = values.get_mut(slot)
+                {
+                    *out = cols
+                        .fields
+                        .get(f)
+                        .and_then(|c| c.dict.values.get(code as usize).cloned().flatten());
+                }
+            }
+            events.push(EventRow {
+                contact: 0,
+                event: u32::try_from(t).unwrap_or(u32::MAX),
+                at: now,
+                fields: values,
+            });
+        };
+        let occurring = match full {
+            Some(_) => {
+                let per_type: usize = sizes.iter().product();
+                for &t in &types {
+                    for combo in 0..per_type {
+                        let mut rest = combo;
+                        let mut codes = sizes.iter().map(|&size| {
+                            let code = rest % size;
+                            rest /= size;
+                            code as u32
+                        });
+                        row(t, &mut codes);
                     }
                 }
-                events.push(EventRow {
-                    contact: 0,
-                    event: u32::try_from(t).unwrap_or(u32::MAX),
-                    at: now,
-                    fields: values,
-                });
+                None
             }
-        }
-        ranges.push(start..events.len());
-        shapes.push(Some((fields, sizes, types.len())));
+            None => {
+                let mut seen: Combos = Combos::default();
+                let accepted = type_slots(plan, a);
+                for (i, &ty) in cols.ty.iter().enumerate() {
+                    let ty = ty as usize;
+                    let Some(&Some(slot)) = accepted.get(ty) else {
+                        continue;
+                    };
+                    let key = combo_key(cols, &fields, slot, ty, i);
+                    if !seen.contains_key(&key) {
+                        let mut codes = key.iter().skip(1).copied();
+                        row(ty, &mut codes);
+                        seen.insert(key, seen.len());
+                    }
+                }
+                Some(seen)
+            }
+        };
+        shapes.push(Some(Shape {
+            fields,
+            sizes,
+            rows: start..events.len(),
+            occurring,
+        }));
     }
     let data = Dataset {
         contacts: vec![ContactRow {
@@ -164,15 +225,16 @@ pub fn compile(
         events,
         changes: Vec::new(),
     };
-    let ctx = Context::new(plan, &data, now).map_err(Some)?;
+    let ctx = Context::new(plan, &data, now)?;
     let st = State::default();
     let mut out = Vec::with_capacity(plan.aggregates.len());
-    for ((a, shape), range) in plan.aggregates.iter().zip(shapes).zip(ranges) {
-        let (Some(f), Some((fields, sizes, _))) = (&a.filter, shape) else {
+    for (a, shape) in plan.aggregates.iter().zip(shapes) {
+        let (Some(f), Some(shape)) = (&a.filter, shape) else {
             out.push(None);
             continue;
         };
-        let table: Vec<bool> = range
+        let table: Vec<bool> = shape
+            .rows
             .map(|i| {
                 let row = Row::Event {
                     contact: 0,
@@ -181,24 +243,55 @@ pub fn compile(
                 truthy(&st.eval(&ctx, f, row))
             })
             .collect();
-        let mut strides = Vec::with_capacity(fields.len());
+        let mut strides = Vec::with_capacity(shape.fields.len());
         let mut stride = 1;
-        for (&f, &size) in fields.iter().zip(&sizes) {
+        for (&f, &size) in shape.fields.iter().zip(&shape.sizes) {
             strides.push((f, stride));
-            stride *= size.max(1);
+            stride *= size;
         }
-        let mut type_slot = vec![0; plan.schema.events.len()];
-        for (slot, t) in types_of(plan, a).into_iter().enumerate() {
-            if let Some(s) = type_slot.get_mut(t) {
-                *s = slot;
-            }
-        }
+        let type_slot = type_slots(plan, a)
+            .into_iter()
+            .map(|s| s.unwrap_or(0))
+            .collect();
         out.push(Some(Filter {
             fields: strides,
             type_slot,
             stride_type: stride,
             table,
+            occurring: shape.occurring,
         }));
     }
     Ok(out)
+}
+
+/// Where a filter's rows are in the evaluation data set, and how they are indexed.
+struct Shape {
+    fields: Vec<usize>,
+    sizes: Vec<usize>,
+    rows: std::ops::Range<usize>,
+    occurring: Option<Combos>,
+}
+
+/// Per event type, its slot among the types an aggregate accepts (`None`: not accepted).
+fn type_slots(plan: &Plan, a: &Aggregate) -> Vec<Option<usize>> {
+    let mut out = vec![None; plan.schema.events.len()];
+    for (slot, t) in types_of(plan, a).into_iter().enumerate() {
+        if let Some(s) = out.get_mut(t) {
+            *s = Some(slot);
+        }
+    }
+    out
+}
+
+/// The key of event `i`'s combination: its type slot, then the code of each field.
+fn combo_key(
+    cols: &EventColumns,
+    fields: &[usize],
+    slot: usize,
+    ty: usize,
+    i: usize,
+) -> Box<[u32]> {
+    std::iter::once(u32::try_from(slot).unwrap_or(u32::MAX))
+        .chain(fields.iter().map(|&f| cols.code(f, ty, i)))
+        .collect()
 }

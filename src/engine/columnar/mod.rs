@@ -1,5 +1,7 @@
-//! The columnar engine: the same results as [`engine::run`](crate::engine::run), bit
-//! for bit, built for millions of contacts and tens of millions of events.
+//! The engine behind every command that evaluates rules (`run`, `report`, `diff`,
+//! `explain`, `test`): the same results as the reference evaluator
+//! ([`engine::reference`](crate::engine::reference)), bit for bit, built for millions
+//! of contacts and tens of millions of events.
 //!
 //! - Events are loaded into columns ([`EventColumns`]): only the fields the plan reads,
 //!   as dictionary codes, so each distinct raw value is validated once and each
@@ -75,46 +77,48 @@ pub fn used_attrs(plan: &Plan) -> Vec<bool> {
     read
 }
 
-/// Whether the columnar engine can run `plan`: every aggregate filter reads only
-/// event fields (the language's `where` on events); otherwise use `engine::run`.
-pub fn supports(plan: &Plan) -> bool {
-    plan.aggregates.iter().all(|a| {
-        a.filter
-            .as_ref()
-            .is_none_or(|f| filters::fields_only(f, &mut Vec::new()))
-    })
+/// A plan evaluated over a data set: the context it was evaluated in, and every
+/// aggregate and node column. `report`, `diff`, `explain` and `test` read it; `run`
+/// keeps only its [`results`](Evaluated::results).
+pub struct Evaluated<'a> {
+    pub ctx: Context<'a>,
+    pub state: State,
 }
 
-/// Runs `plan` over a loaded data set, events included (like `engine::run`).
-pub fn run(plan: &Plan, data: &Dataset, now: DateTime<Utc>) -> Result<Results, EngineError> {
-    let cols = EventColumns::from_dataset(&plan.schema, data, &used_fields(plan));
-    let rest = Dataset {
-        contacts: data.contacts.clone(),
-        accounts: data.accounts.clone(),
-        events: Vec::new(),
-        changes: data.changes.clone(),
-    };
-    match run_columns(plan, &rest, cols, now, false)? {
-        Some(results) => Ok(results),
-        None => super::run(plan, data, now),
+impl Evaluated<'_> {
+    /// The output columns; the aggregates and the other nodes are dropped.
+    pub fn results(self) -> Results {
+        let Evaluated { ctx, mut state } = self;
+        state.aggs = Vec::new();
+        timed("results", || collect(&ctx, state))
     }
 }
 
-/// Runs `plan` over contacts, accounts and changes in `data` and the events in
-/// `cols`; `data.events` is not read. `None` when the plan has a filter the engine
-/// cannot table (see [`supports`]). `progress` shows a progress bar on stderr.
-pub fn run_columns(
-    plan: &Plan,
-    data: &Dataset,
+/// Runs `plan` over a data set held in memory, events included.
+pub fn run(plan: &Plan, data: &Dataset, now: DateTime<Utc>) -> Result<Results, EngineError> {
+    Ok(evaluate_dataset(plan, data, now)?.results())
+}
+
+/// Evaluates `plan` over a data set held in memory, events included.
+pub fn evaluate_dataset<'a>(
+    plan: &'a Plan,
+    data: &'a Dataset,
+    now: DateTime<Utc>,
+) -> Result<Evaluated<'a>, EngineError> {
+    let cols = EventColumns::from_dataset(&plan.schema, data, &used_fields(plan));
+    evaluate(plan, data, cols, now, false)
+}
+
+/// Evaluates `plan` over the contacts, accounts and changes of `data` and the events
+/// in `cols` (`data.events` is not read). `progress` shows a progress bar on stderr.
+pub fn evaluate<'a>(
+    plan: &'a Plan,
+    data: &'a Dataset,
     cols: EventColumns,
     now: DateTime<Utc>,
     progress: bool,
-) -> Result<Option<Results>, EngineError> {
-    let filters = match timed("filter tables", || filters::compile(plan, &cols, now)) {
-        Ok(f) => f,
-        Err(None) => return Ok(None),
-        Err(Some(e)) => return Err(e),
-    };
+) -> Result<Evaluated<'a>, EngineError> {
+    let filters = timed("filter tables", || filters::compile(plan, &cols, now))?;
     let contacts = data.contacts.len();
     let bar = if progress {
         indicatif::ProgressBar::new(contacts as u64).with_message("contacts")
@@ -130,7 +134,7 @@ pub fn run_columns(
     // The context (one core) is built while the events are grouped: the counting sort
     // is on one core too.
     let (ctx, sorted) = rayon::join(
-        || timed("context", || Context::new(plan, data, now)),
+        || timed("context", || Context::without_events(plan, data, now)),
         || {
             timed("grouping events", || {
                 let groups = timed("counting sort", || pass::group(&cols, contacts, now));
@@ -147,13 +151,12 @@ pub fn run_columns(
     });
     bar.finish_and_clear();
     drop(sorted);
-    let mut st = State {
+    let mut state = State {
         aggs,
         nodes: Vec::new(),
     };
-    timed("definitions", || evaluate_nodes(&ctx, &mut st));
-    st.aggs = Vec::new();
-    Ok(Some(timed("results", || collect(&ctx, st))))
+    timed("definitions", || evaluate_nodes(&ctx, &mut state));
+    Ok(Evaluated { ctx, state })
 }
 
 /// Loads data for `plan`: contacts (only the attributes the plan reads), accounts and
@@ -165,25 +168,41 @@ pub fn load(
     files: &DataFiles,
     opts: &LoadOptions,
 ) -> Result<(Loaded, EventColumns), DataError> {
-    let fields = used_fields(plan);
-    let attrs = used_attrs(plan);
+    load_for(plan, &[], files, opts)
+}
+
+/// Loads data once for `plan` and the plans in `also`, read with `plan`'s schema: what
+/// any of them reads, as [`load`] does for one.
+pub fn load_for(
+    plan: &Plan,
+    also: &[&Plan],
+    files: &DataFiles,
+    opts: &LoadOptions,
+) -> Result<(Loaded, EventColumns), DataError> {
+    let schema = &plan.schema;
+    let mut fields: Vec<String> = Vec::new();
+    let mut attrs = vec![false; schema.contact.len()];
+    for plan in std::iter::once(plan).chain(also.iter().copied()) {
+        for f in used_fields(plan) {
+            if !fields.contains(&f) {
+                fields.push(f);
+            }
+        }
+        for (a, used) in attrs.iter_mut().zip(used_attrs(plan)) {
+            *a |= used;
+        }
+    }
     let sources = data::open(files)?;
     let read = Some(attrs.as_slice());
-    data::load_readers_with(
-        &plan.schema,
-        sources,
-        opts,
-        read,
-        |ids, file, source, sink| {
-            let layout = events::EventsLayout::new(&plan.schema, ids, file, &fields);
-            let mut cols = EventColumns::new(&plan.schema, &fields);
-            if let Some(source) = source {
-                data::read_parts(source, &|| layout.part(), sink, &mut |part| {
-                    cols.append(part.cols)
-                })?;
-            }
-            cols.shrink_to_fit();
-            Ok(cols)
-        },
-    )
+    data::load_readers_with(schema, sources, opts, read, |ids, file, source, sink| {
+        let layout = events::EventsLayout::new(schema, ids, file, &fields);
+        let mut cols = EventColumns::new(schema, &fields);
+        if let Some(source) = source {
+            data::read_parts(source, &|| layout.part(), sink, &mut |part| {
+                cols.append(part.cols)
+            })?;
+        }
+        cols.shrink_to_fit();
+        Ok(cols)
+    })
 }

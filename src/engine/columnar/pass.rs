@@ -173,7 +173,7 @@ impl TypeMasks {
                 set_bit(&mut out.always, p);
                 continue;
             };
-            let [(field, 1)] = f.fields.as_slice() else {
+            let ([(field, 1)], true) = (f.fields.as_slice(), f.is_dense()) else {
                 out.other.push(p);
                 continue;
             };
