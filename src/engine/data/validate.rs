@@ -294,30 +294,42 @@ fn timestamp(s: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.and_utc())
 }
 
-/// The common `YYYY-MM-DDTHH:MM:SSZ` read directly (an event log holds millions of
-/// them; the general RFC 3339 parser takes several times longer). `None` for any other
-/// shape, which the general parsers then read.
+/// The common shapes read directly (an event log holds millions of them; the general
+/// parsers take several times longer): `YYYY-MM-DDTHH:MM:SSZ`, and without an offset
+/// (UTC) `YYYY-MM-DDTHH:MM:SS` or `YYYY-MM-DD HH:MM:SS` (as DuckDB, PostgreSQL and
+/// spreadsheets write them), with up to nine digits of a fraction of a second. `None`
+/// for any other shape, which the general parsers then read.
 fn utc_seconds(s: &str) -> Option<DateTime<Utc>> {
-    let b: &[u8; 20] = s.as_bytes().try_into().ok()?;
+    let b = s.as_bytes();
+    let head: &[u8; 19] = b.get(..19)?.try_into().ok()?;
     let num = |range: std::ops::Range<usize>| -> Option<u32> {
-        b.get(range)?.iter().try_fold(0u32, |n, &d| {
+        head.get(range)?.iter().try_fold(0u32, |n, &d| {
             d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
         })
     };
-    let seps = [
-        (4, b'-'),
-        (7, b'-'),
-        (10, b'T'),
-        (13, b':'),
-        (16, b':'),
-        (19, b'Z'),
-    ];
-    if seps.iter().any(|&(i, c)| b.get(i) != Some(&c)) {
+    let seps = [(4, b'-'), (7, b'-'), (13, b':'), (16, b':')];
+    if seps.iter().any(|&(i, c)| head.get(i) != Some(&c)) {
         return None;
     }
+    let t_sep = match head.get(10) {
+        Some(b'T') => true,
+        Some(b' ') => false,
+        _ => return None,
+    };
+    let nanos = match b.get(19..)? {
+        [] => 0,
+        [b'Z'] if t_sep => 0,
+        [b'.', digits @ ..] if (1..=9).contains(&digits.len()) => {
+            let n = digits.iter().try_fold(0u32, |n, &d| {
+                d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
+            })?;
+            n * 10u32.pow(9 - digits.len() as u32)
+        }
+        _ => return None,
+    };
     let year = i32::try_from(num(0..4)?).ok()?;
     let date = NaiveDate::from_ymd_opt(year, num(5..7)?, num(8..10)?)?;
-    let t = date.and_hms_opt(num(11..13)?, num(14..16)?, num(17..19)?)?;
+    let t = date.and_hms_nano_opt(num(11..13)?, num(14..16)?, num(17..19)?, nanos)?;
     Some(t.and_utc())
 }
 
@@ -408,6 +420,50 @@ mod tests {
                 assert_eq!(Some(t), general(s), "{s}");
             }
         }
+        // Without an offset, with `T` or a space, with a fraction: the naive parsers'.
+        let naive = |s: &str| {
+            ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"]
+                .iter()
+                .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
+                .map(|t| t.and_utc())
+        };
+        for secs in (-86_400 * 800..4_102_444_800i64).step_by(7_919_993) {
+            let t = DateTime::<Utc>::from_timestamp(secs, 0).unwrap_or_default();
+            for f in [
+                "%Y-%m-%d %H:%M:%S",
+                "%Y-%m-%dT%H:%M:%S",
+                "%Y-%m-%d %H:%M:%S.%6f",
+                "%Y-%m-%d %H:%M:%S.%3f",
+            ] {
+                let s = (t + chrono::TimeDelta::microseconds(secs.rem_euclid(999_999)))
+                    .format(f)
+                    .to_string();
+                assert!(utc_seconds(&s).is_some(), "{s}");
+                assert_eq!(utc_seconds(&s), naive(&s), "{s}");
+            }
+        }
+        for s in [
+            "2024-11-01 00:01:04",
+            "2024-11-01 00:01:04.5",
+            "2024-11-01 00:01:04.123456789",
+            "2024-11-01 00:01:04.1234567890",
+            "2024-11-01 00:01:04.",
+            "2024-11-01 00:01:04Z",
+            "2024-11-01 00:01:04+00",
+            "2024-11-01T00:01:04.25Z",
+            "2016-12-31 23:59:60",
+            "2024-02-30 00:00:00",
+            "2024-11-01 00:01:0x",
+        ] {
+            if let Some(t) = utc_seconds(s) {
+                assert_eq!(Some(t), naive(s), "{s}");
+            }
+        }
+        assert_eq!(
+            utc_seconds("2024-11-01 00:01:04.5"),
+            naive("2024-11-01 00:01:04.5")
+        );
+        assert_eq!(utc_seconds("2016-12-31 23:59:60"), None);
         assert_eq!(utc_seconds("2023-02-29T00:00:00Z"), None);
         assert_eq!(utc_seconds("2016-12-31T23:59:60Z"), None);
         assert_eq!(utc_seconds("2024-01-01T00:00:00z"), None);
