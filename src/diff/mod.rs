@@ -10,15 +10,15 @@ pub mod render;
 use crate::engine::columnar::{Evaluated, EventColumns, evaluate};
 use crate::engine::data::Dataset;
 use crate::engine::eval::Row;
-use crate::engine::run::{collect, row_ids};
-use crate::engine::score::score;
-use crate::engine::value::as_f64;
-use crate::engine::{ColumnKind, EngineError, Results, Table};
-use crate::plan::types::{Scope, Value};
-use crate::plan::{NodeKind, Plan};
+use crate::engine::run::collect;
+use crate::engine::score::rule_points;
+use crate::engine::{Column, ColumnKind, EngineError, Results, Table};
+use crate::plan::types::Scope;
+use crate::plan::{NodeKind, Plan, ScoreBody};
 use chrono::{DateTime, Utc};
+use rayon::prelude::*;
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// How many ids the human and Markdown formats show of those entering or leaving.
 pub const SAMPLE: usize = 5;
@@ -40,8 +40,19 @@ pub struct RuleColumns {
     pub scope: Scope,
     /// Rule labels in order (a repeated label gets `#2`, `#3`, …).
     pub labels: Vec<String>,
-    /// Row id → points per rule (same order as `labels`).
-    pub rows: BTreeMap<String, Vec<f64>>,
+    /// Each rule's points after its cap, row by row in the side's table order: row `i`'s
+    /// are `points[i * labels.len()..(i + 1) * labels.len()]`, in the order of `labels`.
+    pub points: Vec<f64>,
+}
+
+impl RuleColumns {
+    /// Rule `k`'s points for table row `row`.
+    fn at(&self, row: usize, k: usize) -> Option<f64> {
+        let width = self.labels.len();
+        (k < width)
+            .then(|| self.points.get(row * width + k).copied())
+            .flatten()
+    }
 }
 
 impl Side {
@@ -56,30 +67,38 @@ impl Side {
         let Evaluated { ctx, state: st } = evaluate(&plan, data, events, now, false)?;
         let mut rules = Vec::new();
         for scope in [Scope::Contact, Scope::Account] {
-            let ids = row_ids(&ctx, scope);
+            let (rows, row): (usize, fn(u32) -> Row) = match scope {
+                Scope::Contact => (ctx.data.contacts.len(), Row::Contact),
+                Scope::Account => (ctx.data.accounts.len(), Row::Account),
+            };
             for (_, node) in plan.outputs(scope) {
                 let NodeKind::Score(s) = &node.kind else {
                     continue;
                 };
-                let mut labels: Vec<String> = Vec::new();
-                let mut rows = BTreeMap::new();
-                for (i, id) in ids.iter().enumerate() {
-                    let row = match scope {
-                        Scope::Contact => Row::Contact(i as u32),
-                        Scope::Account => Row::Account(i as u32),
-                    };
-                    let parts = score(&ctx, &st, s, row, false);
-                    let flat: Vec<_> = parts.groups.iter().flat_map(|g| &g.rules).collect();
-                    if labels.is_empty() {
-                        labels = unique_labels(flat.iter().map(|r| r.label.as_str()));
+                let labels = match &s.body {
+                    ScoreBody::Groups(gs) => {
+                        unique_labels(gs.iter().flat_map(|g| &g.rules).map(|r| r.label.as_str()))
                     }
-                    rows.insert(id.to_string(), flat.iter().map(|r| r.capped).collect());
+                    ScoreBody::Expr(_) => Vec::new(),
+                };
+                let mut points = vec![0.0; rows * labels.len()];
+                if !labels.is_empty() {
+                    points
+                        .par_chunks_mut(labels.len())
+                        .enumerate()
+                        .for_each_init(Vec::new, |buf, (i, out)| {
+                            buf.clear();
+                            rule_points(&ctx, &st, s, row(i as u32), buf);
+                            for (o, p) in out.iter_mut().zip(buf.iter()) {
+                                *o = *p;
+                            }
+                        });
                 }
                 rules.push(RuleColumns {
                     score: node.name.clone(),
                     scope,
                     labels,
-                    rows,
+                    points,
                 });
             }
         }
@@ -213,13 +232,61 @@ impl Diff {
     }
 }
 
+/// The rows of both versions of a table, in id order: each row's id and its index in
+/// the old and in the new table (`None` where the id is on one side only).
+struct Rows<'t> {
+    ids: Vec<&'t str>,
+    old: Vec<Option<usize>>,
+    new: Vec<Option<usize>>,
+}
+
+impl<'t> Rows<'t> {
+    fn of(a: &'t Table, b: &'t Table) -> Rows<'t> {
+        if a.ids == b.ids {
+            // One data set for both versions: the rows line up, only their order is needed.
+            let mut order: Vec<usize> = (0..a.ids.len()).collect();
+            order.par_sort_unstable_by(|&i, &j| a.ids[i].cmp(&a.ids[j]));
+            return Rows {
+                ids: order.iter().map(|&i| a.ids[i].as_str()).collect(),
+                old: order.iter().map(|&i| Some(i)).collect(),
+                new: order.into_iter().map(Some).collect(),
+            };
+        }
+        let index = |t: &'t Table| -> HashMap<&'t str, usize> {
+            t.ids
+                .iter()
+                .enumerate()
+                .map(|(i, id)| (id.as_str(), i))
+                .collect()
+        };
+        let (ia, ib) = (index(a), index(b));
+        let ids: BTreeSet<&str> = ia.keys().chain(ib.keys()).copied().collect();
+        Rows {
+            old: ids.iter().map(|id| ia.get(id).copied()).collect(),
+            new: ids.iter().map(|id| ib.get(id).copied()).collect(),
+            ids: ids.into_iter().collect(),
+        }
+    }
+}
+
+/// A column's row on one side, when the side has both.
+type Cell<'c> = Option<(&'c Column, usize)>;
+
+fn cell(col: Option<&Column>, row: Option<usize>) -> Cell<'_> {
+    col.zip(row)
+}
+
+fn number(c: Cell<'_>) -> Option<f64> {
+    c.and_then(|(col, i)| col.number(i))
+}
+
 /// Compares two evaluated versions.
 pub fn diff(old: &Side, new: &Side) -> Diff {
     let mut moves = Vec::new();
     let mut scores = Vec::new();
     for scope in [Scope::Contact, Scope::Account] {
         let (a, b) = (table(&old.results, scope), table(&new.results, scope));
-        let ids: BTreeSet<&str> = a.ids.iter().chain(&b.ids).map(String::as_str).collect();
+        let rows = Rows::of(a, b);
         let names = column_names(a, b);
         for name in names {
             let (ca, cb) = (a.column(&name), b.column(&name));
@@ -227,30 +294,29 @@ pub fn diff(old: &Side, new: &Side) -> Diff {
                 Some(c) => c.kind,
                 None => continue,
             };
-            let va = values_by_id(a, ca);
-            let vb = values_by_id(b, cb);
+            let cols = [ca, cb];
             match kind {
                 ColumnKind::Segment => {
-                    let member = |v: Option<&Value>| matches!(v, Some(Value::Bool(true)));
-                    moves.extend(movement(&name, kind, scope, None, &ids, &va, &vb, member));
+                    let member = |c: Cell<'_>| c.is_some_and(|(col, i)| col.is_true(i));
+                    moves.extend(movement(&name, kind, scope, None, &rows, cols, member));
                 }
                 ColumnKind::Tier | ColumnKind::Persona => {
                     for group in groups(&name, [new, old], [cb, ca]) {
-                        let member = |v: Option<&Value>| label(v) == group.as_deref();
+                        let member =
+                            |c: Cell<'_>| c.and_then(|(col, i)| col.label(i)) == group.as_deref();
                         moves.extend(movement(
                             &name,
                             kind,
                             scope,
                             group.clone(),
-                            &ids,
-                            &va,
-                            &vb,
+                            &rows,
+                            cols,
                             member,
                         ));
                     }
                 }
                 ColumnKind::Score => {
-                    if let Some(s) = score_shift(&name, scope, &ids, &va, &vb, old, new) {
+                    if let Some(s) = score_shift(&name, scope, &rows, cols, old, new) {
                         scores.push(s);
                     }
                 }
@@ -275,24 +341,6 @@ fn column_names(a: &Table, b: &Table) -> Vec<String> {
         }
     }
     names
-}
-
-fn values_by_id<'t>(t: &'t Table, col: Option<&crate::engine::Column>) -> BTreeMap<&'t str, Value> {
-    let Some(col) = col else {
-        return BTreeMap::new();
-    };
-    t.ids
-        .iter()
-        .zip(col.values())
-        .filter_map(|(id, v)| Some((id.as_str(), v?)))
-        .collect()
-}
-
-fn label(v: Option<&Value>) -> Option<&str> {
-    match v {
-        Some(Value::Text(t)) => Some(t),
-        _ => None,
-    }
 }
 
 /// The bands or personas of a tier set or persona list: as the new version (then the
@@ -331,22 +379,20 @@ fn groups(
     out
 }
 
-#[allow(clippy::too_many_arguments)]
 fn movement(
     name: &str,
     kind: ColumnKind,
     scope: Scope,
     group: Option<String>,
-    ids: &BTreeSet<&str>,
-    before: &BTreeMap<&str, Value>,
-    after: &BTreeMap<&str, Value>,
-    member: impl Fn(Option<&Value>) -> bool,
+    rows: &Rows<'_>,
+    [before, after]: [Option<&Column>; 2],
+    member: impl Fn(Cell<'_>) -> bool,
 ) -> Option<Move> {
     let (mut b, mut a) = (0, 0);
     let (mut entered, mut left) = (Vec::new(), Vec::new());
-    for id in ids {
-        let was = member(before.get(id));
-        let is = member(after.get(id));
+    for ((id, &o), &n) in rows.ids.iter().zip(&rows.old).zip(&rows.new) {
+        let was = member(cell(before, o));
+        let is = member(cell(after, n));
         b += usize::from(was);
         a += usize::from(is);
         if is && !was {
@@ -375,21 +421,23 @@ fn movement(
 fn score_shift(
     name: &str,
     scope: Scope,
-    ids: &BTreeSet<&str>,
-    before: &BTreeMap<&str, Value>,
-    after: &BTreeMap<&str, Value>,
+    rows: &Rows<'_>,
+    [before, after]: [Option<&Column>; 2],
     old: &Side,
     new: &Side,
 ) -> Option<ScoreShift> {
-    let num = |m: &BTreeMap<&str, Value>, id: &str| m.get(id).and_then(as_f64);
-    let changed = ids
-        .iter()
-        .filter(|id| num(before, id) != num(after, id))
+    let changed = (0..rows.ids.len())
+        .filter(|&r| number(cell(before, rows.old[r])) != number(cell(after, rows.new[r])))
         .count();
     if changed == 0 {
         return None;
     }
-    let stats = |m: &BTreeMap<&str, Value>| stats(m.values().filter_map(as_f64).collect());
+    let stats = |c: Option<&Column>| {
+        stats(
+            c.map(|c| c.numbers().flatten().collect())
+                .unwrap_or_default(),
+        )
+    };
     fn find<'s>(s: &'s Side, name: &str, scope: Scope) -> Option<&'s RuleColumns> {
         s.rules.iter().find(|r| r.score == name && r.scope == scope)
     }
@@ -399,7 +447,7 @@ fn score_shift(
         before: stats(before),
         after: stats(after),
         changed,
-        rules: rule_shifts(find(old, name, scope), find(new, name, scope), ids),
+        rules: rule_shifts(find(old, name, scope), find(new, name, scope), rows),
     })
 }
 
@@ -409,7 +457,7 @@ fn score_shift(
 fn rule_shifts(
     old: Option<&RuleColumns>,
     new: Option<&RuleColumns>,
-    ids: &BTreeSet<&str>,
+    rows: &Rows<'_>,
 ) -> Vec<RuleShift> {
     let labels = |side: Option<&RuleColumns>| side.map(|r| r.labels.clone()).unwrap_or_default();
     let (ol, nl) = (labels(old), labels(new));
@@ -425,32 +473,34 @@ fn rule_shifts(
         }
     }
     pairs.extend(lone_old.into_iter().map(|l| (Some(l), None)));
-    let points = |side: Option<&RuleColumns>, label: Option<&String>, id: &str| -> Option<f64> {
-        let (side, label) = (side?, label?);
-        let k = side.labels.iter().position(|l| l == label)?;
-        Some(side.rows.get(id)?.get(k).copied().unwrap_or(0.0))
+    // A rule's points for each row in id order (`None` where the side has no such rule
+    // or no such row).
+    let points = |side: Option<&RuleColumns>, label: Option<&String>, at: &[Option<usize>]| {
+        let found = side.zip(label).and_then(|(side, label)| {
+            let k = side.labels.iter().position(|l| l == label)?;
+            Some((side, k))
+        });
+        at.iter()
+            .map(|row| {
+                let (side, k) = found?;
+                Some(side.at((*row)?, k).unwrap_or(0.0))
+            })
+            .collect::<Vec<Option<f64>>>()
     };
-    let mean = |side: Option<&RuleColumns>, label: Option<&String>| -> Option<f64> {
-        let side_rows = side?;
-        let xs: Vec<f64> = side_rows
-            .rows
-            .keys()
-            .filter_map(|id| points(side, label, id))
-            .collect();
+    let mean = |xs: &[Option<f64>]| -> Option<f64> {
+        let xs: Vec<f64> = xs.iter().flatten().copied().collect();
         (!xs.is_empty()).then(|| round(xs.iter().sum::<f64>() / xs.len() as f64))
     };
     pairs
         .into_iter()
         .filter_map(|(o, n)| {
-            let changed = ids
-                .iter()
-                .filter(|id| points(old, o, id) != points(new, n, id))
-                .count();
+            let (before, after) = (points(old, o, &rows.old), points(new, n, &rows.new));
+            let changed = before.iter().zip(&after).filter(|(b, a)| b != a).count();
             (changed > 0).then(|| RuleShift {
                 label: n.or(o).cloned().unwrap_or_default(),
                 was: o.filter(|o| Some(*o) != n).cloned(),
-                before: mean(old, o),
-                after: mean(new, n),
+                before: mean(&before),
+                after: mean(&after),
                 changed,
             })
         })

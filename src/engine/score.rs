@@ -141,6 +141,19 @@ pub fn value(ctx: &Context<'_>, st: &State, s: &Score, row: Row) -> Option<f64> 
     raw.map(|x| value::round_score(clamp(s, x)))
 }
 
+/// Each rule's points after its cap for a row, in rule order, appended to `out` (what
+/// [`score`] gives as each rule's `capped`, without the rest of the parts). Nothing for
+/// a score written as an expression.
+pub fn rule_points(ctx: &Context<'_>, st: &State, s: &Score, row: Row, out: &mut Vec<f64>) {
+    if let ScoreBody::Groups(gs) = &s.body {
+        groups_total(ctx, st, gs, row, false, |step| {
+            if let Step::Rule(_, o) = step {
+                out.push(o.capped);
+            }
+        });
+    }
+}
+
 /// Computes a score for a row.
 pub fn score(ctx: &Context<'_>, st: &State, s: &Score, row: Row, undecayed: bool) -> ScoreParts {
     let mut groups = Vec::new();
