@@ -69,7 +69,7 @@ fn column(rules: &Path, name: &str) -> Vec<(String, Option<Value>)> {
     let plan = funnel::plan::lower(&funnel::check::check(&loaded).program.unwrap());
     let files = DataFiles::from_dir(&common::root().join("examples/b2b/data")).unwrap();
     let data = load(&plan.schema, &files, &LoadOptions::default()).unwrap();
-    let r = funnel::engine::run(&plan, &data.dataset, AS_OF.parse().unwrap()).unwrap();
+    let r = funnel::engine::reference::run(&plan, &data.dataset, AS_OF.parse().unwrap()).unwrap();
     let col = r.contacts.column(name).unwrap();
     r.contacts.ids.iter().cloned().zip(col.values()).collect()
 }
