@@ -243,9 +243,16 @@ fn example_runs_the_same() {
     let reference = funnel::engine::reference::run(&plan, &rows.dataset, now).unwrap();
     let (rest, cols) = columnar::load(&plan, &files, &opts).unwrap();
     assert_eq!(cols.len(), rows.dataset.events.len());
-    let fast = columnar::evaluate(&plan, &rest.dataset, cols, now, false)
-        .unwrap()
-        .results();
+    let fast = columnar::evaluate(
+        &plan,
+        &rest.dataset,
+        cols,
+        now,
+        columnar::Keep::Nodes,
+        false,
+    )
+    .unwrap()
+    .results();
     assert_eq!(format!("{reference:?}"), format!("{fast:?}"));
 }
 
@@ -296,9 +303,16 @@ fn columnar_loading_reports_bad_rows_like_the_row_loader() {
                 assert!(bad.is_none(), "{events}");
                 let reference =
                     funnel::engine::reference::run(&plan, &rows.dataset, now()).unwrap();
-                let fast = columnar::evaluate(&plan, &rest.dataset, cols.clone(), now(), false)
-                    .unwrap()
-                    .results();
+                let fast = columnar::evaluate(
+                    &plan,
+                    &rest.dataset,
+                    cols.clone(),
+                    now(),
+                    columnar::Keep::Nodes,
+                    false,
+                )
+                .unwrap()
+                .results();
                 assert_eq!(format!("{reference:?}"), format!("{fast:?}"));
             }
             (Err(a), Err(b)) => {
@@ -423,9 +437,16 @@ fn loaded_alike(dir: &Path, skip: bool) -> Result<(), TestCaseError> {
     match (rows, cols) {
         (Ok(rows), Ok((rest, cols))) => {
             let reference = funnel::engine::reference::run(&plan, &rows.dataset, now()).unwrap();
-            let fast = columnar::evaluate(&plan, &rest.dataset, cols, now(), false)
-                .unwrap()
-                .results();
+            let fast = columnar::evaluate(
+                &plan,
+                &rest.dataset,
+                cols,
+                now(),
+                columnar::Keep::Nodes,
+                false,
+            )
+            .unwrap()
+            .results();
             prop_assert_eq!(format!("{reference:?}"), format!("{fast:?}"));
             prop_assert_eq!(
                 format!("{:?}", rows.rejected),

@@ -102,9 +102,16 @@ fn every_format_gives_the_same_results() {
         let files = DataFiles::from_dir(&dir.join(f)).unwrap();
         let opts = LoadOptions::default();
         let (rest, cols) = columnar::load(&plan, &files, &opts).unwrap();
-        let results = columnar::evaluate(&plan, &rest.dataset, cols, now, false)
-            .unwrap()
-            .results();
+        let results = columnar::evaluate(
+            &plan,
+            &rest.dataset,
+            cols,
+            now,
+            columnar::Keep::Nodes,
+            false,
+        )
+        .unwrap()
+        .results();
         let rows = funnel::engine::data::load(&plan.schema, &files, &opts).unwrap();
         let reference = funnel::engine::reference::run(&plan, &rows.dataset, now).unwrap();
         assert_eq!(format!("{results:?}"), format!("{reference:?}"), "{f}");

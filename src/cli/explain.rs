@@ -3,6 +3,7 @@
 
 use super::rules::{DataArgs, PlanArgs, data_files, load_data, now, plan};
 use super::{ColorChoice, Exit, Stream, UsageError, emit};
+use crate::engine::columnar::Keep;
 use crate::engine::explain::{ContactExplanation, Explanation, Trace, explain};
 use crate::plan::display::number;
 
@@ -43,8 +44,15 @@ pub fn run(args: &Args, color: ColorChoice) -> Result<Exit, UsageError> {
             files.contacts.display()
         )));
     };
-    let ev = crate::engine::evaluate(&plan, data, events, now(&args.data), false)
-        .map_err(|e| UsageError(e.to_string()))?;
+    let ev = crate::engine::evaluate(
+        &plan,
+        data,
+        events,
+        now(&args.data),
+        Keep::Aggregates,
+        false,
+    )
+    .map_err(|e| UsageError(e.to_string()))?;
     let e = explain(&ev.ctx, &ev.state, c as u32);
     let text = match args.format {
         Format::Json => serde_json::to_string_pretty(&e).unwrap_or_default() + "\n",

@@ -4,7 +4,7 @@
 use super::rules::{DataArgs, PlanArgs, data_files, is_ndjson, load_data, now, plan};
 use super::{ColorChoice, Exit, Stream, UsageError, emit};
 use crate::engine::atomic::write_atomic;
-use crate::engine::columnar;
+use crate::engine::columnar::{self, Keep};
 use crate::engine::data::Rejected;
 use crate::engine::results::csv_field;
 use crate::engine::timings::timed;
@@ -128,7 +128,7 @@ fn evaluate(
     let (loaded, events) = load_data(plan, files, args.skip_bad_rows)?;
     let n_events = events.len();
     let progress = !args.quiet && n_events > 1_000_000 && std::io::stderr().is_terminal();
-    let results = columnar::evaluate(plan, &loaded.dataset, events, now, progress)
+    let results = columnar::evaluate(plan, &loaded.dataset, events, now, Keep::Nodes, progress)
         .map_err(|e| UsageError(e.to_string()))?
         .results();
     Ok((loaded, n_events, results))

@@ -7,7 +7,7 @@
 pub mod canon;
 pub mod render;
 
-use crate::engine::columnar::{Evaluated, EventColumns, evaluate};
+use crate::engine::columnar::{Evaluated, EventColumns, Keep, evaluate};
 use crate::engine::data::Dataset;
 use crate::engine::eval::Row;
 use crate::engine::run::collect;
@@ -64,7 +64,8 @@ impl Side {
         events: EventColumns,
         now: DateTime<Utc>,
     ) -> Result<Side, EngineError> {
-        let Evaluated { ctx, state: st } = evaluate(&plan, data, events, now, false)?;
+        let Evaluated { ctx, state: st } =
+            evaluate(&plan, data, events, now, Keep::Aggregates, false)?;
         let mut rules = Vec::new();
         for scope in [Scope::Contact, Scope::Account] {
             let (rows, row): (usize, fn(u32) -> Row) = match scope {

@@ -28,6 +28,6 @@ pub fn evaluate(ctx: &Context<'_>) -> State {
             .collect();
         st.aggs.push(Col::from_values(col));
     }
-    evaluate_nodes(ctx, &mut st);
+    evaluate_nodes(ctx, &mut st, false);
     st
 }

@@ -8,16 +8,68 @@ use super::results::{Cells, Column, ColumnKind, Results, Table};
 use super::score;
 use super::value::as_f64;
 use crate::plan::types::{Scope, Value};
-use crate::plan::{Expr, NodeKind};
+use crate::plan::walk::Site;
+use crate::plan::{Expr, NodeKind, Plan, RuleKind, ScoreBody};
 use rayon::prelude::*;
 
 /// Computes every node in plan order, given every aggregate in `st`; the rows of a
-/// node are evaluated in parallel.
-pub fn evaluate_nodes(ctx: &Context<'_>, st: &mut State) {
-    for node in &ctx.plan.nodes {
+/// node are evaluated in parallel. With `free_aggregates`, each aggregate column is
+/// freed (left empty) as soon as the last node that reads it is computed.
+pub fn evaluate_nodes(ctx: &Context<'_>, st: &mut State, free_aggregates: bool) {
+    let mut last: Vec<Vec<usize>> = vec![Vec::new(); ctx.plan.nodes.len()];
+    if free_aggregates {
+        for (a, reader) in last_readers(ctx.plan).into_iter().enumerate() {
+            match reader.and_then(|n| last.get_mut(n)) {
+                Some(list) => list.push(a),
+                None => free(st, a),
+            }
+        }
+    }
+    for (node, done) in ctx.plan.nodes.iter().zip(&last) {
         let col = node_column(ctx, st, node);
         st.nodes.push(col);
+        for &a in done {
+            free(st, a);
+        }
     }
+}
+
+fn free(st: &mut State, a: usize) {
+    if let Some(col) = st.aggs.get_mut(a) {
+        *col = Col::Values(Vec::new());
+    }
+}
+
+/// Per aggregate, the last node (in plan order) that reads it; `None` when no node does.
+fn last_readers(plan: &Plan) -> Vec<Option<usize>> {
+    let mut last = vec![None; plan.aggregates.len()];
+    let mut read = |a: usize, n: usize| {
+        if let Some(l) = last.get_mut(a) {
+            *l = Some(l.map_or(n, |m: usize| m.max(n)));
+        }
+    };
+    for (site, e) in plan.exprs() {
+        if let Site::Node(n) = site {
+            e.walk(&mut |x| {
+                if let Expr::Agg(a) = x {
+                    read(*a, n);
+                }
+            });
+        }
+    }
+    for (n, node) in plan.nodes.iter().enumerate() {
+        if let NodeKind::Score(s) = &node.kind
+            && let ScoreBody::Groups(gs) = &s.body
+        {
+            for r in gs.iter().flat_map(|g| &g.rules) {
+                if let RuleKind::Per { points_of, count } = r.kind {
+                    read(points_of, n);
+                    read(count, n);
+                }
+            }
+        }
+    }
+    last
 }
 
 /// One node's value for every row of its scope, stored as compactly as the kind of

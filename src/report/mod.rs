@@ -6,7 +6,7 @@
 pub mod html;
 pub mod svg;
 
-use crate::engine::columnar::{Evaluated, EventColumns, evaluate};
+use crate::engine::columnar::{Evaluated, EventColumns, Keep, evaluate};
 use crate::engine::context::Context;
 use crate::engine::data::Dataset;
 use crate::engine::eval::Col;
@@ -146,7 +146,7 @@ pub fn build(
     inputs: Inputs,
 ) -> Result<Report, EngineError> {
     let h = with_history(plan, history);
-    let Evaluated { ctx, state } = evaluate(&h.plan, data, events, now, false)?;
+    let Evaluated { ctx, state } = evaluate(&h.plan, data, events, now, Keep::Nodes, false)?;
     let trends = trends(plan, &h, history, now, &state.nodes);
     let results = collect(&ctx, state);
     Ok(Report {

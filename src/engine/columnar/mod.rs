@@ -77,9 +77,19 @@ pub fn used_attrs(plan: &Plan) -> Vec<bool> {
     read
 }
 
+/// What an evaluation keeps of its aggregates once the definitions are computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keep {
+    /// Every aggregate column (what `explain` and `diff` read, after the definitions).
+    Aggregates,
+    /// Only the node columns: each aggregate is freed as soon as the last definition
+    /// that reads it is computed (the state's aggregate columns are then empty).
+    Nodes,
+}
+
 /// A plan evaluated over a data set: the context it was evaluated in, and every
-/// aggregate and node column. `report`, `diff`, `explain` and `test` read it; `run`
-/// keeps only its [`results`](Evaluated::results).
+/// node column (and aggregate column, with [`Keep::Aggregates`]). `report`, `diff`,
+/// `explain` and `test` read it; `run` keeps only its [`results`](Evaluated::results).
 pub struct Evaluated<'a> {
     pub ctx: Context<'a>,
     pub state: State,
@@ -106,16 +116,18 @@ pub fn evaluate_dataset<'a>(
     now: DateTime<Utc>,
 ) -> Result<Evaluated<'a>, EngineError> {
     let cols = EventColumns::from_dataset(&plan.schema, data, &used_fields(plan));
-    evaluate(plan, data, cols, now, false)
+    evaluate(plan, data, cols, now, Keep::Aggregates, false)
 }
 
 /// Evaluates `plan` over the contacts, accounts and changes of `data` and the events
-/// in `cols` (`data.events` is not read). `progress` shows a progress bar on stderr.
+/// in `cols` (`data.events` is not read), keeping what `keep` says. `progress` shows a
+/// progress bar on stderr.
 pub fn evaluate<'a>(
     plan: &'a Plan,
     data: &'a Dataset,
     cols: EventColumns,
     now: DateTime<Utc>,
+    keep: Keep,
     progress: bool,
 ) -> Result<Evaluated<'a>, EngineError> {
     let filters = timed("filter tables", || filters::compile(plan, &cols, now))?;
@@ -155,7 +167,9 @@ pub fn evaluate<'a>(
         aggs,
         nodes: Vec::new(),
     };
-    timed("definitions", || evaluate_nodes(&ctx, &mut state));
+    timed("definitions", || {
+        evaluate_nodes(&ctx, &mut state, keep == Keep::Nodes)
+    });
     Ok(Evaluated { ctx, state })
 }
 
