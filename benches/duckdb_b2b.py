@@ -8,34 +8,14 @@ every contact-level definition at 2026-11-20T00:00:00Z and writes one row per co
 (id, then the columns `funnel run` writes) to OUT.csv. Prints the seconds it took.
 """
 
-import sys
-import time
+from duckdb_common import (DAY, NOW, US, WEEK, between, cap, half_life, main, r2, step, tier,
+                           upto, within)
 
-import duckdb
-
-NOW_S = 1795132800  # 2026-11-20T00:00:00Z
-US = 1_000_000
-DAY = 86_400 * US
-WEEK = 7 * DAY
-NOW = NOW_S * US
 M30 = NOW - 30 * DAY
 M60 = NOW - 60 * DAY
 Y2026 = 1767225600 * US  # 2026-01-01
 APR2026 = 1775001600 * US  # 2026-04-01
 Y2025 = 1735689600 * US  # 2025-01-01
-
-
-def within(days, m):
-    return f"(ts >= {m - days * DAY} AND ts <= {m})"
-
-
-def upto(m):
-    return f"(ts <= {m})"
-
-
-def between(a, b, m):
-    """[a, b) seen from moment m (b < m here)."""
-    return f"(ts >= {a} AND ts < {b} AND ts <= {m})"
 
 
 SIGNALS = {
@@ -72,14 +52,6 @@ for product, terms in {
     SIGNALS[f"{product}_search"] = "event = 'searched' AND (" + " OR ".join(
         f"contains(lower(term), '{t}')" for t in terms) + ")"
     SIGNALS[f"{product}_link"] = f"event = 'email_clicked' AND contains(lower(link), '/product/{product}')"
-
-
-def half_life(days, m):
-    return f"pow(0.5, ({m} - ts) / 1e6 / {days * 86400})"
-
-
-def step(pct, days, m):
-    return f"pow({1 - pct / 100}, floor(({m} - ts) / 1e6 / {days * 86400}))"
 
 
 def aggregates():
@@ -156,13 +128,8 @@ def aggregates():
     return out
 
 
-def cap(x, c):
-    return f"greatest(-{c}, least({c}, {x}))"
-
-
-def r2(x):
-    # round half away from zero, like Funnel: round(x * 100) / 100
-    return f"(round(({x}) * 100) / 100)"
+# tiers readiness of sales_ready
+READINESS = [("low", 0, 30), ("middle", 31, 75), ("high", 76, 100)]
 
 
 def sales_ready(tag):
@@ -177,12 +144,6 @@ def sales_ready(tag):
 def interest(p):
     raw = f"{cap(f'10 * {p}_p', 50)} + 15 * {p}_s + 20 * {p}_l"
     return r2(f"greatest(0, least(100, {raw}))")
-
-
-def tier(score):
-    r = f"round({score})"
-    return (f"CASE WHEN {r} BETWEEN 0 AND 30 THEN 'low' WHEN {r} BETWEEN 31 AND 75 THEN 'middle'"
-            f" WHEN {r} BETWEEN 76 AND 100 THEN 'high' END")
 
 
 def query(src):
@@ -258,7 +219,7 @@ scores AS (
 ),
 s2 AS (
   SELECT *, {r2('greatest(0, least(150, fit + engagement))')} AS lead_quality,
-    {tier('sales_ready')} AS readiness,
+    {tier('sales_ready', READINESS)} AS readiness,
     make_timestamp(last_interaction_us) AS last_interaction,
     (service_search_90 > 0 OR service_click_30 > 0 OR service_visit_30 > 0) AS service_interest,
     CASE
@@ -355,22 +316,5 @@ def agg_zero_columns():
     return cols
 
 
-def main():
-    data, fmt, out = sys.argv[1], sys.argv[2], sys.argv[3]
-    threads = int(sys.argv[4]) if len(sys.argv) > 4 else 2
-    if fmt == "parquet":
-        def src(t):
-            return f"read_parquet('{data}/{t}.parquet')"
-    else:
-        def src(t):
-            return f"read_csv('{data}/{t}.csv', header = true)"
-    con = duckdb.connect()
-    con.execute(f"SET threads = {threads}")
-    con.execute("SET preserve_insertion_order = false")
-    start = time.perf_counter()
-    con.execute(f"COPY ({query(src)}) TO '{out}' (HEADER, DELIMITER ',')")
-    print(f"{time.perf_counter() - start:.3f}")
-
-
 if __name__ == "__main__":
-    main()
+    main(query)

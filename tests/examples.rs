@@ -1,5 +1,5 @@
-//! Every `.funnel` file under `examples/` loads, parses and checks as its own program
-//! with no error and no warning.
+//! Every `.funnel` file under `examples/` and `benches/` (the benchmark's rule sets)
+//! loads, parses and checks as its own program with no error and no warning.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -15,13 +15,21 @@ fn every_example_checks_clean() {
         files.len() >= 5,
         "expected the example files, found {files:?}"
     );
+    let benches = common::files_with_ext(&root.join("benches"), "funnel");
+    assert!(
+        benches.len() >= 2,
+        "expected the benchmark's light rule set and its old version, found {benches:?}"
+    );
     let mut report = String::new();
-    for path in &files {
+    for path in files.iter().chain(&benches) {
         let loaded = load_paths(path, &root).unwrap();
         let checked = funnel::check::check(&loaded);
         report.push_str(&common::show(&loaded.sources, &checked.diagnostics));
     }
-    assert!(report.is_empty(), "diagnostics in the examples:\n{report}");
+    assert!(
+        report.is_empty(),
+        "diagnostics in the examples or benches:\n{report}"
+    );
 }
 
 #[test]
