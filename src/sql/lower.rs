@@ -7,7 +7,7 @@
 //! contact roll-ups in `k1`, …), scores' raw totals a stage before their rounding.
 
 use super::SqlError;
-use super::dialect::{Dialect, RegexFlags};
+use super::dialect::Dialect;
 use super::ir::{Expr, Join, Lit, Query, Select, SqlType, TableRef};
 use super::tables::Tables;
 use crate::plan::schema::Type;
@@ -19,6 +19,7 @@ use std::collections::BTreeMap;
 
 mod definitions;
 mod stages;
+mod texts;
 
 /// The run's `now` as the SQL sees it.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -159,6 +160,7 @@ pub fn compile(
         levels: Vec::new(),
         fields,
     };
+    c.check_texts()?;
     c.levels = c.node_levels();
     c.build()
 }
@@ -497,8 +499,36 @@ impl Compiler<'_> {
         })
     }
 
-    fn fold(&self, e: Expr, t: T) -> Expr {
-        if t == T::Text { self.d.lower(e) } else { e }
+    /// A key folded for grouping text case-insensitively (other types as they are).
+    fn fold(&self, e: Expr, t: T) -> Result<Expr, SqlError> {
+        if t == T::Text {
+            self.fold_text(e, None)
+        } else {
+            Ok(e)
+        }
+    }
+
+    /// Text folded for a case-insensitive comparison with `against`: the folded
+    /// literals on the other side, or `None` when the other side is data too. A literal
+    /// is folded here, as the native engine folds it (`str::to_lowercase`); data is
+    /// folded by the dialect, which is told which of Unicode's context-dependent
+    /// mappings the comparison can observe (see [`Dialect::fold`]).
+    fn fold_text(&self, e: Expr, against: Option<&[String]>) -> Result<Expr, SqlError> {
+        if let Expr::Lit(Lit::Str(s)) = &e {
+            return Ok(Expr::str(&s.to_lowercase()));
+        }
+        let (dotted_i, sigma) = match against {
+            None => (true, true),
+            Some(ls) => (
+                ls.iter().any(|l| l.contains(['i', '\u{307}'])),
+                ls.iter().any(|l| l.contains(['σ', 'ς'])),
+            ),
+        };
+        self.d.fold(e, dotted_i, sigma).ok_or_else(|| {
+            self.unsupported(
+                "text holding σ or ς compared case-insensitively (the dialect's lower-casing has no final-sigma rule)",
+            )
+        })
     }
 
     fn value(v: &Value) -> Expr {
@@ -514,9 +544,27 @@ impl Compiler<'_> {
 
     /// `a op b` for two present values, with text folded and dates as timestamps; null
     /// when either is missing.
-    fn compare_raw(&self, op: BinOp, a: Expr, ta: T, b: Expr, tb: T) -> Expr {
+    fn compare_raw(&self, op: BinOp, a: Expr, ta: T, b: Expr, tb: T) -> Result<Expr, SqlError> {
         let (a, b) = if ta == T::Text || tb == T::Text {
-            (self.d.lower(a), self.d.lower(b))
+            let lit = |e: &Expr| match e {
+                Expr::Lit(Lit::Str(s)) => Some(vec![s.to_lowercase()]),
+                _ => None,
+            };
+            let (la, lb) = (lit(&a), lit(&b));
+            let (a, b) = (
+                self.fold_text(a, lb.as_deref())?,
+                self.fold_text(b, la.as_deref())?,
+            );
+            match (op, self.d.byte_collation()) {
+                (BinOp::Eq | BinOp::Ne, _) | (_, None) => (a, b),
+                (_, Some(c)) => {
+                    let bytes = |e: Expr| Expr::Collate {
+                        expr: Box::new(e),
+                        collation: c,
+                    };
+                    (bytes(a), bytes(b))
+                }
+            }
         } else if (ta == T::Date) != (tb == T::Date) && (ta == T::Ts || tb == T::Ts) {
             (self.as_ts(a, ta), self.as_ts(b, tb))
         } else {
@@ -530,7 +578,7 @@ impl Compiler<'_> {
             BinOp::Gt => ">",
             _ => ">=",
         };
-        a.bin(sym, b)
+        Ok(a.bin(sym, b))
     }
 
     fn expr(&mut self, e: &P, cx: Ctx) -> Result<Expr, SqlError> {
@@ -642,7 +690,7 @@ impl Compiler<'_> {
                 let want = Self::value(value);
                 let entry = Expr::all(vec![
                     self.in_window(col("h", "at"), window, m.clone())?,
-                    self.compare_raw(BinOp::Eq, col("h", "value"), t, want.clone(), t),
+                    self.compare_raw(BinOp::Eq, col("h", "value"), t, want.clone(), t)?,
                 ]);
                 let held = match self.window_start(window, m)? {
                     Some(s) => Held::At(self.hist_read(i, s)),
@@ -676,7 +724,7 @@ impl Compiler<'_> {
                         t,
                         Self::value(to),
                         t,
-                    ));
+                    )?);
                 }
                 if let Some(from) = from {
                     parts.push(self.compare_raw(
@@ -685,7 +733,7 @@ impl Compiler<'_> {
                         t,
                         Self::value(from),
                         t,
-                    ));
+                    )?);
                 }
                 let entry = Expr::all(parts);
                 self.hist_test(
@@ -735,7 +783,7 @@ impl Compiler<'_> {
                     if !comparable(ta, tb) {
                         return Ok(Expr::bool(false));
                     }
-                    self.compare_raw(*op, a, ta, b, tb)
+                    self.compare_raw(*op, a, ta, b, tb)?
                         .or_else(Expr::bool(false))
                 } else if !arithmetic(*op, ta, tb) {
                     null
@@ -758,13 +806,23 @@ impl Compiler<'_> {
             } => {
                 let t = self.ty(expr);
                 let x = self.expr(expr, cx)?;
-                let items = items.iter().map(|v| {
-                    let it = Self::value(v);
-                    if t == T::Text { self.d.lower(it) } else { it }
-                });
-                let inl = Expr::InList {
-                    expr: Box::new(self.fold(x.clone(), t)),
-                    items: items.collect(),
+                let inl = if t == T::Text {
+                    let folded: Vec<String> = items
+                        .iter()
+                        .filter_map(|v| match v {
+                            Value::Text(s) => Some(s.to_lowercase()),
+                            _ => None,
+                        })
+                        .collect();
+                    Expr::InList {
+                        expr: Box::new(self.fold_text(x.clone(), Some(&folded))?),
+                        items: folded.iter().map(|s| Expr::str(s)).collect(),
+                    }
+                } else {
+                    Expr::InList {
+                        expr: Box::new(x.clone()),
+                        items: items.iter().map(Self::value).collect(),
+                    }
                 };
                 if *negated {
                     x.is_null(true)
@@ -787,19 +845,19 @@ impl Compiler<'_> {
                 if self.ty(expr) != T::Text {
                     return Ok(Expr::bool(false));
                 }
-                let x = self.d.lower(self.expr(expr, cx)?);
-                let tests = patterns
+                let folded: Vec<String> = patterns.iter().map(|p| p.to_lowercase()).collect();
+                let x = self.expr(expr, cx)?;
+                let x = self.fold_text(x, Some(&folded))?;
+                let tests = folded
                     .iter()
                     .map(|p| {
-                        let pe = self.d.lower(Expr::str(p));
+                        let pe = Expr::str(p);
                         match op {
                             TextOp::Contains => self.d.contains(x.clone(), pe),
                             TextOp::StartsWith => self.d.starts_with(x.clone(), pe),
-                            TextOp::EndsWith => self.d.ends_with(
-                                x.clone(),
-                                pe,
-                                p.to_lowercase().chars().count() as i64,
-                            ),
+                            TextOp::EndsWith => {
+                                self.d.ends_with(x.clone(), pe, p.chars().count() as i64)
+                            }
                         }
                     })
                     .collect();
@@ -810,22 +868,19 @@ impl Compiler<'_> {
                 pattern,
                 flags,
             } => {
-                if let Some(f) = flags.chars().find(|f| *f != 'i') {
-                    return Err(
-                        self.unsupported(format!("the regex flag `{f}` of `/{pattern}/{flags}`"))
-                    );
-                }
+                let re = super::regex::translate(pattern, flags, self.d.regex_flavour()).map_err(
+                    |why| {
+                        self.unsupported(format!(
+                            "the regex `/{}/{flags}`: {why}",
+                            pattern.escape_debug()
+                        ))
+                    },
+                )?;
                 if self.ty(expr) != T::Text {
                     return Ok(Expr::bool(false));
                 }
                 let x = self.expr(expr, cx)?;
-                let rf = RegexFlags {
-                    case_insensitive: flags.contains('i'),
-                };
-                self.d
-                    .regex_match(x, pattern, rf)
-                    .ok_or_else(|| self.unsupported(format!("the regex `/{pattern}/{flags}`")))?
-                    .or_else(Expr::bool(false))
+                self.d.regex_match(x, &re).or_else(Expr::bool(false))
             }
             P::IsMissing { expr, negated } => self.expr(expr, cx)?.is_null(*negated),
         })

@@ -88,7 +88,7 @@ impl Compiler<'_> {
             c0.joins.extend(joins);
             c0.items.extend(items);
         }
-        let (stages, joins, items) = self.history();
+        let (stages, joins, items) = self.history()?;
         out.extend(stages);
         c0.joins.extend(joins);
         c0.items.extend(items);
@@ -165,7 +165,7 @@ impl Compiler<'_> {
                     zero = Some(Expr::int(0));
                     Expr::Agg {
                         name: "COUNT",
-                        arg: Some(Box::new(self.fold(field(f), ft(f)))),
+                        arg: Some(Box::new(self.fold(field(f), ft(f))?)),
                         distinct: true,
                         filter: Some(Box::new(Expr::all(cond))),
                     }
@@ -250,15 +250,37 @@ impl Compiler<'_> {
                     cond.push(field(f).is_null(true));
                     let ranked = if let AggKind::MostFrequent { .. } = a.kind {
                         let counted = format!("r{i}c");
-                        let key = self.fold(field(f), ft(f));
-                        let by_key = vec![col("ev", "contact_id"), key.clone()];
+                        let keyed = format!("r{i}k");
+                        // The folded key is a column before it is partitioned by: a
+                        // dialect's folding may stop the query on text it cannot fold
+                        // (an error call), which DuckDB will not partition by.
+                        let mut k_items = vec![
+                            (col("ev", "contact_id"), "id".to_string()),
+                            (field(f), "v".into()),
+                            (self.fold(field(f), ft(f))?, "key".into()),
+                            (col("ev", "at"), "at".into()),
+                        ];
+                        if self.tables.events.order.is_some() {
+                            k_items.push((col("ev", "seq"), "seq".into()));
+                        }
+                        stages.push((
+                            keyed.clone(),
+                            Select {
+                                items: k_items,
+                                from: Some(cte("ev", "ev")),
+                                joins: vec![cross("moments", "m")],
+                                filter: Some(Expr::all(cond)),
+                                ..Default::default()
+                            },
+                        ));
+                        let by_key = vec![col("k", "id"), col("k", "key")];
                         stages.push((
                             counted.clone(),
                             Select {
                                 items: vec![
-                                    (col("ev", "contact_id"), "id".into()),
-                                    (field(f), "v".into()),
-                                    (key, "key".into()),
+                                    (col("k", "id"), "id".into()),
+                                    (col("k", "v"), "v".into()),
+                                    (col("k", "key"), "key".into()),
                                     (
                                         Expr::Agg {
                                             name: "COUNT",
@@ -272,14 +294,12 @@ impl Compiler<'_> {
                                     (
                                         Expr::RowNumber {
                                             partition: by_key,
-                                            order: self.event_order("ev", false),
+                                            order: self.event_order("k", false),
                                         },
                                         "occ".into(),
                                     ),
                                 ],
-                                from: Some(cte("ev", "ev")),
-                                joins: vec![cross("moments", "m")],
-                                filter: Some(Expr::all(cond)),
+                                from: Some(cte(&keyed, "k")),
                                 ..Default::default()
                             },
                         ));
@@ -375,7 +395,7 @@ impl Compiler<'_> {
     }
 
     /// For each aggregate, the first definition that uses it (for error messages).
-    fn aggregate_users(&self) -> BTreeMap<usize, String> {
+    pub(super) fn aggregate_users(&self) -> BTreeMap<usize, String> {
         let mut out = BTreeMap::new();
         for n in &self.plan.nodes {
             let mut stack = node_exprs(&n.kind);
@@ -398,7 +418,7 @@ impl Compiler<'_> {
         out
     }
 
-    fn history(&self) -> Parts {
+    fn history(&self) -> Result<Parts, SqlError> {
         let mut stages = Vec::new();
         let mut joins = Vec::new();
         let mut items = Vec::new();
@@ -532,14 +552,14 @@ impl Compiler<'_> {
             };
             let w = match start {
                 Some(s) => self
-                    .compare_raw(BinOp::Eq, s, t, test.want.clone(), t)
+                    .compare_raw(BinOp::Eq, s, t, test.want.clone(), t)?
                     .or_else(Expr::bool(false))
                     .bin("OR", hit),
                 None => hit,
             };
             items.push((w, format!("w{k}")));
         }
-        (stages, joins, items)
+        Ok((stages, joins, items))
     }
 
     pub(super) fn accounts_base(&self) -> Select {
