@@ -14,7 +14,43 @@ use common::sql_data::{self, Job};
 use funnel::engine::data::{Format, LoadOptions, Source, Sources, load_readers};
 use funnel::sql::{AsOf, Options, SqlError};
 
-const SCHEMA: &str = "contact {\n  title: text?\n  other: text?\n}\nevent note { body: text }\n";
+const SCHEMA: &str =
+    "contact {\n  title: text?\n  other: text?\n  amount: number?\n}\nevent note { body: text }\n";
+
+/// Scores whose raw value lies on or next to a half cent (issue 18): rounded as the
+/// number reads in decimal, on every engine as natively.
+const ROUNDING: &str = r#"use "schema.funnel"
+score rounded = amount
+score ranged in -50..50 = amount * 1
+"#;
+
+/// Amounts written with a half cent (1.005 is stored just below it in binary), their
+/// binary neighbours, and ordinary values.
+fn amounts() -> Vec<f64> {
+    let below = f64::from_bits(1.005f64.to_bits() - 1);
+    vec![
+        1.005,
+        0.285,
+        -1.005,
+        2.675,
+        1.115,
+        0.125,
+        -0.125,
+        below,
+        123456.785,
+        99.995,
+        1e-9,
+        5.625,
+        0.015,
+        10.075,
+        10000000000.005,
+        12345678.905,
+        -2.675,
+        0.0,
+        7.0,
+        1e15 + 0.5,
+    ]
+}
 
 /// Comparisons every engine-tested dialect must get exactly right, on any text.
 const EXACT: &str = r#"use "schema.funnel"
@@ -114,7 +150,8 @@ fn plan_and_data(
     let plan = funnel::plan::lower(&program);
     let contacts = ndjson(texts.iter().enumerate().map(|(i, t)| {
         let other = texts[(i + 1) % texts.len()];
-        serde_json::json!({"id": format!("c{i:02}"), "title": t, "other": other})
+        let amount = amounts()[i % amounts().len()];
+        serde_json::json!({"id": format!("c{i:02}"), "title": t, "other": other, "amount": amount})
     }));
     let events = ndjson(texts.iter().enumerate().filter(|(_, t)| !t.is_empty()).flat_map(|(i, t)| {
         let id = format!("c{i:02}");
@@ -195,7 +232,7 @@ fn hostile_on(engine: &str) {
     let dialect = funnel::sql::by_name(engine).unwrap();
     let mut jobs = Vec::new();
     let mut natives = Vec::new();
-    for (name, rules) in [("exact", EXACT), ("sigma", SIGMA)] {
+    for (name, rules) in [("exact", EXACT), ("sigma", SIGMA), ("rounding", ROUNDING)] {
         let (plan, data) = plan_and_data(rules, TEXTS);
         let script = compile(&plan, engine).unwrap_or_else(|e| panic!("{name}: {e}"));
         let native = funnel::engine::run(&plan, &data, now()).unwrap();

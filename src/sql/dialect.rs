@@ -49,6 +49,7 @@ pub trait Dialect {
             SqlType::Bool => "BOOLEAN",
             SqlType::Date => "DATE",
             SqlType::Timestamp => "TIMESTAMP",
+            SqlType::Decimal => "DECIMAL(38, 20)",
         }
     }
 
@@ -377,6 +378,7 @@ impl Dialect for BigQuery {
             SqlType::BigInt => "INT64",
             SqlType::Double => "FLOAT64",
             SqlType::Bool => "BOOL",
+            SqlType::Decimal => "BIGNUMERIC",
             other => DuckDb.type_name(other),
         }
     }

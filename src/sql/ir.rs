@@ -15,6 +15,8 @@ pub enum SqlType {
     Bool,
     Date,
     Timestamp,
+    /// An exact decimal wide enough to round a score's text: `DECIMAL(38, 20)`.
+    Decimal,
 }
 
 /// A literal.
@@ -226,7 +228,6 @@ pub struct Select {
     pub joins: Vec<Join>,
     pub filter: Option<Expr>,
     pub group_by: Vec<Expr>,
-    pub order_by: Vec<Expr>,
 }
 
 /// A `WITH` query: named stages, then the final select.
@@ -305,10 +306,6 @@ impl Printer<'_> {
         if !s.group_by.is_empty() {
             let g: Vec<String> = s.group_by.iter().map(|e| self.expr(e)).collect();
             let _ = write!(out, "\n{ind}GROUP BY {}", g.join(", "));
-        }
-        if !s.order_by.is_empty() {
-            let o: Vec<String> = s.order_by.iter().map(|e| self.expr(e)).collect();
-            let _ = write!(out, "\n{ind}ORDER BY {}", o.join(", "));
         }
         out
     }

@@ -18,6 +18,7 @@ use crate::plan::{AggKind, Expr as P, NodeKind, Plan, RuleKind, ScoreBody};
 use std::collections::BTreeMap;
 
 mod definitions;
+mod names;
 mod stages;
 mod texts;
 
@@ -84,10 +85,11 @@ enum Ctx {
     Event,
 }
 
-/// A history read: attribute (schema index) at an instant.
+/// A history read: attribute (schema index) at an instant, and its column.
 struct HistRead {
     attr: usize,
     instant: Expr,
+    col: String,
 }
 
 /// What a `was` test reads besides the change log's entries.
@@ -108,6 +110,8 @@ struct HistTest {
     held: Held,
     /// The value `was` looks for.
     want: Expr,
+    /// Its column.
+    col: String,
 }
 
 /// The compiler's state for one plan.
@@ -120,8 +124,10 @@ pub struct Compiler<'a> {
     rule: String,
     hist: Vec<HistRead>,
     tests: Vec<HistTest>,
-    /// Contact roll-ups of account stages (column `k{i}` of their `k` stage).
-    rollups: Vec<Expr>,
+    /// Contact roll-ups of account stages, with their columns in the roll-up stage.
+    rollups: Vec<(Expr, String)>,
+    /// The columns' names.
+    cols: names::Columns,
     levels: Vec<usize>,
     /// Event field → its type (the union over event types).
     fields: BTreeMap<String, T>,
@@ -157,6 +163,7 @@ pub fn compile(
         hist: Vec::new(),
         tests: Vec::new(),
         rollups: Vec::new(),
+        cols: names::columns(plan),
         levels: Vec::new(),
         fields,
     };
@@ -255,6 +262,34 @@ fn round_whole(y: Expr) -> Expr {
     Expr::iff(up, f.clone().bin("+", Expr::int(1)), f).bin("*", Expr::func("SIGN", vec![y]))
 }
 
+/// A score's raw total `x` rounded to 2 decimals as it reads in decimal, like the native
+/// engine (`docs/semantics.md`, Scores): small and away from a half cent, `x * 100`
+/// rounded half away from zero; otherwise the engine's shortest text of `x` read as a
+/// decimal and rounded there (`ROUND` of a decimal is half away from zero in every
+/// engine); from 2^52 on, every double is a whole number and stays as it is.
+fn round_cents(x: Expr) -> Expr {
+    let y = x.clone().bin("*", lit_num(100.0));
+    let a = Expr::func("ABS", vec![y.clone()]);
+    let half = Expr::func("FLOOR", vec![a.clone()])
+        .bin("+", lit_num(0.5))
+        .bin("-", a.clone());
+    let as_text = Expr::func("ABS", vec![half])
+        .bin("<=", lit_num(1e-3))
+        .bin("OR", a.bin(">=", lit_num(1e12)));
+    let decimal = x.clone().cast(SqlType::Text).cast(SqlType::Decimal);
+    let exact = Expr::func("ROUND", vec![decimal, Expr::int(2)]).cast(SqlType::Double);
+    Expr::Case {
+        whens: vec![
+            (
+                Expr::func("ABS", vec![x.clone()]).bin(">=", lit_num(4503599627370496.0)),
+                x,
+            ),
+            (as_text, exact),
+        ],
+        otherwise: Some(Box::new(round_whole(y).bin("/", lit_num(100.0)))),
+    }
+}
+
 fn lit_num(x: f64) -> Expr {
     Expr::Lit(Lit::Num(x))
 }
@@ -295,6 +330,29 @@ impl Compiler<'_> {
             dialect: self.d.name(),
             what: what.into(),
         }
+    }
+
+    /// The column of node `i`.
+    fn node_col(&self, i: usize) -> String {
+        self.cols.nodes.get(i).cloned().unwrap_or_default()
+    }
+
+    /// The column of aggregate `i`.
+    fn agg_col(&self, i: usize) -> String {
+        self.cols.aggregates.get(i).cloned().unwrap_or_default()
+    }
+
+    /// The column of contact attribute `i`.
+    fn attr_col(&self, i: usize) -> String {
+        self.cols.contact.get(i).cloned().unwrap_or_default()
+    }
+
+    /// The column of account attribute `name`.
+    fn account_col(&self, name: &str) -> String {
+        let i = self.plan.schema.account.iter().position(|f| f.name == name);
+        i.and_then(|i| self.cols.account.get(i))
+            .cloned()
+            .unwrap_or_default()
     }
 
     fn moment(&self, m: usize) -> Expr {
@@ -603,9 +661,13 @@ impl Compiler<'_> {
                 match i {
                     Some(i) if self.plan.schema.contact.get(i).is_some_and(|f| f.history) => {
                         let j = self.hist_read(i, self.moment(*moment));
-                        col("p", format!("h{j}"))
+                        col(
+                            "p",
+                            self.hist.get(j).map(|h| h.col.clone()).unwrap_or_default(),
+                        )
                     }
-                    _ => col("p", format!("c_{name}")),
+                    Some(i) => col("p", self.attr_col(i)),
+                    None => null,
                 }
             }
             P::AccountAttr(name) => {
@@ -614,7 +676,7 @@ impl Compiler<'_> {
                         "an event filter reads the account attribute `{name}`"
                     )));
                 }
-                col("p", format!("x_{name}"))
+                col("p", self.account_col(name))
             }
             P::Field(name) => match cx {
                 Ctx::Event => col("ev", format!("f_{name}")),
@@ -622,14 +684,14 @@ impl Compiler<'_> {
             },
             P::Node(i) => match cx {
                 Ctx::Event => return Err(self.unsupported("an event filter reads a definition")),
-                _ => col("p", format!("n{i}")),
+                _ => col("p", self.node_col(*i)),
             },
             P::AccountNode(i) => match cx {
-                Ctx::Contact => col("an", format!("n{i}")),
+                Ctx::Contact => col("an", self.node_col(*i)),
                 _ => return Err(self.unsupported("an event filter reads an account definition")),
             },
             P::Agg(i) => match cx {
-                Ctx::Contact => col("p", format!("g{i}")),
+                Ctx::Contact => col("p", self.agg_col(*i)),
                 _ => null,
             },
             P::Contacts { func, expr, filter } => {
@@ -670,9 +732,12 @@ impl Compiler<'_> {
                         )));
                     }
                 };
-                let k = self.rollups.len();
-                let out = col("k", format!("k{k}"));
-                self.rollups.push(agg);
+                let name = self
+                    .cols
+                    .names
+                    .take(&format!("contacts_{}", names::slug(&format!("{func:?}"))));
+                let out = col("k", name.clone());
+                self.rollups.push((agg, name));
                 match zero {
                     Some(z) => out.or_else(z),
                     None => out,
@@ -696,12 +761,14 @@ impl Compiler<'_> {
                     Some(s) => Held::At(self.hist_read(i, s)),
                     None => Held::BeforeHistory,
                 };
+                let col = self.cols.names.take(&format!("{attr}_was"));
                 self.hist_test(
                     HistTest {
                         attr: i,
                         entry,
                         held,
                         want,
+                        col,
                     },
                     cx,
                 )?
@@ -736,12 +803,14 @@ impl Compiler<'_> {
                     )?);
                 }
                 let entry = Expr::all(parts);
+                let col = self.cols.names.take(&format!("{attr}_changed"));
                 self.hist_test(
                     HistTest {
                         attr: i,
                         entry,
                         held: Held::No,
                         want: Expr::Lit(Lit::Null),
+                        col,
                     },
                     cx,
                 )?
@@ -925,7 +994,11 @@ impl Compiler<'_> {
         {
             return j;
         }
-        self.hist.push(HistRead { attr, instant });
+        let col = self
+            .cols
+            .names
+            .take(&format!("{}_then", self.attr_name(attr)));
+        self.hist.push(HistRead { attr, instant, col });
         self.hist.len() - 1
     }
 
@@ -933,7 +1006,8 @@ impl Compiler<'_> {
         if cx != Ctx::Contact {
             return Ok(Expr::bool(false));
         }
+        let c = test.col.clone();
         self.tests.push(test);
-        Ok(col("p", format!("w{}", self.tests.len() - 1)))
+        Ok(col("p", c))
     }
 }

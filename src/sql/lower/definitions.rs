@@ -46,7 +46,7 @@ impl Compiler<'_> {
                 if scope == Scope::Contact && accounts {
                     joins.push(left(
                         cte(&prev_a, "an"),
-                        col("an", "id").bin("=", col("p", "__acct")),
+                        col("an", "id").bin("=", col("p", self.cols.account_id.as_str())),
                     ));
                 }
                 if scope == Scope::Account && self.rollups.len() > first_rollup {
@@ -96,23 +96,14 @@ impl Compiler<'_> {
             ctes.push(("a0".into(), self.accounts_base()));
         }
         ctes.extend(stages);
-        let collation = self.d.byte_collation();
-        let order = |e: Expr| match collation {
-            Some(c) => Expr::Collate {
-                expr: Box::new(e),
-                collation: c,
-            },
-            None => e,
-        };
         let output = |scope: Scope, from: &str| {
             let mut items = vec![(col("p", "id"), "id".to_string())];
             for (i, n) in self.plan.outputs(scope) {
-                items.push((col("p", format!("n{i}")), n.name.clone()));
+                items.push((col("p", self.node_col(i)), n.name.clone()));
             }
             Select {
                 items,
                 from: Some(cte(from, "p")),
-                order_by: vec![order(col("p", "id"))],
                 ..Default::default()
             }
         };
@@ -140,7 +131,7 @@ impl Compiler<'_> {
             return Ok(());
         };
         self.rule = node.name.clone();
-        let out = format!("n{i}");
+        let out = self.node_col(i);
         let value = match &node.kind {
             NodeKind::Segment(e) => self.truthy(e, cx)?,
             NodeKind::Value(e) => self.expr(e, cx)?,
@@ -197,7 +188,7 @@ impl Compiler<'_> {
                                 let x = match &r.kind {
                                     RuleKind::Per { points_of, .. } => {
                                         let pts = match cx {
-                                            Ctx::Contact => col("p", format!("g{points_of}")),
+                                            Ctx::Contact => col("p", self.agg_col(*points_of)),
                                             _ => lit_num(0.0),
                                         };
                                         lit_num(r.points).bin("*", pts)
@@ -229,12 +220,12 @@ impl Compiler<'_> {
                         }
                     }
                 };
-                raw.push((total, format!("r{i}")));
-                round_whole(col("p", format!("r{i}")).bin("*", lit_num(100.0)))
-                    .bin("/", lit_num(100.0))
+                let r = self.cols.names.take(&format!("{out}_raw"));
+                raw.push((total, r.clone()));
+                round_cents(col("p", r))
             }
             NodeKind::Tiers { score, bands } => {
-                let r = round_whole(col("p", format!("n{score}")));
+                let r = round_whole(col("p", self.node_col(*score)));
                 Expr::Case {
                     whens: bands
                         .iter()

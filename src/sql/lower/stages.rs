@@ -71,15 +71,15 @@ impl Compiler<'_> {
             };
             c0.joins.push(left(table(amap.name("accounts"), "x"), on));
             c0.items
-                .push((col("x", amap.column("id")), "__acct".into()));
+                .push((col("x", amap.column("id")), self.cols.account_id.clone()));
             for f in &self.plan.schema.account {
                 c0.items
-                    .push((col("x", amap.column(&f.name)), format!("x_{}", f.name)));
+                    .push((col("x", amap.column(&f.name)), self.account_col(&f.name)));
             }
         }
-        for f in &self.plan.schema.contact {
+        for (i, f) in self.plan.schema.contact.iter().enumerate() {
             c0.items
-                .push((col("c", cmap.column(&f.name)), format!("c_{}", f.name)));
+                .push((col("c", cmap.column(&f.name)), self.attr_col(i)));
         }
         if !self.plan.aggregates.is_empty() {
             out.push(("ev".into(), self.events()));
@@ -148,7 +148,7 @@ impl Compiler<'_> {
             let field = |f: &str| col("ev", format!("f_{f}"));
             let ft = |f: &str| self.fields.get(f).copied().unwrap_or(T::Unknown);
             let age = self.seconds_to(col("ev", "at"), m.clone());
-            let name = format!("g{i}");
+            let name = self.agg_col(i);
             let simple = |agg: Expr| (agg, name.clone());
             let mut zero = None;
             let g = match &a.kind {
@@ -518,7 +518,7 @@ impl Compiler<'_> {
                     .bin("=", cid.clone())
                     .bin("AND", col(&name, "rn").bin("=", Expr::int(1))),
             ));
-            items.push((read(j, h.attr), name));
+            items.push((read(j, h.attr), h.col.clone()));
         }
         for (k, test) in self.tests.iter().enumerate() {
             let name = format!("wt{k}");
@@ -557,7 +557,7 @@ impl Compiler<'_> {
                     .bin("OR", hit),
                 None => hit,
             };
-            items.push((w, format!("w{k}")));
+            items.push((w, test.col.clone()));
         }
         Ok((stages, joins, items))
     }
@@ -566,7 +566,7 @@ impl Compiler<'_> {
         let amap = &self.tables.accounts;
         let mut items = vec![(col("x", amap.column("id")), "id".to_string())];
         for f in &self.plan.schema.account {
-            items.push((col("x", amap.column(&f.name)), format!("x_{}", f.name)));
+            items.push((col("x", amap.column(&f.name)), self.account_col(&f.name)));
         }
         Select {
             items,
@@ -576,9 +576,10 @@ impl Compiler<'_> {
     }
 
     pub(super) fn rollup_stage(&self, first: usize, contacts: &str, accounts: &str) -> Select {
-        let mut items = vec![(col("p", "__acct"), "id".to_string())];
-        for (k, r) in self.rollups.iter().enumerate().skip(first) {
-            items.push((r.clone(), format!("k{k}")));
+        let acct = self.cols.account_id.as_str();
+        let mut items = vec![(col("p", acct), "id".to_string())];
+        for (r, name) in self.rollups.iter().skip(first) {
+            items.push((r.clone(), name.clone()));
         }
         Select {
             items,
@@ -586,12 +587,12 @@ impl Compiler<'_> {
             joins: vec![
                 left(
                     cte(accounts, "an"),
-                    col("an", "id").bin("=", col("p", "__acct")),
+                    col("an", "id").bin("=", col("p", acct)),
                 ),
                 cross("moments", "m"),
             ],
-            filter: Some(col("p", "__acct").is_null(true)),
-            group_by: vec![col("p", "__acct")],
+            filter: Some(col("p", acct).is_null(true)),
+            group_by: vec![col("p", acct)],
             ..Default::default()
         }
     }
