@@ -128,6 +128,11 @@ pub struct Compiler<'a> {
     rollups: Vec<(Expr, String)>,
     /// The columns' names.
     cols: names::Columns,
+    /// The attributes and fields the plan reads.
+    read: Read,
+    /// Every moment's instant, when the moment is fixed: then each is written as a
+    /// literal, with no `moments` stage.
+    fixed: Option<Vec<chrono::DateTime<chrono::Utc>>>,
     levels: Vec<usize>,
     /// Event field → its type (the union over event types).
     fields: BTreeMap<String, T>,
@@ -164,12 +169,85 @@ pub fn compile(
         tests: Vec::new(),
         rollups: Vec::new(),
         cols: names::columns(plan),
+        read: Read::of(plan),
+        fixed: match as_of {
+            AsOf::Fixed(now) => fixed_moments(plan, now),
+            AsOf::Param => None,
+        },
         levels: Vec::new(),
         fields,
     };
     c.check_texts()?;
     c.levels = c.node_levels();
     c.build()
+}
+
+/// What a plan reads: only these columns are selected from the tables.
+#[derive(Default)]
+struct Read {
+    contact: std::collections::HashSet<String>,
+    account: std::collections::HashSet<String>,
+    fields: std::collections::HashSet<String>,
+}
+
+impl Read {
+    fn of(plan: &Plan) -> Read {
+        let mut r = Read::default();
+        for (_, e) in plan.exprs() {
+            e.walk(&mut |x| match x {
+                P::Attr { name, .. } => {
+                    r.contact.insert(name.clone());
+                }
+                P::AccountAttr(name) => {
+                    r.account.insert(name.clone());
+                }
+                P::Field(name) => {
+                    r.fields.insert(name.clone());
+                }
+                _ => {}
+            });
+        }
+        for a in &plan.aggregates {
+            r.fields.extend(a.kind.field().map(str::to_string));
+        }
+        r
+    }
+}
+
+/// `t` moved back by `d`: calendar months clamp the day to the month's end.
+fn back(t: chrono::DateTime<chrono::Utc>, d: Dur) -> Option<chrono::DateTime<chrono::Utc>> {
+    let months = |n: i64| {
+        let n = u32::try_from(n).ok()?;
+        t.checked_sub_months(chrono::Months::new(n))
+    };
+    match d.unit {
+        DurationUnit::Month => months(d.amount),
+        DurationUnit::Year => months(d.amount.checked_mul(12)?),
+        _ => t.checked_sub_signed(chrono::TimeDelta::try_seconds(d.fixed_seconds()?)?),
+    }
+}
+
+/// Every moment of `plan` at `now`, each clamped to `now`; `None` when one cannot be
+/// computed (then the SQL computes them).
+fn fixed_moments(
+    plan: &Plan,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<Vec<chrono::DateTime<chrono::Utc>>> {
+    plan.moments
+        .iter()
+        .map(|m| {
+            let mut t = match m.anchor {
+                None | Some(TimeRef::Now) => now,
+                Some(TimeRef::Ago(d)) => back(now, d)?,
+                Some(TimeRef::Date(d)) => d.and_hms_opt(0, 0, 0)?.and_utc(),
+                Some(TimeRef::Timestamp(t)) => t,
+            };
+            for d in &m.shifts {
+                t = back(t, *d)?;
+            }
+            Some(t.min(now))
+        })
+        .collect()
 }
 
 fn truthy_form(e: &P) -> bool {
@@ -356,7 +434,10 @@ impl Compiler<'_> {
     }
 
     fn moment(&self, m: usize) -> Expr {
-        col("m", format!("m{m}"))
+        match self.fixed.as_ref().and_then(|f| f.get(m)) {
+            Some(t) => Expr::Lit(Lit::Timestamp(*t)),
+            None => col("m", format!("m{m}")),
+        }
     }
 
     fn has_accounts(&self) -> bool {

@@ -107,6 +107,9 @@ impl Compiler<'_> {
                 ..Default::default()
             }
         };
+        for (_, sel) in &mut ctes {
+            sel.drop_unread_joins();
+        }
         let contacts = Query {
             ctes: ctes.clone(),
             body: output(Scope::Contact, &prev_c),

@@ -10,6 +10,9 @@ type Parts = (Vec<(String, Select)>, Vec<Join>, Vec<(Expr, String)>);
 /// The stages before the definitions: moments, events, aggregates, history, `c0`, `a0`.
 impl Compiler<'_> {
     pub(super) fn moments(&self) -> Result<Vec<(String, Select)>, SqlError> {
+        if self.fixed.is_some() {
+            return Ok(Vec::new());
+        }
         let now = match self.as_of {
             AsOf::Fixed(t) => Expr::Lit(Lit::Timestamp(t)),
             AsOf::Param => Expr::Param(self.d.param().to_string()).cast(SqlType::Timestamp),
@@ -73,13 +76,17 @@ impl Compiler<'_> {
             c0.items
                 .push((col("x", amap.column("id")), self.cols.account_id.clone()));
             for f in &self.plan.schema.account {
-                c0.items
-                    .push((col("x", amap.column(&f.name)), self.account_col(&f.name)));
+                if self.read.account.contains(&f.name) {
+                    c0.items
+                        .push((col("x", amap.column(&f.name)), self.account_col(&f.name)));
+                }
             }
         }
         for (i, f) in self.plan.schema.contact.iter().enumerate() {
-            c0.items
-                .push((col("c", cmap.column(&f.name)), self.attr_col(i)));
+            if self.read.contact.contains(&f.name) && !f.history {
+                c0.items
+                    .push((col("c", cmap.column(&f.name)), self.attr_col(i)));
+            }
         }
         if !self.plan.aggregates.is_empty() {
             out.push(("ev".into(), self.events()));
@@ -107,14 +114,14 @@ impl Compiler<'_> {
         if let Some(o) = &e.order {
             items.push((col("e", o.as_str()), "seq".into()));
         }
-        for f in self.fields.keys() {
+        for f in self.fields.keys().filter(|f| self.read.fields.contains(*f)) {
             items.push((col("e", e.column(f)), format!("f_{f}")));
         }
         Select {
             items,
             from: Some(table(e.name("events"), "e")),
             joins: vec![cross("moments", "m")],
-            filter: Some(col("e", e.column("at")).bin("<=", col("m", "m0"))),
+            filter: Some(col("e", e.column("at")).bin("<=", self.moment(0))),
             ..Default::default()
         }
     }
@@ -566,7 +573,9 @@ impl Compiler<'_> {
         let amap = &self.tables.accounts;
         let mut items = vec![(col("x", amap.column("id")), "id".to_string())];
         for f in &self.plan.schema.account {
-            items.push((col("x", amap.column(&f.name)), self.account_col(&f.name)));
+            if self.read.account.contains(&f.name) {
+                items.push((col("x", amap.column(&f.name)), self.account_col(&f.name)));
+            }
         }
         Select {
             items,
