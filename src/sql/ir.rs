@@ -320,7 +320,12 @@ impl Printer<'_> {
         let mut out = String::new();
         for (i, (name, sel)) in q.ctes.iter().enumerate() {
             out.push_str(if i == 0 { "WITH " } else { ",\n" });
-            let _ = write!(out, "{name} AS (\n{}\n)", self.select(sel, "  "));
+            let _ = write!(
+                out,
+                "{} AS (\n{}\n)",
+                self.ident(name),
+                self.select(sel, "  ")
+            );
         }
         if !q.ctes.is_empty() {
             out.push('\n');

@@ -1,10 +1,11 @@
 //! Plan → SQL IR. The stages, each one CTE (or a few):
-//! `now_`/`moments` (the run's moments), `ev` (events up to now), `agg` (every simple
-//! per-contact aggregate in one grouped pass) plus a ranked CTE for each first / last /
-//! most-frequent aggregate, history reads and change-log tests, `c0` (contacts with
-//! their attributes, account attributes and all of the above), then one CTE per level of
-//! the definition graph for contacts (`c1`, `c2`, …) and accounts (`a1`, …; their
-//! contact roll-ups in `k1`, …), scores' raw totals a stage before their rounding.
+//! `now_`/`moments` (the run's moments, only when the moment is a parameter), `ev`
+//! (events up to now), `agg` (every simple per-contact aggregate in one grouped pass)
+//! plus a ranked CTE for each first / last / most-frequent aggregate, history reads and
+//! change-log tests, `c0` (contacts with the attributes read, their account's and all
+//! of the above), then one CTE per definition, named after it (`<account definition>_
+//! contacts` rolls contacts up; `<score>_raw` holds a score's total before rounding,
+//! `<tiers>_raw` the whole-number score).
 
 use super::SqlError;
 use super::dialect::Dialect;
@@ -133,7 +134,6 @@ pub struct Compiler<'a> {
     /// Every moment's instant, when the moment is fixed: then each is written as a
     /// literal, with no `moments` stage.
     fixed: Option<Vec<chrono::DateTime<chrono::Utc>>>,
-    levels: Vec<usize>,
     /// Event field → its type (the union over event types).
     fields: BTreeMap<String, T>,
 }
@@ -174,11 +174,9 @@ pub fn compile(
             AsOf::Fixed(now) => fixed_moments(plan, now),
             AsOf::Param => None,
         },
-        levels: Vec::new(),
         fields,
     };
     c.check_texts()?;
-    c.levels = c.node_levels();
     c.build()
 }
 
@@ -449,32 +447,6 @@ impl Compiler<'_> {
                 .iter()
                 .any(|f| f.ty == Type::AccountLink)
             || self.plan.nodes.iter().any(|n| n.scope == Scope::Account)
-    }
-
-    // ---- levels -------------------------------------------------------------------
-
-    fn node_levels(&self) -> Vec<usize> {
-        let mut levels: Vec<usize> = Vec::with_capacity(self.plan.nodes.len());
-        for n in &self.plan.nodes {
-            let mut deps = Vec::new();
-            let mut stack = node_exprs(&n.kind);
-            if let NodeKind::Tiers { score, .. } = &n.kind {
-                deps.push(*score);
-            }
-            while let Some(e) = stack.pop() {
-                if let P::Node(i) | P::AccountNode(i) = e {
-                    deps.push(*i);
-                }
-                stack.extend(children(e));
-            }
-            let l = deps
-                .iter()
-                .filter_map(|i| levels.get(*i))
-                .max()
-                .map_or(1, |l| l + 1);
-            levels.push(l);
-        }
-        levels
     }
 
     // ---- types --------------------------------------------------------------------

@@ -1,93 +1,109 @@
-//! The definition stages: one CTE per level of the definition graph for contacts and
-//! accounts (with their contact roll-ups), scores' raw totals a stage before their
-//! rounding, and the final selects of the result columns.
+//! The definition stages: one CTE per definition, named after it, for contacts and
+//! accounts (with their contact roll-ups), scores' raw totals and tiers' whole numbers
+//! a stage before them, and the final selects of the result columns.
 
 use super::*;
 
+/// Whether `name` is, or may be, one of the stages before the definitions.
+fn internal(name: &str) -> bool {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let numbered = ["hx", "hl", "h", "wt", "r", "c", "a"].iter().any(|p| {
+        name.strip_prefix(p)
+            .is_some_and(|rest| digits(rest.trim_end_matches(['c', 'k'])))
+    });
+    numbered || ["ev", "agg", "now_", "moments"].contains(&name)
+}
+
 impl Compiler<'_> {
+    /// The namespace of the definitions' stages: the tables the SQL reads, and the
+    /// stages before the definitions, are taken.
+    fn stage_names(&self) -> names::Names {
+        let mut n = names::Names::default();
+        for (t, default) in [
+            (&self.tables.contacts, "contacts"),
+            (&self.tables.events, "events"),
+            (&self.tables.accounts, "accounts"),
+            (&self.tables.changes, "changes"),
+        ] {
+            for part in t.name(default) {
+                n.take(&part);
+            }
+        }
+        for fixed in ["ev", "agg", "now_", "moments", "c0", "a0"] {
+            n.take(fixed);
+        }
+        n.reserve(internal);
+        n
+    }
+
     pub(super) fn build(&mut self) -> Result<Queries, SqlError> {
         // Nodes first: lowering them registers the history reads, tests and roll-ups
-        // the earlier stages must provide.
-        let max_level = self.levels.iter().copied().max().unwrap_or(0);
+        // the earlier stages must provide. One stage per definition, named after it, in
+        // plan order (each after the definitions it reads).
         let mut stages: Vec<(String, Select)> = Vec::new();
         let mut prev_c = "c0".to_string();
         let mut prev_a = "a0".to_string();
         let accounts = self.has_accounts();
-        for level in 1..=max_level {
-            let ids: Vec<usize> = (0..self.plan.nodes.len())
-                .filter(|i| self.levels.get(*i) == Some(&level))
-                .collect();
-            for scope in [Scope::Contact, Scope::Account] {
-                let here: Vec<usize> = ids
-                    .iter()
-                    .copied()
-                    .filter(|i| self.plan.nodes.get(*i).is_some_and(|n| n.scope == scope))
-                    .collect();
-                if here.is_empty() {
-                    continue;
-                }
-                let (name, prev) = match scope {
-                    Scope::Contact => (format!("c{level}"), prev_c.clone()),
-                    Scope::Account => (format!("a{level}"), prev_a.clone()),
-                };
-                let cx = if scope == Scope::Contact {
-                    Ctx::Contact
-                } else {
-                    Ctx::Account
-                };
-                let first_rollup = self.rollups.len();
-                let mut raw = Vec::new();
-                let mut items = Vec::new();
-                for i in here {
-                    self.node(i, cx, &mut raw, &mut items)?;
-                }
-                let mut joins = vec![cross("moments", "m")];
-                let mut from_prev = prev.clone();
-                if scope == Scope::Contact && accounts {
-                    joins.push(left(
-                        cte(&prev_a, "an"),
-                        col("an", "id").bin("=", col("p", self.cols.account_id.as_str())),
-                    ));
-                }
-                if scope == Scope::Account && self.rollups.len() > first_rollup {
-                    let kname = format!("k{level}");
-                    stages.push((
-                        kname.clone(),
-                        self.rollup_stage(first_rollup, &prev_c, &prev_a),
-                    ));
-                    joins.push(left(
-                        cte(&kname, "k"),
-                        col("k", "id").bin("=", col("p", "id")),
-                    ));
-                }
-                if !raw.is_empty() {
-                    let rname = format!("{name}r");
-                    stages.push((
-                        rname.clone(),
-                        Select {
-                            star: Some("p".into()),
-                            items: raw,
-                            from: Some(cte(&prev, "p")),
-                            joins: joins.clone(),
-                            ..Default::default()
-                        },
-                    ));
-                    from_prev = rname;
-                }
+        let mut stage_names = self.stage_names();
+        for i in 0..self.plan.nodes.len() {
+            let Some(scope) = self.plan.nodes.get(i).map(|n| n.scope) else {
+                continue;
+            };
+            let name = stage_names.take(&names::ident_of(&self.node_col(i)));
+            let (prev, cx) = match scope {
+                Scope::Contact => (prev_c.clone(), Ctx::Contact),
+                Scope::Account => (prev_a.clone(), Ctx::Account),
+            };
+            let first_rollup = self.rollups.len();
+            let mut raw = Vec::new();
+            let mut items = Vec::new();
+            self.node(i, cx, &mut raw, &mut items)?;
+            let mut joins = vec![cross("moments", "m")];
+            let mut from_prev = prev.clone();
+            if scope == Scope::Contact && accounts {
+                joins.push(left(
+                    cte(&prev_a, "an"),
+                    col("an", "id").bin("=", col("p", self.cols.account_id.as_str())),
+                ));
+            }
+            if scope == Scope::Account && self.rollups.len() > first_rollup {
+                let kname = stage_names.take(&format!("{name}_contacts"));
                 stages.push((
-                    name.clone(),
+                    kname.clone(),
+                    self.rollup_stage(first_rollup, &prev_c, &prev_a),
+                ));
+                joins.push(left(
+                    cte(&kname, "k"),
+                    col("k", "id").bin("=", col("p", "id")),
+                ));
+            }
+            if !raw.is_empty() {
+                let rname = stage_names.take(&format!("{name}_raw"));
+                stages.push((
+                    rname.clone(),
                     Select {
                         star: Some("p".into()),
-                        items,
-                        from: Some(cte(&from_prev, "p")),
-                        joins,
+                        items: raw,
+                        from: Some(cte(&prev, "p")),
+                        joins: joins.clone(),
                         ..Default::default()
                     },
                 ));
-                match scope {
-                    Scope::Contact => prev_c = name,
-                    Scope::Account => prev_a = name,
-                }
+                from_prev = rname;
+            }
+            stages.push((
+                name.clone(),
+                Select {
+                    star: Some("p".into()),
+                    items,
+                    from: Some(cte(&from_prev, "p")),
+                    joins,
+                    ..Default::default()
+                },
+            ));
+            match scope {
+                Scope::Contact => prev_c = name,
+                Scope::Account => prev_a = name,
             }
         }
         let mut ctes = self.moments()?;
@@ -228,7 +244,9 @@ impl Compiler<'_> {
                 round_cents(col("p", r))
             }
             NodeKind::Tiers { score, bands } => {
-                let r = round_whole(col("p", self.node_col(*score)));
+                let whole = self.cols.names.take(&format!("{out}_whole"));
+                raw.push((round_whole(col("p", self.node_col(*score))), whole.clone()));
+                let r = col("p", whole);
                 Expr::Case {
                     whens: bands
                         .iter()

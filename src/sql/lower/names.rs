@@ -8,9 +8,11 @@ use super::*;
 use std::collections::HashSet;
 
 /// The names taken in one namespace (columns, or stages and tables).
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub(super) struct Names {
     used: HashSet<String>,
+    /// Names taken by a rule rather than one by one.
+    reserved: Option<fn(&str) -> bool>,
 }
 
 impl Names {
@@ -18,11 +20,16 @@ impl Names {
     pub(super) fn take(&mut self, want: &str) -> String {
         let mut name = want.to_string();
         let mut n = 1;
-        while !self.used.insert(name.to_lowercase()) {
+        while self.reserved.is_some_and(|r| r(&name)) || !self.used.insert(name.to_lowercase()) {
             n += 1;
             name = format!("{want}_{n}");
         }
         name
+    }
+
+    /// Takes every name `rule` holds for.
+    pub(super) fn reserve(&mut self, rule: fn(&str) -> bool) {
+        self.reserved = Some(rule);
     }
 }
 
