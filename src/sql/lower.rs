@@ -3,9 +3,9 @@
 //! (events up to now), `agg` (every simple per-contact aggregate in one grouped pass)
 //! plus a ranked CTE for each first / last / most-frequent aggregate, history reads and
 //! change-log tests, `c0` (contacts with the attributes read, their account's and all
-//! of the above), then one CTE per definition, named after it (`<account definition>_
-//! contacts` rolls contacts up; `<score>_raw` holds a score's total before rounding,
-//! `<tiers>_raw` the whole-number score).
+//! of the above), then one CTE per level of the definition graph, named after its
+//! first definition (`<stage>_contacts` rolls contacts up for account definitions;
+//! `<stage>_raw` holds scores' totals before rounding and tiers' whole-number scores).
 
 use super::SqlError;
 use super::dialect::Dialect;
@@ -131,6 +131,7 @@ pub struct Compiler<'a> {
     cols: names::Columns,
     /// The attributes and fields the plan reads.
     read: Read,
+    levels: Vec<usize>,
     /// Every moment's instant, when the moment is fixed: then each is written as a
     /// literal, with no `moments` stage.
     fixed: Option<Vec<chrono::DateTime<chrono::Utc>>>,
@@ -170,6 +171,7 @@ pub fn compile(
         rollups: Vec::new(),
         cols: names::columns(plan),
         read: Read::of(plan),
+        levels: Vec::new(),
         fixed: match as_of {
             AsOf::Fixed(now) => fixed_moments(plan, now),
             AsOf::Param => None,
@@ -177,6 +179,7 @@ pub fn compile(
         fields,
     };
     c.check_texts()?;
+    c.levels = c.node_levels();
     c.build()
 }
 
@@ -447,6 +450,32 @@ impl Compiler<'_> {
                 .iter()
                 .any(|f| f.ty == Type::AccountLink)
             || self.plan.nodes.iter().any(|n| n.scope == Scope::Account)
+    }
+
+    // ---- levels -------------------------------------------------------------------
+
+    fn node_levels(&self) -> Vec<usize> {
+        let mut levels: Vec<usize> = Vec::with_capacity(self.plan.nodes.len());
+        for n in &self.plan.nodes {
+            let mut deps = Vec::new();
+            let mut stack = node_exprs(&n.kind);
+            if let NodeKind::Tiers { score, .. } = &n.kind {
+                deps.push(*score);
+            }
+            while let Some(e) = stack.pop() {
+                if let P::Node(i) | P::AccountNode(i) = e {
+                    deps.push(*i);
+                }
+                stack.extend(children(e));
+            }
+            let l = deps
+                .iter()
+                .filter_map(|i| levels.get(*i))
+                .max()
+                .map_or(1, |l| l + 1);
+            levels.push(l);
+        }
+        levels
     }
 
     // ---- types --------------------------------------------------------------------
