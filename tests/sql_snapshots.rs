@@ -5,28 +5,12 @@
 mod common;
 
 use funnel::sql::{AsOf, Options, Tables};
-use sqlparser::dialect::{
-    BigQueryDialect, DatabricksDialect, Dialect as ParserDialect, DuckDbDialect, GenericDialect,
-    PostgreSqlDialect, SnowflakeDialect,
-};
-use sqlparser::parser::Parser;
 use std::path::Path;
 
 fn plan_of(entry: &Path) -> funnel::plan::Plan {
     let loaded = funnel::syntax::load_paths(entry, entry.parent().unwrap()).unwrap();
     let checked = funnel::check::check(&loaded);
     funnel::plan::lower(&checked.program.expect("the example checks"))
-}
-
-fn parser_dialect(name: &str) -> Box<dyn ParserDialect> {
-    match name {
-        "duckdb" => Box::new(DuckDbDialect {}),
-        "postgres" => Box::new(PostgreSqlDialect {}),
-        "spark" => Box::new(DatabricksDialect {}),
-        "bigquery" => Box::new(BigQueryDialect {}),
-        "snowflake" => Box::new(SnowflakeDialect {}),
-        _ => Box::new(GenericDialect {}),
-    }
 }
 
 fn examples() -> Vec<(&'static str, &'static str)> {
@@ -56,12 +40,7 @@ fn example_sql_snapshots_and_reparse() {
                 )
                 .unwrap_or_else(|e| panic!("{name} in {dialect_name}: {e}"));
                 let text = script.to_text(dialect, Some("funnel_results"));
-                let parsed = Parser::parse_sql(parser_dialect(dialect_name).as_ref(), &text);
-                assert!(
-                    parsed.is_ok(),
-                    "{name}{suffix} in {dialect_name} does not parse: {:?}",
-                    parsed.err()
-                );
+                common::sql_parse::assert_parses(dialect_name, &text);
                 if suffix.is_empty() {
                     insta::assert_snapshot!(format!("{name}_{dialect_name}"), text);
                 }

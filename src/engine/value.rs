@@ -191,9 +191,47 @@ pub fn text_test(v: Option<&Value>, op: TextOp, patterns: &[String]) -> bool {
     })
 }
 
-/// A score rounded to 2 decimals, half away from zero.
+/// A score rounded to 2 decimals as it reads in decimal: its shortest decimal form (the
+/// one `{}` prints, which parses back to `x`) rounded half away from zero, so 1.005 is
+/// 1.01 and 0.285 is 0.29 although their binary values lie just below
+/// (`docs/semantics.md`, Scores).
 pub fn round_score(x: f64) -> f64 {
-    (x * 100.0).round() / 100.0
+    let y = x * 100.0;
+    if !y.is_finite() {
+        return x;
+    }
+    // Small and away from a half, `y`'s binary error cannot move the result.
+    if y.abs() < 1e12 && ((y - y.trunc()).abs() - 0.5).abs() > 1e-3 {
+        return y.round() / 100.0;
+    }
+    let text = format!("{}", x.abs());
+    let (whole, frac) = text.split_once('.').unwrap_or((&text, ""));
+    let Some(next) = frac.as_bytes().get(2) else {
+        return x;
+    };
+    let mut digits: Vec<u8> = whole.bytes().chain(frac.bytes().take(2)).collect();
+    if *next >= b'5' {
+        let mut carry = true;
+        for d in digits.iter_mut().rev() {
+            if *d == b'9' {
+                *d = b'0';
+            } else {
+                *d += 1;
+                carry = false;
+                break;
+            }
+        }
+        if carry {
+            digits.insert(0, b'1');
+        }
+    }
+    let (w, f) = digits.split_at(digits.len() - 2);
+    let rounded = format!(
+        "{}.{}",
+        String::from_utf8_lossy(w),
+        String::from_utf8_lossy(f)
+    );
+    rounded.parse::<f64>().map_or(x, |r| r.copysign(x))
 }
 
 /// A score rounded to a whole number for tiers, half away from zero.
@@ -205,6 +243,51 @@ pub fn round_tier(x: f64) -> i64 {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn scores_round_as_their_decimal_form_reads() {
+        for (x, want) in [
+            (1.005, 1.01),
+            (0.285, 0.29),
+            (-1.005, -1.01),
+            (2.675, 2.68),
+            (0.125, 0.13),
+            (-0.125, -0.13),
+            (f64::from_bits(1.005f64.to_bits() - 1), 1.0),
+            (0.284999, 0.28),
+            (99.995, 100.0),
+            (-99.995, -100.0),
+            (5.625, 5.63),
+            (30.4951, 30.5),
+            (1e-9, 0.0),
+            (1234567.125, 1234567.13),
+            (1e300, 1e300),
+            (0.0, 0.0),
+        ] {
+            assert_eq!(round_score(x), want, "{x}");
+        }
+        assert!(round_score(f64::NAN).is_nan());
+    }
+
+    proptest! {
+        #[test]
+        fn rounding_a_two_decimal_number_keeps_it(cents in -10_000_000i64..10_000_000) {
+            let x = format!("{}.{:02}", cents / 100, (cents % 100).abs()).parse::<f64>().unwrap();
+            let x = if cents < 0 && cents / 100 == 0 { -x } else { x };
+            prop_assert_eq!(round_score(x), x);
+        }
+
+        #[test]
+        fn a_written_half_cent_rounds_away_from_zero(mills in -10_000_000i64..10_000_000) {
+            let x = mills as f64 / 1000.0;
+            let text = format!("{x}");
+            if text.split_once('.').is_some_and(|(_, f)| f.len() == 3 && f.ends_with('5')) {
+                let up = (mills.abs() + 5) / 10 * 10;
+                let want = (up as f64 / 1000.0).copysign(x);
+                prop_assert_eq!(round_score(x), want, "{}", text);
+            }
+        }
+    }
 
     const WORDS: &[&str] = &[
         "",

@@ -4,12 +4,8 @@
 //! into a typed error naming the rule).
 
 use super::ir::{Expr, SqlType};
-
-/// How a `matches` test can be written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RegexFlags {
-    pub case_insensitive: bool,
-}
+use super::regex::Flavour;
+use super::text;
 
 /// A SQL dialect.
 pub trait Dialect {
@@ -53,12 +49,19 @@ pub trait Dialect {
             SqlType::Bool => "BOOLEAN",
             SqlType::Date => "DATE",
             SqlType::Timestamp => "TIMESTAMP",
+            SqlType::Decimal => "DECIMAL(38, 20)",
         }
     }
 
-    /// A text literal.
+    /// A text literal holding no control or invisible character (see [`text`]): by
+    /// default safe runs in standard quotes joined to `CHR(n)` of the others.
     fn string_literal(&self, s: &str) -> String {
-        format!("'{}'", s.replace('\'', "''"))
+        text::chr_concat(s, text::standard)
+    }
+
+    /// Why the dialect cannot hold the text `s` as a value, if it cannot.
+    fn check_text(&self, _s: &str) -> Result<(), &'static str> {
+        Ok(())
     }
 
     /// A UTC timestamp literal from `YYYY-MM-DD HH:MM:SS.ffffff`.
@@ -76,20 +79,48 @@ pub trait Dialect {
         Expr::func("BOOL_OR", vec![e])
     }
 
-    /// Text lower-cased for case-insensitive comparison.
-    fn lower(&self, e: Expr) -> Expr {
-        Expr::func("LOWER", vec![e])
+    /// Text `e` (data) folded as Rust's `str::to_lowercase` folds it, for a comparison
+    /// that can observe the dotted capital I (`dotted_i`: U+0130 lower-cases to `i`
+    /// and U+0307) and the final-sigma rule (`sigma`: `Σ` lower-cases to `ς` at the
+    /// end of a word); `None` when the dialect cannot fold such text exactly.
+    ///
+    /// The default assumes a `LOWER` that maps each character on its own (DuckDB's;
+    /// exact for the others too whatever their `LOWER` does): U+0130 is replaced
+    /// first, and text holding a capital sigma stops the query with an error
+    /// ([`Dialect::raise`]) where the sigma rule matters.
+    fn fold(&self, e: Expr, dotted_i: bool, sigma: bool) -> Option<Expr> {
+        let x = if dotted_i {
+            Expr::func(
+                "REPLACE",
+                vec![e.clone(), Expr::str("\u{130}"), Expr::str("i\u{307}")],
+            )
+        } else {
+            e.clone()
+        };
+        let lower = Expr::func("LOWER", vec![x]);
+        if !sigma {
+            return Some(lower);
+        }
+        let stop = self.raise(
+            "funnel: text holding a capital sigma is compared case-insensitively; this engine cannot apply Unicode's final-sigma rule (docs/sql.md)",
+        )?;
+        Some(Expr::iff(self.contains(e, Expr::str("Σ")), stop, lower))
     }
 
-    /// Whether `s` matches the regular expression anywhere; `None` when the dialect
-    /// cannot express the flags.
-    fn regex_match(&self, s: Expr, pattern: &str, flags: RegexFlags) -> Option<Expr> {
-        let p = if flags.case_insensitive {
-            format!("(?i){pattern}")
-        } else {
-            pattern.to_string()
-        };
-        Some(Expr::func("REGEXP_LIKE", vec![s, Expr::str(&p)]))
+    /// An expression that stops the query with `message`, if the dialect has one.
+    fn raise(&self, _message: &str) -> Option<Expr> {
+        None
+    }
+
+    /// The syntax of the dialect's regexes.
+    fn regex_flavour(&self) -> Flavour {
+        Flavour::Java
+    }
+
+    /// Whether `s` matches `pattern` (already in the dialect's syntax, see
+    /// [`super::regex`]) anywhere.
+    fn regex_match(&self, s: Expr, pattern: &str) -> Expr {
+        Expr::func("REGEXP_LIKE", vec![s, Expr::str(pattern)])
     }
 
     /// Fractional seconds from `from` to `to` (never a count of unit boundaries).
@@ -187,12 +218,14 @@ impl Dialect for DuckDb {
     fn param(&self) -> &'static str {
         "$as_of"
     }
-    fn regex_match(&self, s: Expr, pattern: &str, flags: RegexFlags) -> Option<Expr> {
-        let mut args = vec![s, Expr::str(pattern)];
-        if flags.case_insensitive {
-            args.push(Expr::str("i"));
-        }
-        Some(Expr::func("REGEXP_MATCHES", args))
+    fn regex_flavour(&self) -> Flavour {
+        Flavour::Re2
+    }
+    fn regex_match(&self, s: Expr, pattern: &str) -> Expr {
+        Expr::func("REGEXP_MATCHES", vec![s, Expr::str(pattern)])
+    }
+    fn raise(&self, message: &str) -> Option<Expr> {
+        Some(Expr::func("ERROR", vec![Expr::str(message)]))
     }
     fn seconds_between(&self, from: Expr, to: Expr) -> Expr {
         let us = |t: Expr| Expr::func("EPOCH_US", vec![t]);
@@ -236,9 +269,39 @@ impl Dialect for Postgres {
     fn param(&self) -> &'static str {
         "$1"
     }
-    fn regex_match(&self, s: Expr, pattern: &str, flags: RegexFlags) -> Option<Expr> {
-        let op = if flags.case_insensitive { "~*" } else { "~" };
-        Some(s.bin(op, Expr::str(&postgres_regex(pattern)?)))
+    /// Plain quotes, or an escape string (`E'…\u000A…'`) when the text holds a
+    /// character that must not appear raw: `psql` reads a raw NUL as the end of the line.
+    fn string_literal(&self, s: &str) -> String {
+        if s.chars().any(text::is_unsafe) {
+            text::backslash_escaped(s, "E", "''", true)
+        } else {
+            text::standard(s)
+        }
+    }
+    fn check_text(&self, s: &str) -> Result<(), &'static str> {
+        if s.contains('\0') {
+            Err("a NUL character in text (PostgreSQL text cannot hold one)")
+        } else {
+            Ok(())
+        }
+    }
+    fn regex_flavour(&self) -> Flavour {
+        Flavour::Postgres
+    }
+    /// ICU's root-locale lower-casing is Unicode's full mapping, with the dotted I and
+    /// the final-sigma rule (the database's own locale may map each character alone,
+    /// or ASCII only under `C`).
+    fn fold(&self, e: Expr, _dotted_i: bool, _sigma: bool) -> Option<Expr> {
+        Some(Expr::func(
+            "LOWER",
+            vec![Expr::Collate {
+                expr: Box::new(e),
+                collation: "\"und-x-icu\"",
+            }],
+        ))
+    }
+    fn regex_match(&self, s: Expr, pattern: &str) -> Expr {
+        s.bin("~", Expr::str(pattern))
     }
     fn seconds_between(&self, from: Expr, to: Expr) -> Expr {
         Expr::func("DATE_PART", vec![Expr::str("epoch"), to.bin("-", from)]).cast(SqlType::Double)
@@ -268,19 +331,19 @@ impl Dialect for Spark {
         }
     }
     fn string_literal(&self, s: &str) -> String {
-        format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))
+        text::backslash_escaped(s, "", "\\'", false)
     }
     fn param(&self) -> &'static str {
         ":as_of"
     }
-    fn regex_match(&self, s: Expr, pattern: &str, flags: RegexFlags) -> Option<Expr> {
-        // Java's `(?i)` folds ASCII only; `u` makes it Unicode-aware like Rust's.
-        let p = if flags.case_insensitive {
-            format!("(?iu){pattern}")
-        } else {
-            pattern.to_string()
-        };
-        Some(s.bin("RLIKE", Expr::str(&p)))
+    fn regex_match(&self, s: Expr, pattern: &str) -> Expr {
+        s.bin("RLIKE", Expr::str(pattern))
+    }
+    /// Java's `String.toLowerCase` (Spark's `LOWER` beyond ASCII) applies Unicode's full
+    /// mapping, with the dotted I and the final-sigma rule, in any locale but Turkish,
+    /// Azeri and Lithuanian.
+    fn fold(&self, e: Expr, _dotted_i: bool, _sigma: bool) -> Option<Expr> {
+        Some(Expr::func("LOWER", vec![e]))
     }
     fn seconds_between(&self, from: Expr, to: Expr) -> Expr {
         let us = |t: Expr| Expr::func("UNIX_MICROS", vec![t]);
@@ -315,11 +378,12 @@ impl Dialect for BigQuery {
             SqlType::BigInt => "INT64",
             SqlType::Double => "FLOAT64",
             SqlType::Bool => "BOOL",
+            SqlType::Decimal => "BIGNUMERIC",
             other => DuckDb.type_name(other),
         }
     }
     fn string_literal(&self, s: &str) -> String {
-        format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))
+        text::backslash_escaped(s, "", "\\'", true)
     }
     fn param(&self) -> &'static str {
         "@as_of"
@@ -327,13 +391,14 @@ impl Dialect for BigQuery {
     fn bool_or(&self, e: Expr) -> Expr {
         Expr::func("LOGICAL_OR", vec![e])
     }
-    fn regex_match(&self, s: Expr, pattern: &str, flags: RegexFlags) -> Option<Expr> {
-        let p = if flags.case_insensitive {
-            format!("(?i){pattern}")
-        } else {
-            pattern.to_string()
-        };
-        Some(Expr::func("REGEXP_CONTAINS", vec![s, Expr::str(&p)]))
+    fn regex_flavour(&self) -> Flavour {
+        Flavour::Re2
+    }
+    fn regex_match(&self, s: Expr, pattern: &str) -> Expr {
+        Expr::func("REGEXP_CONTAINS", vec![s, Expr::str(pattern)])
+    }
+    fn raise(&self, message: &str) -> Option<Expr> {
+        Some(Expr::func("ERROR", vec![Expr::str(message)]))
     }
     fn seconds_between(&self, from: Expr, to: Expr) -> Expr {
         Expr::func(
@@ -380,7 +445,7 @@ impl Dialect for Snowflake {
         "snowflake"
     }
     fn string_literal(&self, s: &str) -> String {
-        format!("'{}'", s.replace('\\', "\\\\").replace('\'', "''"))
+        text::chr_concat(s, |t| text::standard(&t.replace('\\', "\\\\")))
     }
     fn qualify(&self) -> bool {
         true
@@ -397,22 +462,19 @@ impl Dialect for Snowflake {
     fn bool_or(&self, e: Expr) -> Expr {
         Expr::func("BOOLOR_AGG", vec![e])
     }
-    fn regex_match(&self, s: Expr, pattern: &str, flags: RegexFlags) -> Option<Expr> {
-        let params = if flags.case_insensitive { "i" } else { "c" };
-        Some(
-            Expr::func(
-                "REGEXP_INSTR",
-                vec![
-                    s,
-                    Expr::str(pattern),
-                    Expr::int(1),
-                    Expr::int(1),
-                    Expr::int(0),
-                    Expr::str(params),
-                ],
-            )
-            .bin(">", Expr::int(0)),
-        )
+    fn regex_flavour(&self) -> Flavour {
+        Flavour::Posix
+    }
+    fn regex_match(&self, s: Expr, pattern: &str) -> Expr {
+        let args = vec![
+            s,
+            Expr::str(pattern),
+            Expr::int(1),
+            Expr::int(1),
+            Expr::int(0),
+            Expr::str("c"),
+        ];
+        Expr::func("REGEXP_INSTR", args).bin(">", Expr::int(0))
     }
     fn seconds_between(&self, from: Expr, to: Expr) -> Expr {
         Expr::func(
@@ -448,6 +510,9 @@ impl Dialect for Trino {
     fn name(&self) -> &'static str {
         "trino"
     }
+    fn raise(&self, message: &str) -> Option<Expr> {
+        Some(Expr::func("FAIL", vec![Expr::str(message)]))
+    }
     fn filter_clause(&self) -> bool {
         true
     }
@@ -464,30 +529,4 @@ impl Dialect for Trino {
     fn ends_with(&self, s: Expr, p: Expr, n: i64) -> Expr {
         Expr::func("SUBSTR", vec![s, Expr::int(-n)]).bin("=", p)
     }
-}
-
-/// A Rust regex in PostgreSQL's ARE syntax: word boundaries are `\y` / `\Y` there (`\b`
-/// is a backspace) and the end of text is `\Z`; Unicode classes (`\p{..}`) have no
-/// equivalent. `None` when the pattern uses one.
-fn postgres_regex(pattern: &str) -> Option<String> {
-    let mut out = String::with_capacity(pattern.len());
-    let mut chars = pattern.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('b') => out.push_str("\\y"),
-            Some('B') => out.push_str("\\Y"),
-            Some('z') => out.push_str("\\Z"),
-            Some('p' | 'P') => return None,
-            Some(other) => {
-                out.push('\\');
-                out.push(other);
-            }
-            None => out.push('\\'),
-        }
-    }
-    Some(out)
 }

@@ -15,6 +15,8 @@ pub enum SqlType {
     Bool,
     Date,
     Timestamp,
+    /// An exact decimal wide enough to round a score's text: `DECIMAL(38, 20)`.
+    Decimal,
 }
 
 /// A literal.
@@ -226,7 +228,66 @@ pub struct Select {
     pub joins: Vec<Join>,
     pub filter: Option<Expr>,
     pub group_by: Vec<Expr>,
-    pub order_by: Vec<Expr>,
+}
+
+impl Expr {
+    /// Whether the expression reads a column of table alias `alias`.
+    pub fn reads(&self, alias: &str) -> bool {
+        let any = |xs: &[Expr]| xs.iter().any(|x| x.reads(alias));
+        match self {
+            Expr::Col { table, .. } => table == alias,
+            Expr::Lit(_) | Expr::Param(_) | Expr::Interval { .. } => false,
+            Expr::Func { args, .. } => any(args),
+            Expr::Agg { arg, filter, .. } => {
+                arg.as_ref().is_some_and(|a| a.reads(alias))
+                    || filter.as_ref().is_some_and(|f| f.reads(alias))
+            }
+            Expr::RowNumber { partition, order } => {
+                any(partition) || order.iter().any(|(e, _)| e.reads(alias))
+            }
+            Expr::Over { agg, partition } => agg.reads(alias) || any(partition),
+            Expr::Lag {
+                expr,
+                partition,
+                order,
+            } => expr.reads(alias) || any(partition) || any(order),
+            Expr::Bin { l, r, .. } => l.reads(alias) || r.reads(alias),
+            Expr::Not(x) | Expr::Neg(x) | Expr::Cast(x, _) => x.reads(alias),
+            Expr::Case { whens, otherwise } => {
+                whens.iter().any(|(c, v)| c.reads(alias) || v.reads(alias))
+                    || otherwise.as_ref().is_some_and(|o| o.reads(alias))
+            }
+            Expr::IsNull { expr, .. } | Expr::Collate { expr, .. } => expr.reads(alias),
+            Expr::InList { expr, items } => expr.reads(alias) || any(items),
+        }
+    }
+}
+
+impl Select {
+    /// Drops the joins nothing else in the select reads. Every join Funnel emits is to
+    /// one row (`CROSS JOIN` of the moments) or to a unique key, so an unread join
+    /// changes no row.
+    pub fn drop_unread_joins(&mut self) {
+        loop {
+            let unread = self.joins.iter().position(|j| {
+                let a = j.table.alias.as_str();
+                !(self.star.as_deref() == Some(a)
+                    || self.items.iter().any(|(e, _)| e.reads(a))
+                    || self.filter.as_ref().is_some_and(|f| f.reads(a))
+                    || self.group_by.iter().any(|g| g.reads(a))
+                    || self
+                        .joins
+                        .iter()
+                        .any(|o| o.table.alias != a && o.on.as_ref().is_some_and(|on| on.reads(a))))
+            });
+            match unread {
+                Some(i) => {
+                    self.joins.remove(i);
+                }
+                None => break,
+            }
+        }
+    }
 }
 
 /// A `WITH` query: named stages, then the final select.
@@ -259,7 +320,12 @@ impl Printer<'_> {
         let mut out = String::new();
         for (i, (name, sel)) in q.ctes.iter().enumerate() {
             out.push_str(if i == 0 { "WITH " } else { ",\n" });
-            let _ = write!(out, "{name} AS (\n{}\n)", self.select(sel, "  "));
+            let _ = write!(
+                out,
+                "{} AS (\n{}\n)",
+                self.ident(name),
+                self.select(sel, "  ")
+            );
         }
         if !q.ctes.is_empty() {
             out.push('\n');
@@ -305,10 +371,6 @@ impl Printer<'_> {
         if !s.group_by.is_empty() {
             let g: Vec<String> = s.group_by.iter().map(|e| self.expr(e)).collect();
             let _ = write!(out, "\n{ind}GROUP BY {}", g.join(", "));
-        }
-        if !s.order_by.is_empty() {
-            let o: Vec<String> = s.order_by.iter().map(|e| self.expr(e)).collect();
-            let _ = write!(out, "\n{ind}ORDER BY {}", o.join(", "));
         }
         out
     }

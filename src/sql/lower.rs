@@ -1,13 +1,14 @@
 //! Plan → SQL IR. The stages, each one CTE (or a few):
-//! `now_`/`moments` (the run's moments), `ev` (events up to now), `agg` (every simple
-//! per-contact aggregate in one grouped pass) plus a ranked CTE for each first / last /
-//! most-frequent aggregate, history reads and change-log tests, `c0` (contacts with
-//! their attributes, account attributes and all of the above), then one CTE per level of
-//! the definition graph for contacts (`c1`, `c2`, …) and accounts (`a1`, …; their
-//! contact roll-ups in `k1`, …), scores' raw totals a stage before their rounding.
+//! `now_`/`moments` (the run's moments, only when the moment is a parameter), `ev`
+//! (events up to now), `agg` (every simple per-contact aggregate in one grouped pass)
+//! plus a ranked CTE for each first / last / most-frequent aggregate, history reads and
+//! change-log tests, `c0` (contacts with the attributes read, their account's and all
+//! of the above), then one CTE per level of the definition graph, named after its
+//! first definition (`<stage>_contacts` rolls contacts up for account definitions;
+//! `<stage>_raw` holds scores' totals before rounding and tiers' whole-number scores).
 
 use super::SqlError;
-use super::dialect::{Dialect, RegexFlags};
+use super::dialect::Dialect;
 use super::ir::{Expr, Join, Lit, Query, Select, SqlType, TableRef};
 use super::tables::Tables;
 use crate::plan::schema::Type;
@@ -18,7 +19,9 @@ use crate::plan::{AggKind, Expr as P, NodeKind, Plan, RuleKind, ScoreBody};
 use std::collections::BTreeMap;
 
 mod definitions;
+mod names;
 mod stages;
+mod texts;
 
 /// The run's `now` as the SQL sees it.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -83,10 +86,11 @@ enum Ctx {
     Event,
 }
 
-/// A history read: attribute (schema index) at an instant.
+/// A history read: attribute (schema index) at an instant, and its column.
 struct HistRead {
     attr: usize,
     instant: Expr,
+    col: String,
 }
 
 /// What a `was` test reads besides the change log's entries.
@@ -107,6 +111,8 @@ struct HistTest {
     held: Held,
     /// The value `was` looks for.
     want: Expr,
+    /// Its column.
+    col: String,
 }
 
 /// The compiler's state for one plan.
@@ -119,9 +125,16 @@ pub struct Compiler<'a> {
     rule: String,
     hist: Vec<HistRead>,
     tests: Vec<HistTest>,
-    /// Contact roll-ups of account stages (column `k{i}` of their `k` stage).
-    rollups: Vec<Expr>,
+    /// Contact roll-ups of account stages, with their columns in the roll-up stage.
+    rollups: Vec<(Expr, String)>,
+    /// The columns' names.
+    cols: names::Columns,
+    /// The attributes and fields the plan reads.
+    read: Read,
     levels: Vec<usize>,
+    /// Every moment's instant, when the moment is fixed: then each is written as a
+    /// literal, with no `moments` stage.
+    fixed: Option<Vec<chrono::DateTime<chrono::Utc>>>,
     /// Event field → its type (the union over event types).
     fields: BTreeMap<String, T>,
 }
@@ -156,11 +169,86 @@ pub fn compile(
         hist: Vec::new(),
         tests: Vec::new(),
         rollups: Vec::new(),
+        cols: names::columns(plan),
+        read: Read::of(plan),
         levels: Vec::new(),
+        fixed: match as_of {
+            AsOf::Fixed(now) => fixed_moments(plan, now),
+            AsOf::Param => None,
+        },
         fields,
     };
+    c.check_texts()?;
     c.levels = c.node_levels();
     c.build()
+}
+
+/// What a plan reads: only these columns are selected from the tables.
+#[derive(Default)]
+struct Read {
+    contact: std::collections::HashSet<String>,
+    account: std::collections::HashSet<String>,
+    fields: std::collections::HashSet<String>,
+}
+
+impl Read {
+    fn of(plan: &Plan) -> Read {
+        let mut r = Read::default();
+        for (_, e) in plan.exprs() {
+            e.walk(&mut |x| match x {
+                P::Attr { name, .. } => {
+                    r.contact.insert(name.clone());
+                }
+                P::AccountAttr(name) => {
+                    r.account.insert(name.clone());
+                }
+                P::Field(name) => {
+                    r.fields.insert(name.clone());
+                }
+                _ => {}
+            });
+        }
+        for a in &plan.aggregates {
+            r.fields.extend(a.kind.field().map(str::to_string));
+        }
+        r
+    }
+}
+
+/// `t` moved back by `d`: calendar months clamp the day to the month's end.
+fn back(t: chrono::DateTime<chrono::Utc>, d: Dur) -> Option<chrono::DateTime<chrono::Utc>> {
+    let months = |n: i64| {
+        let n = u32::try_from(n).ok()?;
+        t.checked_sub_months(chrono::Months::new(n))
+    };
+    match d.unit {
+        DurationUnit::Month => months(d.amount),
+        DurationUnit::Year => months(d.amount.checked_mul(12)?),
+        _ => t.checked_sub_signed(chrono::TimeDelta::try_seconds(d.fixed_seconds()?)?),
+    }
+}
+
+/// Every moment of `plan` at `now`, each clamped to `now`; `None` when one cannot be
+/// computed (then the SQL computes them).
+fn fixed_moments(
+    plan: &Plan,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<Vec<chrono::DateTime<chrono::Utc>>> {
+    plan.moments
+        .iter()
+        .map(|m| {
+            let mut t = match m.anchor {
+                None | Some(TimeRef::Now) => now,
+                Some(TimeRef::Ago(d)) => back(now, d)?,
+                Some(TimeRef::Date(d)) => d.and_hms_opt(0, 0, 0)?.and_utc(),
+                Some(TimeRef::Timestamp(t)) => t,
+            };
+            for d in &m.shifts {
+                t = back(t, *d)?;
+            }
+            Some(t.min(now))
+        })
+        .collect()
 }
 
 fn truthy_form(e: &P) -> bool {
@@ -253,6 +341,34 @@ fn round_whole(y: Expr) -> Expr {
     Expr::iff(up, f.clone().bin("+", Expr::int(1)), f).bin("*", Expr::func("SIGN", vec![y]))
 }
 
+/// A score's raw total `x` rounded to 2 decimals as it reads in decimal, like the native
+/// engine (`docs/semantics.md`, Scores): small and away from a half cent, `x * 100`
+/// rounded half away from zero; otherwise the engine's shortest text of `x` read as a
+/// decimal and rounded there (`ROUND` of a decimal is half away from zero in every
+/// engine); from 2^52 on, every double is a whole number and stays as it is.
+fn round_cents(x: Expr) -> Expr {
+    let y = x.clone().bin("*", lit_num(100.0));
+    let a = Expr::func("ABS", vec![y.clone()]);
+    let half = Expr::func("FLOOR", vec![a.clone()])
+        .bin("+", lit_num(0.5))
+        .bin("-", a.clone());
+    let as_text = Expr::func("ABS", vec![half])
+        .bin("<=", lit_num(1e-3))
+        .bin("OR", a.bin(">=", lit_num(1e12)));
+    let decimal = x.clone().cast(SqlType::Text).cast(SqlType::Decimal);
+    let exact = Expr::func("ROUND", vec![decimal, Expr::int(2)]).cast(SqlType::Double);
+    Expr::Case {
+        whens: vec![
+            (
+                Expr::func("ABS", vec![x.clone()]).bin(">=", lit_num(4503599627370496.0)),
+                x,
+            ),
+            (as_text, exact),
+        ],
+        otherwise: Some(Box::new(round_whole(y).bin("/", lit_num(100.0)))),
+    }
+}
+
 fn lit_num(x: f64) -> Expr {
     Expr::Lit(Lit::Num(x))
 }
@@ -295,8 +411,34 @@ impl Compiler<'_> {
         }
     }
 
+    /// The column of node `i`.
+    fn node_col(&self, i: usize) -> String {
+        self.cols.nodes.get(i).cloned().unwrap_or_default()
+    }
+
+    /// The column of aggregate `i`.
+    fn agg_col(&self, i: usize) -> String {
+        self.cols.aggregates.get(i).cloned().unwrap_or_default()
+    }
+
+    /// The column of contact attribute `i`.
+    fn attr_col(&self, i: usize) -> String {
+        self.cols.contact.get(i).cloned().unwrap_or_default()
+    }
+
+    /// The column of account attribute `name`.
+    fn account_col(&self, name: &str) -> String {
+        let i = self.plan.schema.account.iter().position(|f| f.name == name);
+        i.and_then(|i| self.cols.account.get(i))
+            .cloned()
+            .unwrap_or_default()
+    }
+
     fn moment(&self, m: usize) -> Expr {
-        col("m", format!("m{m}"))
+        match self.fixed.as_ref().and_then(|f| f.get(m)) {
+            Some(t) => Expr::Lit(Lit::Timestamp(*t)),
+            None => col("m", format!("m{m}")),
+        }
     }
 
     fn has_accounts(&self) -> bool {
@@ -497,8 +639,36 @@ impl Compiler<'_> {
         })
     }
 
-    fn fold(&self, e: Expr, t: T) -> Expr {
-        if t == T::Text { self.d.lower(e) } else { e }
+    /// A key folded for grouping text case-insensitively (other types as they are).
+    fn fold(&self, e: Expr, t: T) -> Result<Expr, SqlError> {
+        if t == T::Text {
+            self.fold_text(e, None)
+        } else {
+            Ok(e)
+        }
+    }
+
+    /// Text folded for a case-insensitive comparison with `against`: the folded
+    /// literals on the other side, or `None` when the other side is data too. A literal
+    /// is folded here, as the native engine folds it (`str::to_lowercase`); data is
+    /// folded by the dialect, which is told which of Unicode's context-dependent
+    /// mappings the comparison can observe (see [`Dialect::fold`]).
+    fn fold_text(&self, e: Expr, against: Option<&[String]>) -> Result<Expr, SqlError> {
+        if let Expr::Lit(Lit::Str(s)) = &e {
+            return Ok(Expr::str(&s.to_lowercase()));
+        }
+        let (dotted_i, sigma) = match against {
+            None => (true, true),
+            Some(ls) => (
+                ls.iter().any(|l| l.contains(['i', '\u{307}'])),
+                ls.iter().any(|l| l.contains(['σ', 'ς'])),
+            ),
+        };
+        self.d.fold(e, dotted_i, sigma).ok_or_else(|| {
+            self.unsupported(
+                "text holding σ or ς compared case-insensitively (the dialect's lower-casing has no final-sigma rule)",
+            )
+        })
     }
 
     fn value(v: &Value) -> Expr {
@@ -514,9 +684,27 @@ impl Compiler<'_> {
 
     /// `a op b` for two present values, with text folded and dates as timestamps; null
     /// when either is missing.
-    fn compare_raw(&self, op: BinOp, a: Expr, ta: T, b: Expr, tb: T) -> Expr {
+    fn compare_raw(&self, op: BinOp, a: Expr, ta: T, b: Expr, tb: T) -> Result<Expr, SqlError> {
         let (a, b) = if ta == T::Text || tb == T::Text {
-            (self.d.lower(a), self.d.lower(b))
+            let lit = |e: &Expr| match e {
+                Expr::Lit(Lit::Str(s)) => Some(vec![s.to_lowercase()]),
+                _ => None,
+            };
+            let (la, lb) = (lit(&a), lit(&b));
+            let (a, b) = (
+                self.fold_text(a, lb.as_deref())?,
+                self.fold_text(b, la.as_deref())?,
+            );
+            match (op, self.d.byte_collation()) {
+                (BinOp::Eq | BinOp::Ne, _) | (_, None) => (a, b),
+                (_, Some(c)) => {
+                    let bytes = |e: Expr| Expr::Collate {
+                        expr: Box::new(e),
+                        collation: c,
+                    };
+                    (bytes(a), bytes(b))
+                }
+            }
         } else if (ta == T::Date) != (tb == T::Date) && (ta == T::Ts || tb == T::Ts) {
             (self.as_ts(a, ta), self.as_ts(b, tb))
         } else {
@@ -530,7 +718,7 @@ impl Compiler<'_> {
             BinOp::Gt => ">",
             _ => ">=",
         };
-        a.bin(sym, b)
+        Ok(a.bin(sym, b))
     }
 
     fn expr(&mut self, e: &P, cx: Ctx) -> Result<Expr, SqlError> {
@@ -555,9 +743,13 @@ impl Compiler<'_> {
                 match i {
                     Some(i) if self.plan.schema.contact.get(i).is_some_and(|f| f.history) => {
                         let j = self.hist_read(i, self.moment(*moment));
-                        col("p", format!("h{j}"))
+                        col(
+                            "p",
+                            self.hist.get(j).map(|h| h.col.clone()).unwrap_or_default(),
+                        )
                     }
-                    _ => col("p", format!("c_{name}")),
+                    Some(i) => col("p", self.attr_col(i)),
+                    None => null,
                 }
             }
             P::AccountAttr(name) => {
@@ -566,7 +758,7 @@ impl Compiler<'_> {
                         "an event filter reads the account attribute `{name}`"
                     )));
                 }
-                col("p", format!("x_{name}"))
+                col("p", self.account_col(name))
             }
             P::Field(name) => match cx {
                 Ctx::Event => col("ev", format!("f_{name}")),
@@ -574,14 +766,14 @@ impl Compiler<'_> {
             },
             P::Node(i) => match cx {
                 Ctx::Event => return Err(self.unsupported("an event filter reads a definition")),
-                _ => col("p", format!("n{i}")),
+                _ => col("p", self.node_col(*i)),
             },
             P::AccountNode(i) => match cx {
-                Ctx::Contact => col("an", format!("n{i}")),
+                Ctx::Contact => col("an", self.node_col(*i)),
                 _ => return Err(self.unsupported("an event filter reads an account definition")),
             },
             P::Agg(i) => match cx {
-                Ctx::Contact => col("p", format!("g{i}")),
+                Ctx::Contact => col("p", self.agg_col(*i)),
                 _ => null,
             },
             P::Contacts { func, expr, filter } => {
@@ -622,9 +814,12 @@ impl Compiler<'_> {
                         )));
                     }
                 };
-                let k = self.rollups.len();
-                let out = col("k", format!("k{k}"));
-                self.rollups.push(agg);
+                let name = self
+                    .cols
+                    .names
+                    .take(&format!("contacts_{}", names::slug(&format!("{func:?}"))));
+                let out = col("k", name.clone());
+                self.rollups.push((agg, name));
                 match zero {
                     Some(z) => out.or_else(z),
                     None => out,
@@ -642,18 +837,20 @@ impl Compiler<'_> {
                 let want = Self::value(value);
                 let entry = Expr::all(vec![
                     self.in_window(col("h", "at"), window, m.clone())?,
-                    self.compare_raw(BinOp::Eq, col("h", "value"), t, want.clone(), t),
+                    self.compare_raw(BinOp::Eq, col("h", "value"), t, want.clone(), t)?,
                 ]);
                 let held = match self.window_start(window, m)? {
                     Some(s) => Held::At(self.hist_read(i, s)),
                     None => Held::BeforeHistory,
                 };
+                let col = self.cols.names.take(&format!("{attr}_was"));
                 self.hist_test(
                     HistTest {
                         attr: i,
                         entry,
                         held,
                         want,
+                        col,
                     },
                     cx,
                 )?
@@ -676,7 +873,7 @@ impl Compiler<'_> {
                         t,
                         Self::value(to),
                         t,
-                    ));
+                    )?);
                 }
                 if let Some(from) = from {
                     parts.push(self.compare_raw(
@@ -685,15 +882,17 @@ impl Compiler<'_> {
                         t,
                         Self::value(from),
                         t,
-                    ));
+                    )?);
                 }
                 let entry = Expr::all(parts);
+                let col = self.cols.names.take(&format!("{attr}_changed"));
                 self.hist_test(
                     HistTest {
                         attr: i,
                         entry,
                         held: Held::No,
                         want: Expr::Lit(Lit::Null),
+                        col,
                     },
                     cx,
                 )?
@@ -735,7 +934,7 @@ impl Compiler<'_> {
                     if !comparable(ta, tb) {
                         return Ok(Expr::bool(false));
                     }
-                    self.compare_raw(*op, a, ta, b, tb)
+                    self.compare_raw(*op, a, ta, b, tb)?
                         .or_else(Expr::bool(false))
                 } else if !arithmetic(*op, ta, tb) {
                     null
@@ -758,13 +957,23 @@ impl Compiler<'_> {
             } => {
                 let t = self.ty(expr);
                 let x = self.expr(expr, cx)?;
-                let items = items.iter().map(|v| {
-                    let it = Self::value(v);
-                    if t == T::Text { self.d.lower(it) } else { it }
-                });
-                let inl = Expr::InList {
-                    expr: Box::new(self.fold(x.clone(), t)),
-                    items: items.collect(),
+                let inl = if t == T::Text {
+                    let folded: Vec<String> = items
+                        .iter()
+                        .filter_map(|v| match v {
+                            Value::Text(s) => Some(s.to_lowercase()),
+                            _ => None,
+                        })
+                        .collect();
+                    Expr::InList {
+                        expr: Box::new(self.fold_text(x.clone(), Some(&folded))?),
+                        items: folded.iter().map(|s| Expr::str(s)).collect(),
+                    }
+                } else {
+                    Expr::InList {
+                        expr: Box::new(x.clone()),
+                        items: items.iter().map(Self::value).collect(),
+                    }
                 };
                 if *negated {
                     x.is_null(true)
@@ -787,19 +996,19 @@ impl Compiler<'_> {
                 if self.ty(expr) != T::Text {
                     return Ok(Expr::bool(false));
                 }
-                let x = self.d.lower(self.expr(expr, cx)?);
-                let tests = patterns
+                let folded: Vec<String> = patterns.iter().map(|p| p.to_lowercase()).collect();
+                let x = self.expr(expr, cx)?;
+                let x = self.fold_text(x, Some(&folded))?;
+                let tests = folded
                     .iter()
                     .map(|p| {
-                        let pe = self.d.lower(Expr::str(p));
+                        let pe = Expr::str(p);
                         match op {
                             TextOp::Contains => self.d.contains(x.clone(), pe),
                             TextOp::StartsWith => self.d.starts_with(x.clone(), pe),
-                            TextOp::EndsWith => self.d.ends_with(
-                                x.clone(),
-                                pe,
-                                p.to_lowercase().chars().count() as i64,
-                            ),
+                            TextOp::EndsWith => {
+                                self.d.ends_with(x.clone(), pe, p.chars().count() as i64)
+                            }
                         }
                     })
                     .collect();
@@ -810,22 +1019,19 @@ impl Compiler<'_> {
                 pattern,
                 flags,
             } => {
-                if let Some(f) = flags.chars().find(|f| *f != 'i') {
-                    return Err(
-                        self.unsupported(format!("the regex flag `{f}` of `/{pattern}/{flags}`"))
-                    );
-                }
+                let re = super::regex::translate(pattern, flags, self.d.regex_flavour()).map_err(
+                    |why| {
+                        self.unsupported(format!(
+                            "the regex `/{}/{flags}`: {why}",
+                            pattern.escape_debug()
+                        ))
+                    },
+                )?;
                 if self.ty(expr) != T::Text {
                     return Ok(Expr::bool(false));
                 }
                 let x = self.expr(expr, cx)?;
-                let rf = RegexFlags {
-                    case_insensitive: flags.contains('i'),
-                };
-                self.d
-                    .regex_match(x, pattern, rf)
-                    .ok_or_else(|| self.unsupported(format!("the regex `/{pattern}/{flags}`")))?
-                    .or_else(Expr::bool(false))
+                self.d.regex_match(x, &re).or_else(Expr::bool(false))
             }
             P::IsMissing { expr, negated } => self.expr(expr, cx)?.is_null(*negated),
         })
@@ -870,7 +1076,11 @@ impl Compiler<'_> {
         {
             return j;
         }
-        self.hist.push(HistRead { attr, instant });
+        let col = self
+            .cols
+            .names
+            .take(&format!("{}_then", self.attr_name(attr)));
+        self.hist.push(HistRead { attr, instant, col });
         self.hist.len() - 1
     }
 
@@ -878,7 +1088,8 @@ impl Compiler<'_> {
         if cx != Ctx::Contact {
             return Ok(Expr::bool(false));
         }
+        let c = test.col.clone();
         self.tests.push(test);
-        Ok(col("p", format!("w{}", self.tests.len() - 1)))
+        Ok(col("p", c))
     }
 }

@@ -4,7 +4,9 @@
 pub mod dialect;
 pub mod ir;
 pub mod lower;
+pub mod regex;
 pub mod tables;
+pub mod text;
 
 pub use dialect::{Dialect, by_name};
 pub use lower::AsOf;

@@ -53,6 +53,7 @@ pub mod cases;
 pub mod generate;
 pub mod reference;
 pub mod sql_data;
+pub mod sql_parse;
 
 /// Checks `rules` (which `use "schema.funnel"`) against the schema text `schema`: the
 /// program, or the error diagnostics with the rules that caused them.

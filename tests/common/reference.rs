@@ -292,7 +292,7 @@ impl<'a> Reference<'a> {
             Some((lo, hi)) => total.clamp(lo, hi),
             None => total,
         };
-        Some((clamped * 100.0).round() / 100.0)
+        Some(round_cents(clamped))
     }
 
     /// The contact's events of a stream at moment `t`, in time order.
@@ -666,4 +666,20 @@ impl<'a> Reference<'a> {
             }
         }
     }
+}
+
+/// `x` to 2 decimals as its shortest decimal form reads, half away from zero
+/// (docs/semantics.md, Scores): whole thousandths of the magnitude, plus 5, in tens.
+fn round_cents(x: f64) -> f64 {
+    let text = format!("{}", x.abs());
+    let (whole, frac) = text.split_once('.').unwrap_or((&text, ""));
+    if whole.len() > 30 {
+        return x;
+    }
+    let frac3: String = frac.chars().chain("000".chars()).take(3).collect();
+    let Ok(thousandths) = format!("{whole}{frac3}").parse::<i128>() else {
+        return x;
+    };
+    let cents = (thousandths + 5) / 10;
+    (cents as f64 / 100.0).copysign(x)
 }

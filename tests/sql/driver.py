@@ -72,7 +72,8 @@ def run_postgres(jobs):
         if p.returncode != 0:
             out.append({"name": job["name"], "results": None, "error": p.stderr.strip()})
             continue
-        lines = [l for l in p.stdout.splitlines() if l.strip()]
+        # split("\n"), not splitlines(): JSON may hold U+2028 or U+0085 raw.
+        lines = [l for l in p.stdout.split("\n") if l.strip()]
         results = [json.loads(l) for l in lines[-len(job["queries"]):]] if job["queries"] else []
         out.append({"name": job["name"], "results": results, "error": None})
     return out

@@ -1,10 +1,43 @@
 //! The definition stages: one CTE per level of the definition graph for contacts and
-//! accounts (with their contact roll-ups), scores' raw totals a stage before their
-//! rounding, and the final selects of the result columns.
+//! accounts (with their contact roll-ups), named after its definition (or its first
+//! definition and how many follow: a chain of one CTE per definition took DuckDB's
+//! planner ten times as long), scores' raw totals and tiers' whole numbers a stage
+//! before them, and the final selects of the result columns.
 
 use super::*;
 
+/// Whether `name` is, or may be, one of the stages before the definitions.
+fn internal(name: &str) -> bool {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let numbered = ["hx", "hl", "h", "wt", "r", "c", "a"].iter().any(|p| {
+        name.strip_prefix(p)
+            .is_some_and(|rest| digits(rest.trim_end_matches(['c', 'k'])))
+    });
+    numbered || ["ev", "agg", "now_", "moments"].contains(&name)
+}
+
 impl Compiler<'_> {
+    /// The namespace of the definitions' stages: the tables the SQL reads, and the
+    /// stages before the definitions, are taken.
+    fn stage_names(&self) -> names::Names {
+        let mut n = names::Names::default();
+        for (t, default) in [
+            (&self.tables.contacts, "contacts"),
+            (&self.tables.events, "events"),
+            (&self.tables.accounts, "accounts"),
+            (&self.tables.changes, "changes"),
+        ] {
+            for part in t.name(default) {
+                n.take(&part);
+            }
+        }
+        for fixed in ["ev", "agg", "now_", "moments", "c0", "a0"] {
+            n.take(fixed);
+        }
+        n.reserve(internal);
+        n
+    }
+
     pub(super) fn build(&mut self) -> Result<Queries, SqlError> {
         // Nodes first: lowering them registers the history reads, tests and roll-ups
         // the earlier stages must provide.
@@ -13,6 +46,7 @@ impl Compiler<'_> {
         let mut prev_c = "c0".to_string();
         let mut prev_a = "a0".to_string();
         let accounts = self.has_accounts();
+        let mut stage_names = self.stage_names();
         for level in 1..=max_level {
             let ids: Vec<usize> = (0..self.plan.nodes.len())
                 .filter(|i| self.levels.get(*i) == Some(&level))
@@ -26,9 +60,17 @@ impl Compiler<'_> {
                 if here.is_empty() {
                     continue;
                 }
-                let (name, prev) = match scope {
-                    Scope::Contact => (format!("c{level}"), prev_c.clone()),
-                    Scope::Account => (format!("a{level}"), prev_a.clone()),
+                // Named after its definition, or its first one and how many follow.
+                let first = here.first().map(|i| names::ident_of(&self.node_col(*i)));
+                let want = match (first, here.len()) {
+                    (Some(f), 1) => f,
+                    (Some(f), n) => format!("{f}_and_{}_more", n - 1),
+                    (None, _) => format!("level_{level}"),
+                };
+                let name = stage_names.take(&want);
+                let prev = match scope {
+                    Scope::Contact => prev_c.clone(),
+                    Scope::Account => prev_a.clone(),
                 };
                 let cx = if scope == Scope::Contact {
                     Ctx::Contact
@@ -46,11 +88,11 @@ impl Compiler<'_> {
                 if scope == Scope::Contact && accounts {
                     joins.push(left(
                         cte(&prev_a, "an"),
-                        col("an", "id").bin("=", col("p", "__acct")),
+                        col("an", "id").bin("=", col("p", self.cols.account_id.as_str())),
                     ));
                 }
                 if scope == Scope::Account && self.rollups.len() > first_rollup {
-                    let kname = format!("k{level}");
+                    let kname = stage_names.take(&format!("{name}_contacts"));
                     stages.push((
                         kname.clone(),
                         self.rollup_stage(first_rollup, &prev_c, &prev_a),
@@ -61,7 +103,7 @@ impl Compiler<'_> {
                     ));
                 }
                 if !raw.is_empty() {
-                    let rname = format!("{name}r");
+                    let rname = stage_names.take(&format!("{name}_raw"));
                     stages.push((
                         rname.clone(),
                         Select {
@@ -96,26 +138,20 @@ impl Compiler<'_> {
             ctes.push(("a0".into(), self.accounts_base()));
         }
         ctes.extend(stages);
-        let collation = self.d.byte_collation();
-        let order = |e: Expr| match collation {
-            Some(c) => Expr::Collate {
-                expr: Box::new(e),
-                collation: c,
-            },
-            None => e,
-        };
         let output = |scope: Scope, from: &str| {
             let mut items = vec![(col("p", "id"), "id".to_string())];
             for (i, n) in self.plan.outputs(scope) {
-                items.push((col("p", format!("n{i}")), n.name.clone()));
+                items.push((col("p", self.node_col(i)), n.name.clone()));
             }
             Select {
                 items,
                 from: Some(cte(from, "p")),
-                order_by: vec![order(col("p", "id"))],
                 ..Default::default()
             }
         };
+        for (_, sel) in &mut ctes {
+            sel.drop_unread_joins();
+        }
         let contacts = Query {
             ctes: ctes.clone(),
             body: output(Scope::Contact, &prev_c),
@@ -140,7 +176,7 @@ impl Compiler<'_> {
             return Ok(());
         };
         self.rule = node.name.clone();
-        let out = format!("n{i}");
+        let out = self.node_col(i);
         let value = match &node.kind {
             NodeKind::Segment(e) => self.truthy(e, cx)?,
             NodeKind::Value(e) => self.expr(e, cx)?,
@@ -197,7 +233,7 @@ impl Compiler<'_> {
                                 let x = match &r.kind {
                                     RuleKind::Per { points_of, .. } => {
                                         let pts = match cx {
-                                            Ctx::Contact => col("p", format!("g{points_of}")),
+                                            Ctx::Contact => col("p", self.agg_col(*points_of)),
                                             _ => lit_num(0.0),
                                         };
                                         lit_num(r.points).bin("*", pts)
@@ -229,12 +265,14 @@ impl Compiler<'_> {
                         }
                     }
                 };
-                raw.push((total, format!("r{i}")));
-                round_whole(col("p", format!("r{i}")).bin("*", lit_num(100.0)))
-                    .bin("/", lit_num(100.0))
+                let r = self.cols.names.take(&format!("{out}_raw"));
+                raw.push((total, r.clone()));
+                round_cents(col("p", r))
             }
             NodeKind::Tiers { score, bands } => {
-                let r = round_whole(col("p", format!("n{score}")));
+                let whole = self.cols.names.take(&format!("{out}_whole"));
+                raw.push((round_whole(col("p", self.node_col(*score))), whole.clone()));
+                let r = col("p", whole);
                 Expr::Case {
                     whens: bands
                         .iter()

@@ -10,6 +10,9 @@ type Parts = (Vec<(String, Select)>, Vec<Join>, Vec<(Expr, String)>);
 /// The stages before the definitions: moments, events, aggregates, history, `c0`, `a0`.
 impl Compiler<'_> {
     pub(super) fn moments(&self) -> Result<Vec<(String, Select)>, SqlError> {
+        if self.fixed.is_some() {
+            return Ok(Vec::new());
+        }
         let now = match self.as_of {
             AsOf::Fixed(t) => Expr::Lit(Lit::Timestamp(t)),
             AsOf::Param => Expr::Param(self.d.param().to_string()).cast(SqlType::Timestamp),
@@ -71,15 +74,19 @@ impl Compiler<'_> {
             };
             c0.joins.push(left(table(amap.name("accounts"), "x"), on));
             c0.items
-                .push((col("x", amap.column("id")), "__acct".into()));
+                .push((col("x", amap.column("id")), self.cols.account_id.clone()));
             for f in &self.plan.schema.account {
-                c0.items
-                    .push((col("x", amap.column(&f.name)), format!("x_{}", f.name)));
+                if self.read.account.contains(&f.name) {
+                    c0.items
+                        .push((col("x", amap.column(&f.name)), self.account_col(&f.name)));
+                }
             }
         }
-        for f in &self.plan.schema.contact {
-            c0.items
-                .push((col("c", cmap.column(&f.name)), format!("c_{}", f.name)));
+        for (i, f) in self.plan.schema.contact.iter().enumerate() {
+            if self.read.contact.contains(&f.name) && !f.history {
+                c0.items
+                    .push((col("c", cmap.column(&f.name)), self.attr_col(i)));
+            }
         }
         if !self.plan.aggregates.is_empty() {
             out.push(("ev".into(), self.events()));
@@ -88,7 +95,7 @@ impl Compiler<'_> {
             c0.joins.extend(joins);
             c0.items.extend(items);
         }
-        let (stages, joins, items) = self.history();
+        let (stages, joins, items) = self.history()?;
         out.extend(stages);
         c0.joins.extend(joins);
         c0.items.extend(items);
@@ -107,14 +114,14 @@ impl Compiler<'_> {
         if let Some(o) = &e.order {
             items.push((col("e", o.as_str()), "seq".into()));
         }
-        for f in self.fields.keys() {
+        for f in self.fields.keys().filter(|f| self.read.fields.contains(*f)) {
             items.push((col("e", e.column(f)), format!("f_{f}")));
         }
         Select {
             items,
             from: Some(table(e.name("events"), "e")),
             joins: vec![cross("moments", "m")],
-            filter: Some(col("e", e.column("at")).bin("<=", col("m", "m0"))),
+            filter: Some(col("e", e.column("at")).bin("<=", self.moment(0))),
             ..Default::default()
         }
     }
@@ -148,7 +155,7 @@ impl Compiler<'_> {
             let field = |f: &str| col("ev", format!("f_{f}"));
             let ft = |f: &str| self.fields.get(f).copied().unwrap_or(T::Unknown);
             let age = self.seconds_to(col("ev", "at"), m.clone());
-            let name = format!("g{i}");
+            let name = self.agg_col(i);
             let simple = |agg: Expr| (agg, name.clone());
             let mut zero = None;
             let g = match &a.kind {
@@ -165,7 +172,7 @@ impl Compiler<'_> {
                     zero = Some(Expr::int(0));
                     Expr::Agg {
                         name: "COUNT",
-                        arg: Some(Box::new(self.fold(field(f), ft(f)))),
+                        arg: Some(Box::new(self.fold(field(f), ft(f))?)),
                         distinct: true,
                         filter: Some(Box::new(Expr::all(cond))),
                     }
@@ -250,15 +257,37 @@ impl Compiler<'_> {
                     cond.push(field(f).is_null(true));
                     let ranked = if let AggKind::MostFrequent { .. } = a.kind {
                         let counted = format!("r{i}c");
-                        let key = self.fold(field(f), ft(f));
-                        let by_key = vec![col("ev", "contact_id"), key.clone()];
+                        let keyed = format!("r{i}k");
+                        // The folded key is a column before it is partitioned by: a
+                        // dialect's folding may stop the query on text it cannot fold
+                        // (an error call), which DuckDB will not partition by.
+                        let mut k_items = vec![
+                            (col("ev", "contact_id"), "id".to_string()),
+                            (field(f), "v".into()),
+                            (self.fold(field(f), ft(f))?, "key".into()),
+                            (col("ev", "at"), "at".into()),
+                        ];
+                        if self.tables.events.order.is_some() {
+                            k_items.push((col("ev", "seq"), "seq".into()));
+                        }
+                        stages.push((
+                            keyed.clone(),
+                            Select {
+                                items: k_items,
+                                from: Some(cte("ev", "ev")),
+                                joins: vec![cross("moments", "m")],
+                                filter: Some(Expr::all(cond)),
+                                ..Default::default()
+                            },
+                        ));
+                        let by_key = vec![col("k", "id"), col("k", "key")];
                         stages.push((
                             counted.clone(),
                             Select {
                                 items: vec![
-                                    (col("ev", "contact_id"), "id".into()),
-                                    (field(f), "v".into()),
-                                    (key, "key".into()),
+                                    (col("k", "id"), "id".into()),
+                                    (col("k", "v"), "v".into()),
+                                    (col("k", "key"), "key".into()),
                                     (
                                         Expr::Agg {
                                             name: "COUNT",
@@ -272,14 +301,12 @@ impl Compiler<'_> {
                                     (
                                         Expr::RowNumber {
                                             partition: by_key,
-                                            order: self.event_order("ev", false),
+                                            order: self.event_order("k", false),
                                         },
                                         "occ".into(),
                                     ),
                                 ],
-                                from: Some(cte("ev", "ev")),
-                                joins: vec![cross("moments", "m")],
-                                filter: Some(Expr::all(cond)),
+                                from: Some(cte(&keyed, "k")),
                                 ..Default::default()
                             },
                         ));
@@ -375,7 +402,7 @@ impl Compiler<'_> {
     }
 
     /// For each aggregate, the first definition that uses it (for error messages).
-    fn aggregate_users(&self) -> BTreeMap<usize, String> {
+    pub(super) fn aggregate_users(&self) -> BTreeMap<usize, String> {
         let mut out = BTreeMap::new();
         for n in &self.plan.nodes {
             let mut stack = node_exprs(&n.kind);
@@ -398,7 +425,7 @@ impl Compiler<'_> {
         out
     }
 
-    fn history(&self) -> Parts {
+    fn history(&self) -> Result<Parts, SqlError> {
         let mut stages = Vec::new();
         let mut joins = Vec::new();
         let mut items = Vec::new();
@@ -498,7 +525,7 @@ impl Compiler<'_> {
                     .bin("=", cid.clone())
                     .bin("AND", col(&name, "rn").bin("=", Expr::int(1))),
             ));
-            items.push((read(j, h.attr), name));
+            items.push((read(j, h.attr), h.col.clone()));
         }
         for (k, test) in self.tests.iter().enumerate() {
             let name = format!("wt{k}");
@@ -532,21 +559,23 @@ impl Compiler<'_> {
             };
             let w = match start {
                 Some(s) => self
-                    .compare_raw(BinOp::Eq, s, t, test.want.clone(), t)
+                    .compare_raw(BinOp::Eq, s, t, test.want.clone(), t)?
                     .or_else(Expr::bool(false))
                     .bin("OR", hit),
                 None => hit,
             };
-            items.push((w, format!("w{k}")));
+            items.push((w, test.col.clone()));
         }
-        (stages, joins, items)
+        Ok((stages, joins, items))
     }
 
     pub(super) fn accounts_base(&self) -> Select {
         let amap = &self.tables.accounts;
         let mut items = vec![(col("x", amap.column("id")), "id".to_string())];
         for f in &self.plan.schema.account {
-            items.push((col("x", amap.column(&f.name)), format!("x_{}", f.name)));
+            if self.read.account.contains(&f.name) {
+                items.push((col("x", amap.column(&f.name)), self.account_col(&f.name)));
+            }
         }
         Select {
             items,
@@ -556,9 +585,10 @@ impl Compiler<'_> {
     }
 
     pub(super) fn rollup_stage(&self, first: usize, contacts: &str, accounts: &str) -> Select {
-        let mut items = vec![(col("p", "__acct"), "id".to_string())];
-        for (k, r) in self.rollups.iter().enumerate().skip(first) {
-            items.push((r.clone(), format!("k{k}")));
+        let acct = self.cols.account_id.as_str();
+        let mut items = vec![(col("p", acct), "id".to_string())];
+        for (r, name) in self.rollups.iter().skip(first) {
+            items.push((r.clone(), name.clone()));
         }
         Select {
             items,
@@ -566,12 +596,12 @@ impl Compiler<'_> {
             joins: vec![
                 left(
                     cte(accounts, "an"),
-                    col("an", "id").bin("=", col("p", "__acct")),
+                    col("an", "id").bin("=", col("p", acct)),
                 ),
                 cross("moments", "m"),
             ],
-            filter: Some(col("p", "__acct").is_null(true)),
-            group_by: vec![col("p", "__acct")],
+            filter: Some(col("p", acct).is_null(true)),
+            group_by: vec![col("p", acct)],
             ..Default::default()
         }
     }
