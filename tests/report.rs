@@ -169,3 +169,47 @@ fn page_is_self_contained() {
     assert_eq!(page, report::html::render(&r), "rendering is deterministic");
     assert!(page.contains(&"ab".repeat(32)));
 }
+
+#[test]
+fn doc_comments_reach_the_plan() {
+    use funnel::syntax::load_source;
+    use funnel::syntax::loader::MemoryFs;
+    let mut fs = MemoryFs::new();
+    fs.insert("/p/schema.funnel", include_str!("fixtures/schema.funnel"));
+    let text = "use \"schema.funnel\"\n\
+                # Section heading, then a blank line.\n\n\
+                # First line of the doc,\n#\n  # and its second line.\n\
+                segment a = true\n\
+                segment b = true  # trailing, not a doc\n\
+                # After b's line.\n\
+                segment c = true\n";
+    let loaded = load_source(
+        &fs,
+        std::path::Path::new("/p"),
+        std::path::Path::new("/p/main.funnel"),
+        "main.funnel",
+        text,
+    );
+    let plan = funnel::plan::lower(&funnel::check::check(&loaded).program.unwrap());
+    let doc = |name: &str| {
+        plan.nodes
+            .iter()
+            .find(|n| n.name == name && n.output)
+            .unwrap()
+            .doc
+            .clone()
+    };
+    assert_eq!(
+        doc("a").as_deref(),
+        Some("First line of the doc, and its second line.")
+    );
+    assert_eq!(doc("b"), None);
+    assert_eq!(doc("c").as_deref(), Some("After b's line."));
+    let (b2b, _) = b2b();
+    let docs: Vec<_> = b2b.nodes.iter().filter(|n| n.doc.is_some()).collect();
+    assert!(
+        docs.iter().all(|n| n.output),
+        "only output nodes carry docs"
+    );
+    assert!(docs.len() > 40, "{} documented definitions", docs.len());
+}
