@@ -25,6 +25,21 @@ pub struct Args {
     /// The distance between two points of a trend.
     #[arg(long, value_name = "DURATION", default_value = "1w", value_parser = parse_dur)]
     pub step: crate::plan::types::Dur,
+    /// How many members each segment lists: a number, or `all`.
+    #[arg(long, value_name = "N|all", default_value = "20", value_parser = parse_members)]
+    pub members: report::MemberCount,
+}
+
+/// Parses `--members`: a whole number, or `all`.
+pub fn parse_members(s: &str) -> Result<report::MemberCount, String> {
+    if s == "all" {
+        return Ok(report::MemberCount::All);
+    }
+    s.parse::<usize>()
+        .map(report::MemberCount::Sample)
+        .map_err(|_| {
+            format!("`{s}` is not a number of members; write a number like `20`, or `all`")
+        })
 }
 
 /// Parses a duration flag: a whole number and `h`, `d`, `w`, `mo` or `y`.
@@ -139,7 +154,7 @@ pub fn run(args: &Args, color: ColorChoice) -> Result<Exit, UsageError> {
         data,
     };
     let steps = report::steps(args.step, count);
-    let built = report::build(&plan, d, now(&args.data), &steps, inputs)
+    let built = report::build(&plan, d, now(&args.data), &steps, inputs, args.members)
         .map_err(|e| UsageError(e.to_string()))?;
     let page = report::html::render(&built);
     write_atomic(&args.output, |w| {
