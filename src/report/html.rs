@@ -294,12 +294,13 @@ fn overview(s: &mut String, r: &Report) {
             s,
             "<table class=\"segments\" data-table=\"segments-{word}\"><thead><tr>\
              <th scope=\"col\">segment</th><th scope=\"col\" class=\"num\">{word}</th>\
-             <th scope=\"col\">share of all {word}</th>"
+             <th scope=\"col\">share<span class=\"wide\"> of all {word}</span></th>"
         );
         if let Some(since) = &since {
             let _ = write!(
                 s,
-                "<th scope=\"col\" class=\"num\">change {}</th><th scope=\"col\">trend</th>",
+                "<th scope=\"col\" class=\"num\">change<span class=\"wide\"> {}</span></th>\
+                 <th scope=\"col\">trend</th>",
                 esc(since)
             );
         }
@@ -370,10 +371,10 @@ fn movement(s: &mut String, r: &Report) {
         "movement",
         "Who entered and who left",
         &format!(
-            "{} by {word}: how many came into each segment, tier band and persona \
+            "{} by {word}, how many came into each segment, tier band and persona \
              (<span class=\"key in\">entered</span>, bars up) and how many went out of it \
              (<span class=\"key out\">left</span>, bars down). “{}” is {}.",
-            esc(&human_name(&format!("{word}_by_{word}").replace('_', " "))),
+            esc(&human_name(word)),
             esc(&this),
             esc(&last)
         ),
@@ -408,7 +409,7 @@ fn movement(s: &mut String, r: &Report) {
                 s,
                 "<tr data-name=\"{}\">{}{}{}{}{}{}<td>{}</td></tr>",
                 esc(&label),
-                series_name_cell(r, x),
+                series_name_cell(x),
                 n_cell(x.sizes.last().copied().unwrap_or(0)),
                 n_cell(x.entered.last().copied().unwrap_or(0)),
                 n_cell(x.left.last().copied().unwrap_or(0)),
@@ -473,13 +474,19 @@ fn series_label(x: &Series) -> String {
     }
 }
 
-fn series_name_cell(r: &Report, x: &Series) -> String {
+/// A series' name cell (the descriptions are in the overview; these rows stay short).
+fn series_name_cell(x: &Series) -> String {
     let suffix = match (&x.band, x.scope) {
         (Some(b), _) => format!(": {b}"),
         (None, Scope::Account) => " (accounts)".into(),
         (None, Scope::Contact) => String::new(),
     };
-    name_cell(r, &x.name, &suffix)
+    format!(
+        "<th scope=\"row\"><span class=\"human\">{}{}</span> <code>{}</code></th>",
+        esc(&human_name(&x.name)),
+        esc(&suffix),
+        esc(&x.name)
+    )
 }
 
 fn overlap(s: &mut String, o: &Overlap) {
