@@ -217,6 +217,14 @@ mod tests {
     }
 
     #[test]
+    fn members_flag() {
+        assert_eq!(parse_members("all"), Ok(report::MemberCount::All));
+        assert_eq!(parse_members("5"), Ok(report::MemberCount::Sample(5)));
+        assert!(parse_members("-1").is_err());
+        assert!(parse_members("some").is_err());
+    }
+
+    #[test]
     fn sha256_of_abc() {
         assert_eq!(
             sha256_hex(b"abc"),

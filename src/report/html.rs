@@ -890,7 +890,7 @@ fn top(s: &mut String, r: &Report, t: &TopAccounts) {
     let max = t.rows.iter().map(|a| a.score).fold(0.0, f64::max);
     let _ = write!(
         s,
-        "<h3>The highest {} <code>{}</code></h3>",
+        "<h3>Ranked by {} <code>{}</code></h3>",
         esc(&human_name(&t.score).to_lowercase()),
         esc(&t.score)
     );

@@ -7,7 +7,7 @@
 //! one persona list per such attribute (a persona per value, in declaration order), so
 //! the history plan evaluates the attribute at every step like any definition.
 
-use super::series::{NONE, Steps, codes};
+use super::series::{NONE, Steps, codes, tally};
 use super::{Series, SeriesKind};
 use crate::plan::schema::Type;
 use crate::plan::types::{BinOp, Scope, Value};
@@ -95,15 +95,6 @@ pub fn funnels(
             SeriesKind::Persona,
             &names,
         );
-        let count = |cs: &[u32]| {
-            let mut v = vec![0; n];
-            for &c in cs {
-                if let Some(x) = v.get_mut(c as usize) {
-                    *x += 1;
-                }
-            }
-            v
-        };
         let mut advanced = vec![0; n];
         for (&a, &b) in first.iter().zip(&last) {
             if a != NONE
@@ -128,8 +119,8 @@ pub fn funnels(
         series.retain(|s| !mine(s));
         out.push(Lifecycle {
             attr: attr.clone(),
-            start: count(&first),
-            now: count(&last),
+            start: tally(&first, n),
+            now: tally(&last, n),
             missing: last.iter().filter(|&&c| c == NONE).count(),
             stages: names,
             entered,

@@ -84,3 +84,17 @@ pub fn sample(all: &[usize], limit: Option<usize>) -> Vec<usize> {
         _ => all.to_vec(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::sample;
+
+    #[test]
+    fn samples_are_even_and_in_order() {
+        let all: Vec<usize> = (0..10).map(|i| i * 3).collect();
+        assert_eq!(sample(&all, Some(5)), vec![0, 6, 12, 18, 24]);
+        assert_eq!(sample(&all, Some(20)), all);
+        assert_eq!(sample(&all, None), all);
+        assert_eq!(sample(&all, Some(0)), Vec::<usize>::new());
+    }
+}

@@ -7,6 +7,7 @@ use super::{Series, SeriesKind};
 use crate::engine::eval::Col;
 use crate::plan::types::{Scope, Value};
 use crate::plan::{History, NodeId, NodeKind, Plan};
+use rayon::prelude::*;
 
 /// The evaluated columns of a history plan, step by step: oldest first, `now` last.
 pub struct Steps<'a> {
@@ -102,63 +103,88 @@ pub fn codes(col: Option<&Col>, kind: SeriesKind, names: &[String]) -> Vec<u32> 
     }
 }
 
-/// One series per segment, tier band and persona of `plan`'s outputs (contacts, then
-/// accounts), with its size at every step and the rows that entered and left it
-/// between consecutive steps.
-pub fn all(plan: &Plan, steps: &Steps<'_>) -> Vec<Series> {
-    let mut out = Vec::new();
-    for scope in [Scope::Contact, Scope::Account] {
-        for (id, node) in plan.outputs(scope) {
-            let Some((kind, names)) = categories(plan, id) else {
-                continue;
-            };
-            let n = names.len();
-            let mut sizes = vec![Vec::with_capacity(steps.len()); n];
-            let mut entered = vec![Vec::new(); n];
-            let mut left = vec![Vec::new(); n];
-            let mut prev: Option<Vec<u32>> = None;
-            for k in 0..steps.len() {
-                let cur = codes(steps.column(id, k), kind, &names);
-                let mut size = vec![0; n];
-                for &c in &cur {
-                    if let Some(s) = size.get_mut(c as usize) {
-                        *s += 1;
-                    }
-                }
-                if let Some(p) = &prev {
-                    let (mut e, mut l) = (vec![0; n], vec![0; n]);
-                    for (&a, &b) in p.iter().zip(&cur) {
-                        if a != b {
-                            if let Some(x) = e.get_mut(b as usize) {
-                                *x += 1;
-                            }
-                            if let Some(x) = l.get_mut(a as usize) {
-                                *x += 1;
-                            }
-                        }
-                    }
-                    for c in 0..n {
-                        entered[c].push(e[c]);
-                        left[c].push(l[c]);
-                    }
-                }
-                for (c, s) in size.into_iter().enumerate() {
-                    sizes[c].push(s);
-                }
-                prev = Some(cur);
-            }
-            for (c, name) in names.into_iter().enumerate() {
-                out.push(Series {
-                    name: node.name.clone(),
-                    kind,
-                    band: (kind != SeriesKind::Segment).then_some(name),
-                    scope,
-                    sizes: std::mem::take(&mut sizes[c]),
-                    entered: std::mem::take(&mut entered[c]),
-                    left: std::mem::take(&mut left[c]),
-                });
-            }
+/// Rows per category `0..n` of per-row codes ([`NONE`] not counted).
+pub fn tally(codes: &[u32], n: usize) -> Vec<usize> {
+    let mut out = vec![0; n];
+    for &c in codes {
+        if let Some(x) = out.get_mut(c as usize) {
+            *x += 1;
         }
     }
     out
+}
+
+/// One series per segment, tier band and persona of `plan`'s outputs (contacts, then
+/// accounts), with its size at every step and the rows that entered and left it
+/// between consecutive steps; definitions are walked in parallel.
+pub fn all(plan: &Plan, steps: &Steps<'_>) -> Vec<Series> {
+    let defs: Vec<(Scope, NodeId, &str)> = [Scope::Contact, Scope::Account]
+        .into_iter()
+        .flat_map(|scope| {
+            plan.outputs(scope)
+                .map(move |(id, n)| (scope, id, n.name.as_str()))
+        })
+        .collect();
+    defs.par_iter()
+        .map(|&(scope, id, name)| of_definition(plan, steps, scope, id, name))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+/// The series of one definition (none unless it is a segment, tier set or persona list).
+fn of_definition(
+    plan: &Plan,
+    steps: &Steps<'_>,
+    scope: Scope,
+    id: NodeId,
+    name: &str,
+) -> Vec<Series> {
+    let Some((kind, names)) = categories(plan, id) else {
+        return Vec::new();
+    };
+    let n = names.len();
+    let mut sizes = vec![Vec::with_capacity(steps.len()); n];
+    let mut entered = vec![Vec::new(); n];
+    let mut left = vec![Vec::new(); n];
+    let mut prev: Option<Vec<u32>> = None;
+    for k in 0..steps.len() {
+        let cur = codes(steps.column(id, k), kind, &names);
+        let size = tally(&cur, n);
+        if let Some(p) = &prev {
+            let (mut e, mut l) = (vec![0; n], vec![0; n]);
+            for (&a, &b) in p.iter().zip(&cur) {
+                if a != b {
+                    if let Some(x) = e.get_mut(b as usize) {
+                        *x += 1;
+                    }
+                    if let Some(x) = l.get_mut(a as usize) {
+                        *x += 1;
+                    }
+                }
+            }
+            for c in 0..n {
+                entered[c].push(e[c]);
+                left[c].push(l[c]);
+            }
+        }
+        for (c, s) in size.into_iter().enumerate() {
+            sizes[c].push(s);
+        }
+        prev = Some(cur);
+    }
+    names
+        .into_iter()
+        .enumerate()
+        .map(|(c, band)| Series {
+            name: name.to_string(),
+            kind,
+            band: (kind != SeriesKind::Segment).then_some(band),
+            scope,
+            sizes: std::mem::take(&mut sizes[c]),
+            entered: std::mem::take(&mut entered[c]),
+            left: std::mem::take(&mut left[c]),
+        })
+        .collect()
 }
