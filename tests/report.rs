@@ -234,6 +234,11 @@ fn report_trends_and_numbers_are_the_runs() {
             .count();
         assert_eq!(lead.advanced[i], advanced, "lead_stage {i} moved on");
     }
+    assert_eq!(
+        lead.missing_start,
+        first.iter().filter(|x| x.is_none()).count()
+    );
+    assert_eq!(lead.missing, last.iter().filter(|x| x.is_none()).count());
     assert!(lead.advanced.iter().sum::<usize>() > 10);
     // The stage lists are the report's own: not among the tier and persona shares.
     assert!(r.shares.iter().all(|s| s.name != "lead_stage"));

@@ -3,8 +3,9 @@
 //! request off the machine refused: no console message or page error, no request
 //! leaving, no serious or critical axe-core violation at desktop and phone widths, no
 //! sideways scrolling of the page, the member search works with script and the page
-//! works without; every chart drew what it says; every count in the page equals what
-//! `funnel run` gives at the same moment; and the screenshots the docs show
+//! works without, the print style hides the navigation and printing opens every folded
+//! part; every chart drew what it says; every count in the page equals what `funnel
+//! run` gives at the same moment; and the screenshots the docs show
 //! (`docs/img/report-*.png`) are taken from it.
 //!
 //! `.ci/run` installs `chromium` and the npm packages (`tests/browser`). On a developer
@@ -258,6 +259,12 @@ fn report_renders_in_a_browser() {
     assert_eq!(
         search["opened"], search["visible"],
         "one match per list: {search}"
+    );
+    let print = &seen["print"];
+    assert_eq!(
+        print,
+        &serde_json::json!({"nav": false, "box": false, "closed": 0}),
+        "print style"
     );
     let plain = &seen["noscript"];
     assert_eq!(plain["search_shown"], false, "no search box without script");

@@ -619,9 +619,11 @@ fn one_lifecycle(s: &mut String, l: &Lifecycle, from: &str) {
     }
     let _ = write!(
         s,
-        "</tbody></table></div></div><p class=\"note\">{} contacts have no {} now.</p>",
+        "</tbody></table></div></div><p class=\"note\">Without a {}: {} contacts now, {} on {}.</p>",
+        esc(&l.attr),
         int(l.missing),
-        esc(&l.attr)
+        int(l.missing_start),
+        esc(from)
     );
 }
 

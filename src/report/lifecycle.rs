@@ -31,6 +31,8 @@ pub struct Lifecycle {
     pub advanced: Vec<usize>,
     /// Contacts without a value now.
     pub missing: usize,
+    /// Contacts without a value at the first moment (before their first change).
+    pub missing_start: usize,
 }
 
 /// `plan` with a persona list per stage attribute (named like the attribute) added to
@@ -122,6 +124,7 @@ pub fn funnels(
             start: tally(&first, n),
             now: tally(&last, n),
             missing: last.iter().filter(|&&c| c == NONE).count(),
+            missing_start: first.iter().filter(|&&c| c == NONE).count(),
             stages: names,
             entered,
             advanced,

@@ -28,7 +28,7 @@ const offline = async (page) => page.route('**/*', (r) => {
   out.remote.push(r.request().url());
   return r.abort();
 });
-const out = { console: [], errors: [], remote: [], axe: [], search: null, noscript: null, widths: [] };
+const out = { console: [], errors: [], remote: [], axe: [], search: null, print: null, noscript: null, widths: [] };
 const widths = [['desktop', 1280, 900], ['phone', 390, 844]];
 try {
   for (const [name, width, height] of widths) {
@@ -67,6 +67,13 @@ try {
       const opened = await page.$$eval('details.members[open]', (ds) => ds.length);
       const status = await page.textContent('#member-status');
       out.search = { rows, term, visible, opened, status };
+      // Print: no navigation or search box; printing opens every folded part.
+      await page.emulateMedia({ media: 'print' });
+      const nav = await page.isVisible('nav');
+      const box = await page.isVisible('.search');
+      await page.evaluate(() => window.dispatchEvent(new Event('beforeprint')));
+      const closed = await page.$$eval('details:not([open])', (ds) => ds.length);
+      out.print = { nav, box, closed };
     }
     await page.close();
   }
