@@ -246,18 +246,28 @@ fn report_trends_and_numbers_are_the_runs() {
 
     // Members: each sampled member is in its segment, samples are capped.
     for list in &r.members.lists {
-        let col = now_run.contacts.column(&list.segment).unwrap();
+        let t = table(now_run, list.scope);
+        let col = t.column(&list.segment).unwrap();
         assert_eq!(
             list.total,
             (0..col.len()).filter(|&i| col.is_true(i)).count()
         );
         assert_eq!(list.rows.len(), list.total.min(20), "{}", list.segment);
+        let attrs = match list.scope {
+            Scope::Contact => &r.members.attrs,
+            Scope::Account => &r.members.account_attrs,
+        };
         for (id, values) in &list.rows {
-            let row = now_run.contacts.ids.iter().position(|x| x == id).unwrap();
+            let row = t.ids.iter().position(|x| x == id).unwrap();
             assert!(col.is_true(row), "{id} is not in {}", list.segment);
-            assert_eq!(values.len(), r.members.attrs.len());
+            assert_eq!(values.len(), attrs.len());
         }
     }
+    assert!(
+        r.members.lists.iter().any(|l| l.scope == Scope::Account),
+        "account segments list members too"
+    );
+    assert_eq!(r.members.account_attrs, ["industry", "tier"]);
     for attr in ["lead_stage", "job_title", "account"] {
         assert!(r.members.attrs.iter().any(|a| a == attr), "{attr} is read");
     }

@@ -522,17 +522,19 @@ fn report_renders_in_a_browser() {
         );
     }
     // Members: every listed id is in its segment; 20 at most.
-    for seg in &segments {
-        let ids = now_c.ids_in(seg);
-        let marker = format!("data-table=\"members-{seg}\"");
-        if ids.is_empty() {
-            assert!(!dom.contains(&marker));
-            continue;
-        }
-        let listed = table(&dom, &format!("members-{seg}"));
-        assert_eq!(listed.len(), ids.len().min(20), "{seg}");
-        for r in listed {
-            assert!(ids.contains(&r.head), "{} is not in {seg}", r.head);
+    for (run, segments) in [(now_c, &segments), (now_a, &now_a.segments())] {
+        for seg in segments {
+            let ids = run.ids_in(seg);
+            let marker = format!("data-table=\"members-{seg}\"");
+            if ids.is_empty() {
+                assert!(!dom.contains(&marker));
+                continue;
+            }
+            let listed = table(&dom, &format!("members-{seg}"));
+            assert_eq!(listed.len(), ids.len().min(20), "{seg}");
+            for r in listed {
+                assert!(ids.contains(&r.head), "{} is not in {seg}", r.head);
+            }
         }
     }
 }

@@ -937,8 +937,9 @@ fn members(s: &mut String, r: &Report, m: &Members) {
         s,
         "members",
         "Who is in each segment",
-        "Open a segment to see its members with the contact attributes the rules read. Long \
-         segments show an even sample (every member with <code>--members all</code>).",
+        "Open a segment to see its members with the attributes the rules read (a contact's \
+         as of the report's moment). Long segments show an even sample (every member with \
+         <code>--members all</code>).",
     );
     s.push_str(
         "<div class=\"search\" hidden><label for=\"member-search\">Find a member in every \
@@ -950,7 +951,7 @@ fn members(s: &mut String, r: &Report, m: &Members) {
         let shown = list.rows.len();
         let _ = write!(
             s,
-            "<details class=\"members\" data-name=\"{0}\"><summary>{1} <code>{0}</code>: \
+            "<details class=\"members\" data-name=\"{0}\"><summary>{1}{4} <code>{0}</code>: \
              {2} {3}</summary>",
             esc(&list.segment),
             esc(&human_name(&list.segment)),
@@ -959,6 +960,11 @@ fn members(s: &mut String, r: &Report, m: &Members) {
                 format!("members, {} shown", int(shown))
             } else {
                 "members".into()
+            },
+            if list.scope == Scope::Account {
+                " (accounts)"
+            } else {
+                ""
             }
         );
         if let Some(doc) = r.docs.get(&list.segment) {
@@ -974,7 +980,11 @@ fn members(s: &mut String, r: &Report, m: &Members) {
             "<table data-table=\"members-{}\"><thead><tr><th scope=\"col\">id</th>",
             esc(&list.segment)
         );
-        for a in &m.attrs {
+        let attrs = match list.scope {
+            Scope::Contact => &m.attrs,
+            Scope::Account => &m.account_attrs,
+        };
+        for a in attrs {
             let _ = write!(s, "<th scope=\"col\">{}</th>", esc(a));
         }
         s.push_str("</tr></thead><tbody>");

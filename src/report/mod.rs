@@ -224,7 +224,7 @@ pub fn build(
             .collect(),
         overlap: overlap::overlap(&results.contacts),
         lifecycles,
-        members: members::members(plan, &ctx, &results.contacts, limit),
+        members: members::members(plan, &ctx, &results, limit),
     })
 }
 
