@@ -10,9 +10,6 @@ use crate::plan::types::Scope;
 use crate::plan::{Expr, Plan};
 use serde::Serialize;
 
-/// How many members a segment lists by default.
-pub const SAMPLE: usize = 20;
-
 /// Members of every segment.
 #[derive(Debug, Clone, PartialEq, Serialize, Default)]
 pub struct Members {

@@ -1,8 +1,8 @@
 // Opens a `funnel report` page in Debian's chromium (through playwright-core) with the
 // network off, at a desktop and a phone width, with script on and off. Prints one JSON
 // object: console messages, page errors, requests that tried to leave the machine,
-// axe-core's violations, what the member search did, and whether the page works
-// without script. With a screenshot folder, writes one PNG per section and width.
+// axe-core's violations, what the member search did, what print shows, and whether
+// the page works without script. With a screenshot folder, writes one PNG per section and width.
 //
 // node report.mjs PAGE.html DOM_OUT.html [SCREENSHOT_DIR]
 import { chromium } from 'playwright-core';
