@@ -339,6 +339,22 @@ fn page_is_self_contained() {
         );
     }
     assert_eq!(page, report::html::render(&r), "rendering is deterministic");
+    // Folded parts, sections and tables are closed before the next one opens.
+    for tag in ["details", "section", "table"] {
+        let (open, close) = (format!("<{tag}"), format!("</{tag}>"));
+        let mut depth = 0i32;
+        for piece in page.split('<').skip(1) {
+            let piece = format!("<{piece}");
+            if piece.starts_with(&open) {
+                depth += 1;
+                assert_eq!(depth, 1, "a {tag} inside a {tag}");
+            } else if piece.starts_with(&close) {
+                depth -= 1;
+                assert_eq!(depth, 0, "a {tag} closed twice");
+            }
+        }
+        assert_eq!(depth, 0, "an unclosed {tag}");
+    }
     assert!(page.contains(&"ab".repeat(32)));
 }
 

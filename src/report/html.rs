@@ -625,6 +625,42 @@ fn one_lifecycle(s: &mut String, l: &Lifecycle, from: &str) {
         int(l.missing_start),
         esc(from)
     );
+    flows(s, l, from);
+}
+
+/// Where the contacts at each stage at the start are now: a from × to table.
+fn flows(s: &mut String, l: &Lifecycle, from: &str) {
+    let none = "(none)".to_string();
+    let names: Vec<&String> = l.stages.iter().chain(std::iter::once(&none)).collect();
+    let _ = write!(
+        s,
+        "<h4>Where the contacts at each stage on {0} are now</h4>",
+        esc(from)
+    );
+    scroll_open(s, &format!("{} from {from} to now", l.attr));
+    let _ = write!(
+        s,
+        "<table class=\"flows\" data-table=\"flows-{}\"><thead><tr>\
+         <th scope=\"col\">on {} ↓ now →</th>",
+        esc(&l.attr),
+        esc(from)
+    );
+    for n in &names {
+        let _ = write!(s, "<th scope=\"col\" class=\"num\">{}</th>", esc(n));
+    }
+    s.push_str("</tr></thead><tbody>");
+    for (name, row) in names.iter().zip(&l.flows) {
+        let _ = write!(
+            s,
+            "<tr data-name=\"{0}\"><th scope=\"row\">{0}</th>",
+            esc(name)
+        );
+        for n in row {
+            s.push_str(&n_cell(*n));
+        }
+        s.push_str("</tr>");
+    }
+    s.push_str("</tbody></table></div>");
 }
 
 fn scores(s: &mut String, r: &Report) {

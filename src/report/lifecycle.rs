@@ -33,6 +33,9 @@ pub struct Lifecycle {
     pub missing: usize,
     /// Contacts without a value at the first moment (before their first change).
     pub missing_start: usize,
+    /// `flows[i][j]`: contacts at stage `i` at the start and at stage `j` now; index
+    /// `stages.len()` stands for no value.
+    pub flows: Vec<Vec<usize>>,
 }
 
 /// `plan` with a persona list per stage attribute (named like the attribute) added to
@@ -97,16 +100,20 @@ pub fn funnels(
             SeriesKind::Persona,
             &names,
         );
-        let mut advanced = vec![0; n];
+        let mut flows = vec![vec![0; n + 1]; n + 1];
         for (&a, &b) in first.iter().zip(&last) {
-            if a != NONE
-                && b != NONE
-                && b > a
-                && let Some(x) = advanced.get_mut(a as usize)
-            {
+            let at = |c: u32| if c == NONE { n } else { c as usize };
+            if let Some(x) = flows.get_mut(at(a)).and_then(|row| row.get_mut(at(b))) {
                 *x += 1;
             }
         }
+        let advanced = (0..n)
+            .map(|i| {
+                flows
+                    .get(i)
+                    .map_or(0, |row| row.iter().take(n).skip(i + 1).sum())
+            })
+            .collect();
         let mine = |s: &Series| s.scope == Scope::Contact && s.name == *attr;
         let entered = names
             .iter()
@@ -128,6 +135,7 @@ pub fn funnels(
             stages: names,
             entered,
             advanced,
+            flows,
         });
     }
     out
