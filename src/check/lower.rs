@@ -10,6 +10,17 @@ use crate::syntax::ast::SegmentBody;
 use std::collections::BTreeSet;
 
 impl Checker<'_> {
+    /// The doc comment above the item that declares the name at `span`.
+    fn doc_of(&self, span: crate::syntax::span::Span) -> Option<String> {
+        let (_, file) = self.loaded.files.iter().find(|(id, _)| *id == span.file)?;
+        let item = file
+            .items
+            .iter()
+            .find(|it| it.span.start <= span.start && span.end <= it.span.end)?;
+        let text = &self.loaded.sources.get(span.file)?.text;
+        file.doc_comment(item.span.start, text)
+    }
+
     /// Lowers every definition.
     pub(super) fn lower_all(&mut self) {
         for i in 0..self.defs.len() {
@@ -32,12 +43,14 @@ impl Checker<'_> {
         let env = Env::of(d.scope);
         let name = d.name.name.clone();
         let scope = scope_of(self.def_scope(i));
+        let doc = self.doc_of(d.name.span);
         let def = |kind: DefKind, ty: Type| {
             Lowered::Def(
                 Def {
                     name: name.clone(),
                     scope,
                     kind,
+                    doc: doc.clone(),
                 },
                 ty,
             )

@@ -46,6 +46,9 @@ pub struct Def {
     pub name: String,
     pub scope: Scope,
     pub kind: DefKind,
+    /// The doc comment: the comment lines right above the definition.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub doc: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

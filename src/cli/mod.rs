@@ -45,7 +45,7 @@ pub enum Command {
     Run(run::Args),
     /// Say why one contact is or is not in each segment, and how its scores were made.
     Explain(explain::Args),
-    /// Write an HTML report of the audience: segment sizes, score distributions, trends.
+    /// Write an HTML report of the audience: segments and who entered and left them, overlap, lifecycle, scores, members.
     Report(report::Args),
     /// Compare two versions of a rule set: who enters and leaves each segment, tier and persona.
     Diff(diff::Args),

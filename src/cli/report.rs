@@ -25,6 +25,21 @@ pub struct Args {
     /// The distance between two points of a trend.
     #[arg(long, value_name = "DURATION", default_value = "1w", value_parser = parse_dur)]
     pub step: crate::plan::types::Dur,
+    /// How many members each segment lists: a number, or `all`.
+    #[arg(long, value_name = "N|all", default_value = "20", value_parser = parse_members)]
+    pub members: report::MemberCount,
+}
+
+/// Parses `--members`: a whole number, or `all`.
+pub fn parse_members(s: &str) -> Result<report::MemberCount, String> {
+    if s == "all" {
+        return Ok(report::MemberCount::All);
+    }
+    s.parse::<usize>()
+        .map(report::MemberCount::Sample)
+        .map_err(|_| {
+            format!("`{s}` is not a number of members; write a number like `20`, or `all`")
+        })
 }
 
 /// Parses a duration flag: a whole number and `h`, `d`, `w`, `mo` or `y`.
@@ -122,7 +137,9 @@ pub fn run(args: &Args, color: ColorChoice) -> Result<Exit, UsageError> {
     };
     let count = step_count(args.history, args.step)?;
     let files = data_files(&args.data)?;
-    let (loaded, events) = load_data(&plan, &files, false)?;
+    // What the report evaluates: the rules and the lifecycle stages it adds.
+    let (staged, _) = report::lifecycle::with_stages(&plan);
+    let (loaded, events) = load_data(&staged, &files, false)?;
     let d = &loaded.dataset;
     let mut data = vec![(files.contacts.display().to_string(), d.contacts.len())];
     for (path, rows) in [
@@ -139,8 +156,16 @@ pub fn run(args: &Args, color: ColorChoice) -> Result<Exit, UsageError> {
         data,
     };
     let steps = report::steps(args.step, count);
-    let built = report::build(&plan, d, events, now(&args.data), &steps, inputs)
-        .map_err(|e| UsageError(e.to_string()))?;
+    let built = report::build(
+        &plan,
+        d,
+        events,
+        now(&args.data),
+        &steps,
+        inputs,
+        args.members,
+    )
+    .map_err(|e| UsageError(e.to_string()))?;
     let page = report::html::render(&built);
     write_atomic(&args.output, |w| {
         std::io::Write::write_all(w, page.as_bytes())
@@ -199,6 +224,14 @@ mod tests {
             count(d(3, DurationUnit::Week), d(0, DurationUnit::Week)),
             None
         );
+    }
+
+    #[test]
+    fn members_flag() {
+        assert_eq!(parse_members("all"), Ok(report::MemberCount::All));
+        assert_eq!(parse_members("5"), Ok(report::MemberCount::Sample(5)));
+        assert!(parse_members("-1").is_err());
+        assert!(parse_members("some").is_err());
     }
 
     #[test]

@@ -158,6 +158,7 @@ impl Copier<'_> {
             scope: orig.scope,
             output: false,
             kind,
+            doc: None,
         });
         self.plan.nodes.len() - 1
     }

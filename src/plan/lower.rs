@@ -84,6 +84,7 @@ impl Lowerer<'_> {
             scope: def.scope,
             output: moment == 0,
             kind,
+            doc: def.doc.clone().filter(|_| moment == 0),
         });
         self.node_keys.insert((def.name.clone(), moment), id);
         id

@@ -164,6 +164,9 @@ pub struct Node {
     /// Whether this node is a result column (definitions at `now`).
     pub output: bool,
     pub kind: NodeKind,
+    /// The definition's doc comment (output nodes only), for reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub doc: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

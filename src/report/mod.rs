@@ -1,21 +1,32 @@
-//! `funnel report`: what a run's audience looks like — segment sizes, score
+//! `funnel report`: what a run's audience looks like — segment sizes and who entered
+//! and left them week by week, how segments overlap, the lifecycle funnel, score
 //! distributions with their tier bands, tier and persona shares, the top accounts and
-//! trends over a history — computed from one engine run and rendered as one
-//! self-contained HTML page of server-side SVG charts (see [`html`]).
+//! samples of members — computed from one engine run over a history plan and rendered
+//! as one self-contained HTML page of server-side SVG charts (see [`html`]).
+//!
+//! [`build`] evaluates the plan; everything after that reads the evaluated columns
+//! ([`series::Steps`], [`Results`]) through the functions of the submodules.
 
 pub mod html;
+pub mod lifecycle;
+pub mod members;
+pub mod overlap;
+pub mod series;
 pub mod svg;
 
 use crate::engine::columnar::{Evaluated, EventColumns, Keep, evaluate};
 use crate::engine::context::Context;
 use crate::engine::data::Dataset;
-use crate::engine::eval::Col;
 use crate::engine::run::collect;
 use crate::engine::{ColumnKind, EngineError, Results, Table, time};
-use crate::plan::types::{Dur, Scope, Value};
+use crate::plan::types::{Dur, Scope};
 use crate::plan::{NodeKind, Plan, with_history};
 use chrono::{DateTime, Utc};
+use lifecycle::Lifecycle;
+use members::Members;
+use overlap::Overlap;
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// What a report was made from.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -42,6 +53,13 @@ pub struct Report {
     pub crosses: Vec<Cross>,
     pub top_accounts: Vec<TopAccounts>,
     pub trends: Trends,
+    /// Definition name → its doc comment.
+    pub docs: BTreeMap<String, String>,
+    /// Shared members of the contact segments.
+    pub overlap: Option<Overlap>,
+    /// One funnel per stage attribute (a `one of` with history).
+    pub lifecycles: Vec<Lifecycle>,
+    pub members: Members,
 }
 
 /// A segment's size.
@@ -62,8 +80,12 @@ pub struct Distribution {
     /// The axis: the score's range, or the values' extent.
     pub lo: f64,
     pub hi: f64,
-    /// Equal-width bins over `lo..hi` (the last one closed).
+    /// Equal-width bins over `lo..hi` (the last one closed); without the zeros when
+    /// they are counted apart.
     pub bins: Vec<usize>,
+    /// Rows whose value is exactly 0, when they outnumber every bin of the other
+    /// values (a spike drawn apart so it does not flatten the rest); else 0.
+    pub zeros: usize,
     /// Rows without a value.
     pub missing: usize,
     /// Bands of every tier set of this score: (tier set, band, lo, hi).
@@ -110,23 +132,38 @@ pub struct TopAccount {
     pub personas: Vec<(String, Vec<(String, usize)>)>,
 }
 
-/// Sizes over the history, oldest first, ending at `now`.
+/// Sizes and movement over the history, oldest first, ending at `now`.
 #[derive(Debug, Clone, PartialEq, Serialize, Default)]
 pub struct Trends {
     pub moments: Vec<DateTime<Utc>>,
-    /// One series per segment and per tier band: (label, kind, scope, sizes).
+    /// One series per segment, tier band and persona.
     pub series: Vec<Series>,
 }
 
-/// One trend line.
+/// What a series counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SeriesKind {
+    Segment,
+    Tier,
+    Persona,
+}
+
+/// One segment, tier band or persona over the history.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Series {
-    /// The segment, or the tier set.
+    /// The segment, tier set or persona list.
     pub name: String,
-    /// The band, for tier series.
+    pub kind: SeriesKind,
+    /// The band or persona.
     pub band: Option<String>,
     pub scope: Scope,
+    /// Rows in it at every moment.
     pub sizes: Vec<usize>,
+    /// `entered[k]`: rows in it at moment `k + 1` that were not at moment `k`.
+    pub entered: Vec<usize>,
+    /// `left[k]`: rows in it at moment `k` that are not at moment `k + 1`.
+    pub left: Vec<usize>,
 }
 
 /// The number of histogram bins.
@@ -134,9 +171,17 @@ pub const BINS: usize = 20;
 /// How many accounts each top list shows.
 pub const TOP_ACCOUNTS: usize = 10;
 
+/// How many members each segment lists: a sample of this many, or all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemberCount {
+    Sample(usize),
+    All,
+}
+
 /// The report of `plan` over `data` (its events in `events`) at `now`, with trends at
 /// `history.len()` earlier moments (`history[k]` = how far back step `k` is), computed
-/// in one engine run: one pass over each contact's events gives every moment.
+/// in one engine run: one pass over each contact's events gives every moment. `data`
+/// must hold what [`lifecycle::with_stages`] of `plan` reads.
 pub fn build(
     plan: &Plan,
     data: &Dataset,
@@ -144,11 +189,23 @@ pub fn build(
     now: DateTime<Utc>,
     history: &[Dur],
     inputs: Inputs,
+    members: MemberCount,
 ) -> Result<Report, EngineError> {
-    let h = with_history(plan, history);
-    let Evaluated { ctx, state } = evaluate(&h.plan, data, events, now, Keep::Nodes, false)?;
-    let trends = trends(plan, &h, history, now, &state.nodes);
-    let results = collect(&ctx, state);
+    let (staged, stages) = lifecycle::with_stages(plan);
+    let h = with_history(&staged, history);
+    let Evaluated { ctx, state: st } = evaluate(&h.plan, data, events, now, Keep::Nodes, false)?;
+    let steps = series::Steps::new(&h, &st.nodes);
+    let mut series = series::all(&staged, &steps);
+    let lifecycles = lifecycle::funnels(&staged, &stages, &steps, &mut series);
+    let mut results = collect(&ctx, st);
+    results
+        .contacts
+        .columns
+        .retain(|c| !stages.contains(&c.name));
+    let limit = match members {
+        MemberCount::Sample(n) => Some(n),
+        MemberCount::All => None,
+    };
     Ok(Report {
         now,
         inputs,
@@ -159,8 +216,29 @@ pub fn build(
         shares: shares(plan, &results),
         crosses: crosses(plan, &results),
         top_accounts: top_accounts(plan, &ctx, &results),
-        trends,
+        trends: Trends {
+            moments: moments(history, now),
+            series,
+        },
+        docs: plan
+            .nodes
+            .iter()
+            .filter_map(|n| Some((n.name.clone(), n.doc.clone()?)))
+            .collect(),
+        overlap: overlap::overlap(&results.contacts),
+        lifecycles,
+        members: members::members(plan, &ctx, &results, limit),
     })
+}
+
+/// The moments of a history, oldest first, ending at `now`.
+fn moments(history: &[Dur], now: DateTime<Utc>) -> Vec<DateTime<Utc>> {
+    history
+        .iter()
+        .rev()
+        .map(|d| time::sub(now, *d))
+        .chain(std::iter::once(now))
+        .collect()
 }
 
 /// The tables of a scope, with the scope.
@@ -183,15 +261,6 @@ fn segments(r: &Results) -> Vec<Count> {
     out
 }
 
-/// Rows of a node column whose value `keep`s.
-fn count(col: Option<&Col>, keep: impl Fn(&Value) -> bool) -> usize {
-    col.map_or(0, |c| {
-        (0..c.len())
-            .filter(|&i| c.get(i).is_some_and(|v| keep(&v)))
-            .count()
-    })
-}
-
 fn scores(plan: &Plan, r: &Results) -> Vec<Distribution> {
     let mut out = Vec::new();
     for (scope, t) in tables(r) {
@@ -204,12 +273,23 @@ fn scores(plan: &Plan, r: &Results) -> Vec<Distribution> {
             };
             let xs: Vec<f64> = col.numbers().flatten().collect();
             let (lo, hi) = s.range.unwrap_or_else(|| extent(&xs));
-            let mut bins = vec![0; BINS];
-            for x in &xs {
-                if let Some(b) = bins.get_mut(bin(*x, lo, hi)) {
-                    *b += 1;
+            let histogram = |keep: &dyn Fn(f64) -> bool| {
+                let mut bins = vec![0; BINS];
+                for x in xs.iter().copied().filter(|x| keep(*x)) {
+                    if let Some(b) = bins.get_mut(bin(x, lo, hi)) {
+                        *b += 1;
+                    }
                 }
-            }
+                bins
+            };
+            let zeros = xs.iter().filter(|x| **x == 0.0).count();
+            let others = histogram(&|x| x != 0.0);
+            let spike = zeros > 0 && zeros > others.iter().copied().max().unwrap_or(0);
+            let (bins, zeros) = if spike {
+                (others, zeros)
+            } else {
+                (histogram(&|_| true), 0)
+            };
             let bands = plan
                 .outputs(scope)
                 .filter_map(|(_, n)| match &n.kind {
@@ -233,6 +313,7 @@ fn scores(plan: &Plan, r: &Results) -> Vec<Distribution> {
                 lo,
                 hi,
                 bins,
+                zeros,
                 missing: col.len() - xs.len(),
                 bands,
             });
@@ -412,65 +493,6 @@ fn top_accounts(plan: &Plan, ctx: &Context<'_>, r: &Results) -> Vec<TopAccounts>
         });
     }
     out
-}
-
-/// Segment and tier sizes at every step, from the history copies of the output nodes.
-fn trends(
-    plan: &Plan,
-    h: &crate::plan::History,
-    history: &[Dur],
-    now: DateTime<Utc>,
-    nodes: &[Col],
-) -> Trends {
-    // Oldest step first, then now.
-    let mut at: Vec<Option<&Vec<crate::plan::NodeId>>> = h.steps.iter().rev().map(Some).collect();
-    at.push(None);
-    let moments = history
-        .iter()
-        .rev()
-        .map(|d| time::sub(now, *d))
-        .chain(std::iter::once(now))
-        .collect();
-    let column = |orig: usize, step: Option<&Vec<usize>>| {
-        let id = step.map_or(Some(orig), |s| s.get(orig).copied());
-        id.and_then(|id| nodes.get(id))
-    };
-    let mut series = Vec::new();
-    for scope in [Scope::Contact, Scope::Account] {
-        for (id, node) in plan.outputs(scope) {
-            match &node.kind {
-                NodeKind::Segment(_) | NodeKind::Top { .. } => series.push(Series {
-                    name: node.name.clone(),
-                    band: None,
-                    scope,
-                    sizes: at
-                        .iter()
-                        .map(|s| count(column(id, *s), |v| *v == Value::Bool(true)))
-                        .collect(),
-                }),
-                NodeKind::Tiers { bands, .. } => {
-                    for b in bands {
-                        series.push(Series {
-                            name: node.name.clone(),
-                            band: Some(b.name.clone()),
-                            scope,
-                            sizes: at
-                                .iter()
-                                .map(|s| {
-                                    count(
-                                        column(id, *s),
-                                        |v| matches!(v, Value::Text(t) if **t == *b.name),
-                                    )
-                                })
-                                .collect(),
-                        });
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-    Trends { moments, series }
 }
 
 /// The moments of a history: `count` steps of `step` back from `now`, as offsets.

@@ -555,3 +555,31 @@ pub enum ExprKind {
     /// `( x )`, kept for the formatter
     Paren(Box<Expr>),
 }
+
+impl File {
+    /// The doc comment of an item starting at byte `start` of `text` (this file's
+    /// source): the own-line `#` comments right above it, with no blank line between
+    /// them and the item, joined into one paragraph.
+    pub fn doc_comment(&self, start: u32, text: &str) -> Option<String> {
+        let mut lines = Vec::new();
+        let mut next = start as usize;
+        for c in self.comments.iter().rev().filter(|c| c.span.end <= start) {
+            let (from, to) = (c.span.start as usize, c.span.end as usize);
+            let gap = text.get(to..next)?;
+            let line_start = text.get(..from)?.rfind('\n').map_or(0, |i| i + 1);
+            let own_line = text.get(line_start..from)?.trim().is_empty();
+            if !own_line || !gap.trim().is_empty() || gap.matches('\n').count() != 1 {
+                break;
+            }
+            lines.push(c.text.trim());
+            next = line_start;
+        }
+        lines.reverse();
+        let doc = lines
+            .into_iter()
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+        (!doc.is_empty()).then_some(doc)
+    }
+}
