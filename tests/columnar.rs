@@ -595,3 +595,36 @@ fn filters_too_large_to_table_in_full_are_evaluated_per_occurring_combination() 
     assert_eq!(reference, columnar);
     assert!(reference.contains("true"), "some contact is in `s`");
 }
+
+/// The changes file is read only when the rules read an attribute with history: a broken
+/// one stops a plan that reads `lead_stage` (with history), not one that reads neither.
+#[test]
+fn the_change_log_is_read_only_for_rules_reading_an_attribute_with_history() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/b2b");
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("columnar_changes");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("data")).unwrap();
+    for f in ["contacts.csv", "events.csv", "accounts.csv"] {
+        std::fs::copy(example.join("data").join(f), dir.join("data").join(f)).unwrap();
+    }
+    std::fs::write(
+        dir.join("data/changes.csv"),
+        "contact_id,attribute,value,at\nc001,lead_stage,mql,not a time\n",
+    )
+    .unwrap();
+    std::fs::copy(example.join("schema.funnel"), dir.join("schema.funnel")).unwrap();
+    let plan = |rules: &str| {
+        std::fs::write(dir.join("rules.funnel"), rules).unwrap();
+        let loaded = funnel::syntax::load_paths(&dir.join("rules.funnel"), &dir).unwrap();
+        funnel::plan::lower(&funnel::check::check(&loaded).program.unwrap())
+    };
+    let files = funnel::engine::data::DataFiles::from_dir(&dir.join("data")).unwrap();
+    let opts = LoadOptions::default();
+    let without = plan("use \"schema.funnel\"\nsegment s = page_viewed within 30d\n");
+    assert!(columnar::load(&without, &files, &opts).is_ok());
+    let with = plan("use \"schema.funnel\"\nsegment s = lead_stage = mql\n");
+    let err = columnar::load(&with, &files, &opts)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("changes.csv"), "{err}");
+}

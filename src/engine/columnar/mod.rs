@@ -176,7 +176,8 @@ pub fn evaluate<'a>(
 /// Loads data for `plan`: contacts (only the attributes the plan reads), accounts and
 /// changes as tables, events into columns (only the fields the plan reads). The same
 /// checks and messages as [`data::load`], except that contact attributes and event
-/// fields the plan does not read are not looked at.
+/// fields the plan does not read are not looked at, nor the changes file when the plan
+/// reads no attribute with history.
 pub fn load(
     plan: &Plan,
     files: &DataFiles,
@@ -206,7 +207,16 @@ pub fn load_for(
             *a |= used;
         }
     }
-    let sources = data::open(files)?;
+    let mut sources = data::open(files)?;
+    // The change log only matters for attributes with history that some plan reads.
+    let history = schema
+        .contact
+        .iter()
+        .zip(&attrs)
+        .any(|(f, &read)| read && f.history);
+    if !history {
+        sources.changes = None;
+    }
     let read = Some(attrs.as_slice());
     data::load_readers_with(schema, sources, opts, read, |ids, file, source, sink| {
         let layout = events::EventsLayout::new(schema, ids, file, &fields);
