@@ -257,8 +257,13 @@ fn help_and_version_exit_0() {
     assert!(help.stdout.contains("--deny-warnings"));
     let version = funnel(&["--version"], "");
     assert_eq!(version.code, 0);
+    let features = if cfg!(feature = "parquet") {
+        "features: parquet"
+    } else {
+        "features: none; built without parquet"
+    };
     assert_eq!(
         version.stdout,
-        format!("funnel {}\n", env!("CARGO_PKG_VERSION"))
+        format!("funnel {} ({features})\n", env!("CARGO_PKG_VERSION"))
     );
 }

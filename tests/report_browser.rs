@@ -4,7 +4,8 @@
 //! (`docs/img/report.png`) is taken from it.
 //!
 //! `.ci/run` installs Debian's `chromium`. On a developer machine without it the test
-//! prints a notice and passes; in CI (`CI=true`) a missing browser fails it.
+//! is reported as ignored (`SKIPPED: …`, with what to install); in CI (`CI=true`) a
+//! missing browser fails it.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -105,16 +106,20 @@ fn table(dom: &str, name: &str) -> Vec<(String, Vec<String>)> {
         .collect()
 }
 
-#[test]
-fn report_renders_in_a_browser() {
-    let Some(browser) = chromium() else {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "chromium is missing in CI: `.ci/run` should have installed it"
-        );
-        eprintln!("notice: chromium is not installed; skipping the browser test of the report");
-        return;
-    };
+/// The browser test, shown as skipped (with what to install) without Chromium.
+fn main() {
+    common::external::run(vec![common::external::needing(
+        "report_renders_in_a_browser",
+        || {
+            chromium().is_none().then(|| {
+                "Chromium is not installed: `apt-get install chromium` (Debian, Ubuntu)".into()
+            })
+        },
+        || report_renders_in_a_browser(&chromium().unwrap()),
+    )])
+}
+
+fn report_renders_in_a_browser(browser: &Path) {
     let tmp = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report_browser");
     std::fs::create_dir_all(&tmp).unwrap();
     let page = tmp.join("report.html");
@@ -131,7 +136,7 @@ fn report_renders_in_a_browser() {
         .concat(),
     );
 
-    let (dom, log) = browse(&browser, &tmp.join("profile"), &page, &["--dump-dom"]);
+    let (dom, log) = browse(browser, &tmp.join("profile"), &page, &["--dump-dom"]);
     let console: Vec<&str> = log.lines().filter(|l| l.contains(":CONSOLE")).collect();
     assert!(console.is_empty(), "console messages: {console:#?}");
     assert!(dom.contains("<h1>Funnel report</h1>"), "page did not load");
@@ -227,7 +232,7 @@ fn report_renders_in_a_browser() {
     let shot = common::root().join("docs/img/report.png");
     std::fs::create_dir_all(shot.parent().unwrap()).unwrap();
     let (_, log) = browse(
-        &browser,
+        browser,
         &tmp.join("profile"),
         &page,
         &[

@@ -681,9 +681,13 @@ impl Checker<'_> {
         matches!(&e.kind, ast::ExprKind::Name(id) if self.lookup(&id.name, env).is_none())
     }
 
-    /// Both operands of a comparison, resolving enum values against the other side.
+    /// Both operands of a comparison, resolving enum values against the other side; a
+    /// value written first (`2026-06-01 <= first_seen`, `"MQL" = lead_stage`) is read
+    /// against the operand after it, as it would be written second.
     fn operands(&mut self, lhs: &ast::Expr, rhs: &ast::Expr, env: Env) -> Option<(Expr, Expr)> {
-        if self.is_loose_name(lhs, env) && !self.is_loose_name(rhs, env) {
+        let is_lit = |e: &ast::Expr| matches!(e.kind, ast::ExprKind::Lit(_));
+        let value_first = is_lit(lhs) && !is_lit(rhs);
+        if (self.is_loose_name(lhs, env) || value_first) && !self.is_loose_name(rhs, env) {
             let r = self.expr(rhs, env)?;
             let l = self.value_for(lhs, &r.ty, env, rhs.span)?;
             return Some((l, r));

@@ -9,7 +9,9 @@ use crate::plan::display::number;
 /// Output formats of `explain`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
+    /// Text for people
     Human,
+    /// One JSON document
     Json,
 }
 
@@ -23,6 +25,7 @@ pub struct Args {
     /// The contact to explain.
     #[arg(long, value_name = "ID")]
     pub contact: String,
+    /// How to write the explanation.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
 }

@@ -16,15 +16,26 @@ pub mod r#gen;
 pub mod report;
 pub mod rules;
 pub mod run;
+pub mod shell;
 pub mod sql;
 pub mod test;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
 
+/// `--version`: the version and the optional features this build has.
+const VERSION: &str = if cfg!(feature = "parquet") {
+    concat!(env!("CARGO_PKG_VERSION"), " (features: parquet)")
+} else {
+    concat!(
+        env!("CARGO_PKG_VERSION"),
+        " (features: none; built without parquet)"
+    )
+};
+
 /// Funnel: marketing segments and lead scores as checked, declarative rules.
 #[derive(Debug, Parser)]
-#[command(name = "funnel", version, about)]
+#[command(name = "funnel", version = VERSION, about)]
 pub struct Cli {
     /// When to colour the output.
     #[arg(long, value_enum, global = true, default_value_t = ColorChoice::Auto)]
@@ -57,6 +68,10 @@ pub enum Command {
     Sql(sql::Args),
     /// Generate a deterministic data set for a program's schema (for trials and benchmarks).
     Gen(r#gen::Args),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(shell::CompletionsArgs),
+    /// Print the manual page (roff), for `man`.
+    Man(shell::ManArgs),
 }
 
 /// The exit codes, as shown under `--help`.
@@ -145,6 +160,8 @@ pub fn main() -> i32 {
         Command::Test(args) => test::run(args, cli.color),
         Command::Sql(args) => sql::run(args, cli.color),
         Command::Gen(args) => r#gen::run(args, cli.color),
+        Command::Completions(args) => shell::completions(args),
+        Command::Man(args) => shell::man(args),
     };
     match outcome {
         Ok(exit) => exit as i32,

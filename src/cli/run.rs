@@ -1,7 +1,7 @@
 //! `funnel run`: evaluate a rule set over contact data and write the results, the
 //! membership lists and a summary a marketer can read.
 
-use super::rules::{DataArgs, PlanArgs, data_files, is_ndjson, load_data, now, plan};
+use super::rules::{DataArgs, OutFormat, PlanArgs, data_files, load_data, now, out_format, plan};
 use super::{ColorChoice, Exit, Stream, UsageError, emit};
 use crate::engine::atomic::write_atomic;
 use crate::engine::columnar;
@@ -10,6 +10,7 @@ use crate::engine::results::csv_field;
 use crate::engine::timings::timed;
 use crate::engine::{Column, ColumnKind, Results, Table};
 use crate::plan::display::number;
+use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::io::Write as _;
@@ -22,13 +23,17 @@ pub struct Args {
     pub source: PlanArgs,
     #[command(flatten)]
     pub data: DataArgs,
-    /// Where to write the contacts' results, `.csv`, `.ndjson` or `.parquet` [default: CSV
-    /// on stdout].
+    /// Where to write the contacts' results, `.csv`, `.ndjson`/`.jsonl` or `.parquet`
+    /// [default: stdout].
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Where to write the accounts' results, `.csv`, `.ndjson` or `.parquet`.
+    /// Where to write the accounts' results, `.csv`, `.ndjson`/`.jsonl` or `.parquet`.
     #[arg(long, value_name = "FILE")]
     pub accounts_output: Option<PathBuf>,
+    /// The format of the results, whatever the files are called [default: from each
+    /// file's extension; CSV on stdout].
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<OutFormat>,
     /// A folder to write one membership list per segment, tier and persona into.
     #[arg(long, value_name = "DIR")]
     pub lists: Option<PathBuf>,
@@ -40,10 +45,13 @@ pub struct Args {
     #[arg(long, value_name = "FILE", default_value = "rejects.csv")]
     pub rejects: PathBuf,
     /// Print no summary.
-    #[arg(short, long)]
+    #[arg(short, long, conflicts_with = "summary")]
     pub quiet: bool,
-    /// The engine: `columnar` (fast, the default) or `reference` (the straightforward
-    /// one); both give the same results.
+    /// The summary: `human` on stderr, or `json` on stdout (with `-o`, so that stdout is
+    /// free of results).
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = SummaryFormat::Human)]
+    pub summary: SummaryFormat,
+    /// The engine; both give the same results.
     #[arg(long, value_enum, default_value_t = Engine::Columnar)]
     pub engine: Engine,
 }
@@ -51,8 +59,19 @@ pub struct Args {
 /// Which engine runs the plan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Engine {
+    /// Events in columns, every core (the default)
     Columnar,
+    /// The straightforward engine the columnar one is tested against
     Reference,
+}
+
+/// How the summary is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SummaryFormat {
+    /// Text for people, on stderr
+    Human,
+    /// One JSON document on stdout (needs `-o`)
+    Json,
 }
 
 /// Runs `funnel run`.
@@ -63,9 +82,19 @@ pub fn run(args: &Args, color: ColorChoice) -> Result<Exit, UsageError> {
     };
     let files = data_files(&args.data)?;
     for out in [&args.output, &args.accounts_output].into_iter().flatten() {
-        if !is_parquet(out) {
-            is_ndjson(out)?;
-        }
+        out_format(out, args.format)?;
+    }
+    if args.format == Some(OutFormat::Parquet) && args.output.is_none() {
+        return Err(UsageError(
+            "Parquet is not written to stdout: give `-o FILE` with `--format parquet`".into(),
+        ));
+    }
+    if args.summary == SummaryFormat::Json && args.output.is_none() {
+        return Err(UsageError(
+            "`--summary json` is written to stdout, where the results go without `-o`: \
+             give `-o FILE` for the results"
+                .into(),
+        ));
     }
     let (loaded, events, results) = evaluate(&plan, &files, args)?;
     if args.skip_bad_rows && !loaded.rejected.is_empty() {
@@ -75,31 +104,27 @@ pub fn run(args: &Args, color: ColorChoice) -> Result<Exit, UsageError> {
     timed("writing", || write_outputs(args, &results))?;
     if !args.quiet {
         let d = &loaded.dataset;
-        let mut text = format!(
-            "evaluated {} contacts, {} events, {} accounts as of {}\n",
-            d.contacts.len(),
-            events,
-            d.accounts.len(),
-            results
+        let summary = RunSummary {
+            as_of: results
                 .now
-                .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
-        );
-        if args.skip_bad_rows {
-            text.push_str(&format!(
-                "skipped {} bad rows{}\n",
-                loaded.rejected.len(),
-                if loaded.rejected.is_empty() {
-                    String::new()
-                } else {
-                    format!(" (reasons in `{}`)", args.rejects.display())
-                }
-            ));
+                .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+            contacts: d.contacts.len(),
+            events,
+            accounts: d.accounts.len(),
+            skipped_rows: args.skip_bad_rows.then_some(loaded.rejected.len()),
+            rejects: (args.skip_bad_rows && !loaded.rejected.is_empty())
+                .then(|| args.rejects.display().to_string()),
+            contact_results: TableSummary::of(&results.contacts),
+            account_results: (!results.accounts.columns.is_empty())
+                .then(|| TableSummary::of(&results.accounts)),
+        };
+        match args.summary {
+            SummaryFormat::Human => emit(Stream::Stderr, &summary.human()),
+            SummaryFormat::Json => emit(
+                Stream::Stdout,
+                &(serde_json::to_string_pretty(&summary).unwrap_or_default() + "\n"),
+            ),
         }
-        text.push_str(&summary(&results.contacts, "contacts"));
-        if !results.accounts.columns.is_empty() {
-            text.push_str(&summary(&results.accounts, "accounts"));
-        }
-        emit(Stream::Stderr, &text);
     }
     crate::engine::free::drop_later((loaded, results));
     Ok(Exit::Clean)
@@ -109,18 +134,20 @@ pub fn run(args: &Args, color: ColorChoice) -> Result<Exit, UsageError> {
 /// and the membership lists that the flags ask for.
 fn write_outputs(args: &Args, results: &Results) -> Result<(), UsageError> {
     match &args.output {
-        Some(path) => write_table(path, &results.contacts)?,
+        Some(path) => write_table(path, out_format(path, args.format)?, &results.contacts)?,
         None => {
             // Like `emit`: a write error (a closed pipe) has no one left to tell.
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-            let _ = results
-                .contacts
-                .write_csv(&mut out)
-                .and_then(|()| out.flush());
+            let written = if args.format == Some(OutFormat::Ndjson) {
+                results.contacts.write_ndjson(&mut out)
+            } else {
+                results.contacts.write_csv(&mut out)
+            };
+            let _ = written.and_then(|()| out.flush());
         }
     }
     if let Some(path) = &args.accounts_output {
-        write_table(path, &results.accounts)?;
+        write_table(path, out_format(path, args.format)?, &results.accounts)?;
     }
     if let Some(dir) = &args.lists {
         write_lists(dir, results)?;
@@ -159,18 +186,12 @@ fn evaluate(
     Ok((loaded, events, results))
 }
 
-/// Whether a path names a Parquet file (`.parquet`).
-fn is_parquet(path: &Path) -> bool {
-    path.extension().and_then(|e| e.to_str()) == Some("parquet")
-}
-
-fn write_table(path: &Path, table: &Table) -> Result<(), UsageError> {
-    if is_parquet(path) {
+fn write_table(path: &Path, format: OutFormat, table: &Table) -> Result<(), UsageError> {
+    if format == OutFormat::Parquet {
         return write_parquet(path, table);
     }
-    let ndjson = is_ndjson(path)?;
     write_atomic(path, |w| {
-        if ndjson {
+        if format == OutFormat::Ndjson {
             table.write_ndjson(w)
         } else {
             table.write_csv(w)
@@ -234,100 +255,194 @@ fn lists(prefix: &str, col: &Column) -> Vec<(String, Vec<usize>)> {
         .collect()
 }
 
-/// Sizes of segments, tiers and personas, and each score's min / median / max.
-pub fn summary(table: &Table, what: &str) -> String {
-    let total = table.ids.len();
-    let share = |n: usize| {
-        if total == 0 {
-            0.0
-        } else {
-            n as f64 * 100.0 / total as f64
-        }
-    };
-    let width = table
-        .columns
-        .iter()
-        .flat_map(|c| std::iter::once(&c.name).chain(&c.categories))
-        .map(|n| n.chars().count())
-        .max()
-        .unwrap_or(0)
-        .max(6)
-        + 2;
-    let mut out = String::new();
-    let segments: Vec<_> = table
-        .columns
-        .iter()
-        .filter(|c| c.kind == ColumnKind::Segment)
-        .collect();
-    if !segments.is_empty() {
-        out.push_str(&format!("\nsegments ({what})\n"));
-        for c in segments {
-            let n = (0..c.len()).filter(|&i| c.is_true(i)).count();
-            out.push_str(&format!("  {:<width$}{n:>8}  {:>5.1}%\n", c.name, share(n)));
-        }
-    }
-    let scores: Vec<_> = table
-        .columns
-        .iter()
-        .filter(|c| c.kind == ColumnKind::Score)
-        .collect();
-    if !scores.is_empty() {
-        out.push_str(&format!(
-            "\nscores ({what})\n  {:<width$}{:>9} {:>9} {:>9}\n",
-            "", "min", "median", "max"
-        ));
-        for c in scores {
-            let mut xs: Vec<f64> = c.numbers().flatten().collect();
-            xs.sort_by(f64::total_cmp);
-            let median = match xs.len() {
-                0 => None,
-                n if n % 2 == 1 => xs.get(n / 2).copied(),
-                n => Some(
-                    (xs.get(n / 2 - 1).copied().unwrap_or(0.0)
-                        + xs.get(n / 2).copied().unwrap_or(0.0))
-                        / 2.0,
-                ),
-            };
-            let show = |x: Option<f64>| {
-                x.map_or("-".to_string(), |x| {
-                    number(crate::engine::value::round_score(x))
-                })
-            };
-            out.push_str(&format!(
-                "  {:<width$}{:>9} {:>9} {:>9}\n",
-                c.name,
-                show(xs.first().copied()),
-                show(median),
-                show(xs.last().copied())
-            ));
-        }
-    }
-    for c in table
-        .columns
-        .iter()
-        .filter(|c| matches!(c.kind, ColumnKind::Tier | ColumnKind::Persona))
-    {
-        let kind = if c.kind == ColumnKind::Tier {
-            "tiers"
-        } else {
-            "personas"
+/// What `run` reports after a run: the data's size and each table's summary.
+#[derive(Debug, Serialize)]
+pub struct RunSummary {
+    /// The evaluation moment (RFC 3339).
+    pub as_of: String,
+    pub contacts: usize,
+    pub events: usize,
+    pub accounts: usize,
+    /// Bad rows skipped (with `--skip-bad-rows`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped_rows: Option<usize>,
+    /// The file the skipped rows were written to, if any were.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rejects: Option<String>,
+    pub contact_results: TableSummary,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_results: Option<TableSummary>,
+}
+
+/// One results table in numbers: segment sizes, each score's min / median / max, the
+/// size of each tier band and persona.
+#[derive(Debug, Serialize)]
+pub struct TableSummary {
+    pub rows: usize,
+    pub segments: Vec<Count>,
+    pub scores: Vec<Spread>,
+    pub tiers: Vec<Groups>,
+    pub personas: Vec<Groups>,
+}
+
+/// How many rows are in a segment, band or persona, and their share of all rows (%).
+#[derive(Debug, Serialize)]
+pub struct Count {
+    pub name: String,
+    pub members: usize,
+    pub percent: f64,
+}
+
+/// A score's min / median / max (rounded as results are); `None` when no row has one.
+#[derive(Debug, Serialize)]
+pub struct Spread {
+    pub name: String,
+    pub min: Option<f64>,
+    pub median: Option<f64>,
+    pub max: Option<f64>,
+}
+
+/// A tier set's bands or a persona list's personas, in declaration order, then
+/// `(none)` when some rows have none.
+#[derive(Debug, Serialize)]
+pub struct Groups {
+    pub name: String,
+    pub groups: Vec<Count>,
+}
+
+impl TableSummary {
+    /// The summary of one results table.
+    pub fn of(table: &Table) -> TableSummary {
+        let rows = table.ids.len();
+        let count = |name: &str, members: usize| Count {
+            name: name.to_string(),
+            members,
+            percent: if rows == 0 {
+                0.0
+            } else {
+                (members as f64 * 1000.0 / rows as f64).round() / 10.0
+            },
         };
-        out.push_str(&format!("\n{kind} {} ({what})\n", c.name));
-        let mut counts: Vec<(String, usize)> =
-            c.categories.iter().map(|k| (k.clone(), 0)).collect();
-        counts.push(("(none)".to_string(), 0));
-        for label in c.labels() {
-            let key = label.unwrap_or("(none)");
-            if let Some((_, n)) = counts.iter_mut().find(|(k, _)| k == key) {
-                *n += 1;
+        let of_kind = |kind: ColumnKind| table.columns.iter().filter(move |c| c.kind == kind);
+        let segments = of_kind(ColumnKind::Segment)
+            .map(|c| count(&c.name, (0..c.len()).filter(|&i| c.is_true(i)).count()))
+            .collect();
+        let scores = of_kind(ColumnKind::Score)
+            .map(|c| {
+                let mut xs: Vec<f64> = c.numbers().flatten().collect();
+                xs.sort_by(f64::total_cmp);
+                let median = match xs.len() {
+                    0 => None,
+                    n if n % 2 == 1 => xs.get(n / 2).copied(),
+                    n => Some(
+                        (xs.get(n / 2 - 1).copied().unwrap_or(0.0)
+                            + xs.get(n / 2).copied().unwrap_or(0.0))
+                            / 2.0,
+                    ),
+                };
+                let round = |x: Option<f64>| x.map(crate::engine::value::round_score);
+                Spread {
+                    name: c.name.clone(),
+                    min: round(xs.first().copied()),
+                    median: round(median),
+                    max: round(xs.last().copied()),
+                }
+            })
+            .collect();
+        let groups = |c: &Column| {
+            let mut counts: Vec<(String, usize)> =
+                c.categories.iter().map(|k| (k.clone(), 0)).collect();
+            counts.push(("(none)".to_string(), 0));
+            for label in c.labels() {
+                let key = label.unwrap_or("(none)");
+                if let Some((_, n)) = counts.iter_mut().find(|(k, _)| k == key) {
+                    *n += 1;
+                }
+            }
+            counts.retain(|(k, n)| *n > 0 || k != "(none)");
+            Groups {
+                name: c.name.clone(),
+                groups: counts.iter().map(|(k, n)| count(k, *n)).collect(),
+            }
+        };
+        TableSummary {
+            rows,
+            segments,
+            scores,
+            tiers: of_kind(ColumnKind::Tier).map(groups).collect(),
+            personas: of_kind(ColumnKind::Persona).map(groups).collect(),
+        }
+    }
+
+    /// The summary as text for people; `what` names the rows (`contacts`).
+    pub fn human(&self, what: &str) -> String {
+        let names = self.segments.iter().map(|c| &c.name);
+        let names = names.chain(self.scores.iter().map(|s| &s.name));
+        let groups = self.tiers.iter().chain(&self.personas);
+        let names =
+            names
+                .chain(groups.flat_map(|g| {
+                    std::iter::once(&g.name).chain(g.groups.iter().map(|c| &c.name))
+                }));
+        let width = names.map(|n| n.chars().count()).max().unwrap_or(0).max(6) + 2;
+        let line = |c: &Count| {
+            format!(
+                "  {:<width$}{:>8}  {:>5.1}%\n",
+                c.name, c.members, c.percent
+            )
+        };
+        let mut out = String::new();
+        if !self.segments.is_empty() {
+            out.push_str(&format!("\nsegments ({what})\n"));
+            out.extend(self.segments.iter().map(line));
+        }
+        if !self.scores.is_empty() {
+            out.push_str(&format!(
+                "\nscores ({what})\n  {:<width$}{:>9} {:>9} {:>9}\n",
+                "", "min", "median", "max"
+            ));
+            let show = |x: Option<f64>| x.map_or("-".to_string(), number);
+            for s in &self.scores {
+                out.push_str(&format!(
+                    "  {:<width$}{:>9} {:>9} {:>9}\n",
+                    s.name,
+                    show(s.min),
+                    show(s.median),
+                    show(s.max)
+                ));
             }
         }
-        counts.retain(|(k, n)| *n > 0 || k != "(none)");
-        for (k, n) in counts {
-            out.push_str(&format!("  {:<width$}{n:>8}  {:>5.1}%\n", k, share(n)));
+        for (kind, list) in [("tiers", &self.tiers), ("personas", &self.personas)] {
+            for g in list {
+                out.push_str(&format!("\n{kind} {} ({what})\n", g.name));
+                out.extend(g.groups.iter().map(line));
+            }
         }
+        out
     }
-    out
+}
+
+impl RunSummary {
+    /// The summary as text for people.
+    pub fn human(&self) -> String {
+        let mut text = format!(
+            "evaluated {} contacts, {} events, {} accounts as of {}\n",
+            self.contacts, self.events, self.accounts, self.as_of
+        );
+        if let Some(n) = self.skipped_rows {
+            text.push_str(&format!(
+                "skipped {n} bad rows{}\n",
+                self.rejects
+                    .as_ref()
+                    .map_or(String::new(), |f| format!(" (reasons in `{f}`)"))
+            ));
+        }
+        text.push_str(&self.contact_results.human("contacts"));
+        if let Some(a) = &self.account_results {
+            text.push_str(&a.human("accounts"));
+        }
+        text
+    }
 }
 
 /// Writes a results table as Parquet (see [`Table::to_parquet`]).

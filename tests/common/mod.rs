@@ -50,6 +50,7 @@ pub fn show(sources: &SourceMap, diags: &[Diagnostic]) -> String {
 }
 
 pub mod cases;
+pub mod external;
 pub mod generate;
 pub mod reference;
 pub mod sql_data;
