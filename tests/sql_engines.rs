@@ -141,14 +141,16 @@ fn corpus_on(engine: &str) {
 /// Each engine's run, skipped (visibly) when the engine is missing; Spark is slow to
 /// start and to plan, so one session runs everything.
 fn main() {
-    let trials = ["duckdb", "postgres", "spark"]
-        .map(|engine| {
-            common::external::needing(
-                &format!("conformance_corpus_and_b2b_on_{engine}"),
-                move || sql_data::missing(engine),
-                move || corpus_on(engine),
-            )
-        })
-        .into();
-    common::external::run(trials)
+    let on = |engine: &'static str, body: fn()| {
+        common::external::needing(
+            &format!("conformance_corpus_and_b2b_on_{engine}"),
+            move || sql_data::missing(engine),
+            body,
+        )
+    };
+    common::external::run(vec![
+        on("duckdb", || corpus_on("duckdb")),
+        on("postgres", || corpus_on("postgres")),
+        on("spark", || corpus_on("spark")),
+    ])
 }
