@@ -21,6 +21,11 @@ fn comparable(a: &Type, b: &Type) -> bool {
         )
 }
 
+/// Whether the type has arithmetic (`+`, `-`; `*`, `/` for numbers).
+fn arithmetic(t: &Type) -> bool {
+    t.is_numeric() || *t == Type::Duration
+}
+
 /// Whether values of the type have an order (`<`, `top N by`, `min`).
 pub(super) fn ordered(t: &Type) -> bool {
     t.is_numeric() || matches!(t, Type::Date | Type::Timestamp | Type::Duration)
@@ -656,12 +661,29 @@ impl Checker<'_> {
             (Type::Duration, Type::Duration) if matches!(op, BinOp::Add | BinOp::Sub) => {
                 Type::Duration
             }
+            (a, b) if arithmetic(a) && arithmetic(b) => {
+                // Each side has arithmetic, but not with the other: say both.
+                self.report(
+                    Diagnostic::new(
+                        Code::BadOperand,
+                        op_span,
+                        format!(
+                            "`{}` does not apply to {} and {}",
+                            op.symbol(),
+                            describe(a),
+                            describe(b)
+                        ),
+                    )
+                    .with_label(format!("{} {} {}", describe(a), op.symbol(), describe(b)))
+                    .with_help(
+                        "a duration only adds to or subtracts from another duration \
+                         (`30d + 7d`); for a multiple of one, write it (`60d`)",
+                    ),
+                );
+                return None;
+            }
             (a, b) => {
-                let bad = if a.is_numeric() || *a == Type::Duration {
-                    b
-                } else {
-                    a
-                };
+                let bad = if arithmetic(a) { b } else { a };
                 self.bad_operand(op.symbol(), bad, op_span);
                 return None;
             }
