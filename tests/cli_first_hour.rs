@@ -6,46 +6,18 @@
 
 mod common;
 
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 const AS_OF: &str = "2026-11-20";
 const RULES: &str = "examples/b2b/rules.funnel";
 const DATA: &str = "examples/b2b/data";
 
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
 /// Runs Funnel in the repository root with `stdin` as its standard input.
-fn funnel_with(args: &[&str], stdin: &str) -> Out {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_funnel"))
-        .args(args)
-        .current_dir(common::root())
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    Out {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
+fn funnel_with(args: &[&str], stdin: &str) -> common::Ran {
+    common::run_funnel(&common::root(), args, stdin)
 }
 
-fn funnel(args: &[&str]) -> Out {
+fn funnel(args: &[&str]) -> common::Ran {
     funnel_with(args, "")
 }
 
@@ -173,32 +145,22 @@ fn a_missing_data_folder_says_what_it_needs() {
 fn run_summary_json() {
     let dir = scratch("summary");
     let out = dir.join("results.csv");
-    let o = funnel(&[
+    let args = [
         "run",
         RULES,
         "--data",
         DATA,
         "--as-of",
         AS_OF,
-        "-o",
-        out.to_str().unwrap(),
         "--summary",
         "json",
-    ]);
+    ];
+    let o = funnel(&[&args[..], &["-o", out.to_str().unwrap()]].concat());
     assert_eq!(o.code, 0, "{}", o.stderr);
     let v: serde_json::Value = serde_json::from_str(&o.stdout).unwrap();
     insta::assert_json_snapshot!(v);
     // Without `-o` stdout carries the results: the JSON summary needs it.
-    let no_output = funnel(&[
-        "run",
-        RULES,
-        "--data",
-        DATA,
-        "--as-of",
-        AS_OF,
-        "--summary",
-        "json",
-    ]);
+    let no_output = funnel(&args);
     assert_eq!(no_output.code, 2);
     insta::assert_snapshot!("run_summary_json_needs_output", no_output.stderr);
 }

@@ -9,7 +9,6 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// The `cargo` commands the README shows that this test does not run: building and
 /// installing are what produced the binary under test, and `cargo test` is this run.
@@ -71,20 +70,6 @@ fn workspace() -> PathBuf {
     dir
 }
 
-fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_funnel"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
 #[test]
 fn every_readme_command_runs_as_written() {
     let readme = std::fs::read_to_string(common::root().join("README.md")).unwrap();
@@ -115,7 +100,11 @@ fn every_readme_command_runs_as_written() {
                 );
                 continue;
             };
-            let (code, stdout, stderr) = run(&dir, &args);
+            let common::Ran {
+                code,
+                stdout,
+                stderr,
+            } = common::run_funnel(&dir, &args, "");
             assert_eq!(
                 code, 0,
                 "README command `{command}` failed:\n{stdout}\n{stderr}"

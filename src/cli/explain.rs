@@ -120,7 +120,7 @@ fn focus(plan: &Plan, only: &[String]) -> Result<Option<BTreeSet<String>>, Usage
 }
 
 /// The name of the definition an explanation is of.
-fn name_of(x: &Explanation) -> &str {
+pub(crate) fn name_of(x: &Explanation) -> &str {
     match x {
         Explanation::Segment { name, .. }
         | Explanation::Top { name, .. }

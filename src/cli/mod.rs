@@ -18,6 +18,7 @@ pub mod rules;
 pub mod run;
 pub mod shell;
 pub mod sql;
+pub mod summary;
 pub mod test;
 
 use clap::{Parser, Subcommand, ValueEnum};

@@ -446,16 +446,6 @@ fn trace(plan: &Plan, data: &Dataset, at: DateTime<Utc>, e: &Expect) -> Option<E
     } else {
         x.results
     };
-    list.into_iter().find(|r| name_of(r) == e.name)
-}
-
-fn name_of(x: &Explanation) -> &str {
-    match x {
-        Explanation::Segment { name, .. }
-        | Explanation::Top { name, .. }
-        | Explanation::Score { name, .. }
-        | Explanation::Value { name, .. }
-        | Explanation::Tier { name, .. }
-        | Explanation::Personas { name, .. } => name,
-    }
+    list.into_iter()
+        .find(|r| super::super::explain::name_of(r) == e.name)
 }
