@@ -218,3 +218,11 @@ fn completions_and_man_page() {
     assert!(man.stdout.contains(".TH funnel 1"));
     assert!(man.stdout.contains("completions"));
 }
+
+#[test]
+fn a_missing_import_is_the_one_error_reported() {
+    let rules = "use \"missing.funnel\"\nsegment a = page_viewed within 30d and lead_stage = mql\n";
+    let o = funnel_with(&["check", "-"], rules);
+    assert_eq!(o.code, 1);
+    insta::assert_snapshot!(o.stderr);
+}
