@@ -226,3 +226,22 @@ fn a_missing_import_is_the_one_error_reported() {
     assert_eq!(o.code, 1);
     insta::assert_snapshot!(o.stderr);
 }
+
+#[test]
+fn running_a_schema_alone_says_there_is_nothing_to_compute() {
+    let o = funnel(&[
+        "run",
+        "examples/b2b/schema.funnel",
+        "--data",
+        DATA,
+        "--as-of",
+        AS_OF,
+    ]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(
+        o.stderr
+            .starts_with("note: the rules define nothing to compute"),
+        "{}",
+        o.stderr
+    );
+}

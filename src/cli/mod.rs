@@ -36,7 +36,7 @@ const VERSION: &str = if cfg!(feature = "parquet") {
 
 /// Funnel: marketing segments and lead scores as checked, declarative rules.
 #[derive(Debug, Parser)]
-#[command(name = "funnel", version = VERSION, about)]
+#[command(name = "funnel", version = VERSION)]
 pub struct Cli {
     /// When to colour the output.
     #[arg(long, value_enum, global = true, default_value_t = ColorChoice::Auto)]

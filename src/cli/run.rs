@@ -117,6 +117,13 @@ pub fn run(args: &Args, color: ColorChoice) -> Result<Exit, UsageError> {
             account_results: (!results.accounts.columns.is_empty())
                 .then(|| TableSummary::of(&results.accounts)),
         };
+        if results.contacts.columns.is_empty() && results.accounts.columns.is_empty() {
+            emit(
+                Stream::Stderr,
+                "note: the rules define nothing to compute (no segment, score, value, tier or \
+                 persona): only the ids were written\n",
+            );
+        }
         match args.summary {
             SummaryFormat::Human => emit(Stream::Stderr, &summary.human()),
             SummaryFormat::Json => emit(
