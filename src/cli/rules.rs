@@ -126,12 +126,18 @@ const STDIN_NAME: &str = "<stdin>";
 
 /// Loads the program on stdin; its imports are relative to `cwd` and may not leave
 /// `root`. Stdin is read once: a command that loads the rules twice (`report` hashes
-/// them) sees the same text.
+/// them) sees the same text. It is read up to just past the parser's size limit, which
+/// then reports it as too large.
 pub fn load_stdin(root: &Path, cwd: &Path) -> Result<crate::syntax::Loaded, UsageError> {
+    use std::io::Read;
     static TEXT: std::sync::OnceLock<Result<String, String>> = std::sync::OnceLock::new();
     let text = TEXT.get_or_init(|| {
+        let limit = crate::syntax::parser::MAX_INPUT_BYTES as u64 + 1;
         let mut text = String::new();
-        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+        std::io::stdin()
+            .lock()
+            .take(limit)
+            .read_to_string(&mut text)
             .map(|_| text)
             .map_err(|e| io_reason(&e))
     });
