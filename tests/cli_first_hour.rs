@@ -142,6 +142,25 @@ fn a_missing_data_folder_says_what_it_needs() {
 }
 
 #[test]
+fn a_missing_data_file_is_named_with_its_flag() {
+    let o = funnel(&[
+        "run",
+        RULES,
+        "--contacts",
+        "examples/b2b/data/contacts.csv",
+        "--events",
+        "no/such/events.csv",
+        "--as-of",
+        AS_OF,
+    ]);
+    assert_eq!(o.code, 2);
+    assert_eq!(
+        o.stderr,
+        "error: there is no file `no/such/events.csv` (given to `--events`)\n"
+    );
+}
+
+#[test]
 fn run_summary_json() {
     let dir = scratch("summary");
     let out = dir.join("results.csv");

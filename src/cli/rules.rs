@@ -162,12 +162,28 @@ pub fn data_files(args: &DataArgs) -> Result<DataFiles, UsageError> {
             data_folder_needs()
         ))),
         (Some(dir), _) => DataFiles::from_dir(dir).map_err(|e| UsageError(e.to_string())),
-        (None, Some(contacts)) => Ok(DataFiles {
-            contacts: contacts.clone(),
-            events: args.events.clone(),
-            accounts: args.accounts.clone(),
-            changes: args.changes.clone(),
-        }),
+        (None, Some(contacts)) => {
+            let named = [
+                ("--contacts", Some(contacts)),
+                ("--events", args.events.as_ref()),
+                ("--accounts", args.accounts.as_ref()),
+                ("--changes", args.changes.as_ref()),
+            ];
+            for (flag, path) in named {
+                if let Some(path) = path.filter(|p| !p.exists()) {
+                    return Err(UsageError(format!(
+                        "there is no file `{}` (given to `{flag}`)",
+                        path.display()
+                    )));
+                }
+            }
+            Ok(DataFiles {
+                contacts: contacts.clone(),
+                events: args.events.clone(),
+                accounts: args.accounts.clone(),
+                changes: args.changes.clone(),
+            })
+        }
         (None, None) => Err(UsageError("give `--data DIR` or `--contacts FILE`".into())),
     }
 }
