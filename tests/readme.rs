@@ -2,8 +2,8 @@
 //! README.md, `cargo run --release --` and `funnel` are replaced by the binary under
 //! test, and each command runs in a scratch copy of `examples/` (so that nothing is
 //! written into the repository) and must succeed. A block of files (`# schema.funnel`,
-//! `# rules.funnel`) is written out, and a `$ funnel …` line followed by output must
-//! print that output.
+//! `# rules.funnel`) is written out — and must be in `funnel fmt`'s layout — and a
+//! `$ funnel …` line followed by output must print that output.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -125,4 +125,11 @@ fn every_readme_command_runs_as_written() {
         }
     }
     assert!(ran >= 14, "only {ran} README commands found");
+    // The files the README shows are in the canonical layout (`funnel fmt`).
+    let fmt = common::run_funnel(
+        &dir,
+        &["fmt", "--check", "schema.funnel", "rules.funnel"],
+        "",
+    );
+    assert_eq!(fmt.code, 0, "{}", fmt.stdout);
 }
