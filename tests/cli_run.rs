@@ -160,7 +160,7 @@ fn an_unknown_output_extension_is_a_usage_error() {
     insta::assert_snapshot!(o.stderr);
     // `--format` names the format whatever the name.
     let out = scratch("format-flag").join("out.xlsx");
-    let named = funnel(&[
+    let run = [
         "run",
         "rules.funnel",
         "--data",
@@ -168,11 +168,14 @@ fn an_unknown_output_extension_is_a_usage_error() {
         "--as-of",
         AS_OF,
         "-q",
-        "-o",
-        out.to_str().unwrap(),
-        "--format",
-        "ndjson",
-    ]);
+    ];
+    let named = funnel(
+        &[
+            &run[..],
+            &["--format", "ndjson", "-o", out.to_str().unwrap()],
+        ]
+        .concat(),
+    );
     assert_eq!(named.code, 0, "{}", named.stderr);
     let text = std::fs::read_to_string(&out).unwrap();
     for line in text.lines() {
