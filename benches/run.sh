@@ -28,10 +28,10 @@ sizes=("$@")
 [ ${#sizes[@]} -eq 0 ] && sizes=(100000 1000000)
 work=${FUNNEL_BENCH_DIR:-target/bench-data}
 asof=2026-11-20T00:00:00Z
-cargo build --release --quiet
+cargo build --profile profiling --quiet
 mkdir -p "$work"
 # A copy, so that rebuilding during a long run does not change what is measured.
-cp target/release/funnel "$work/funnel"
+cp target/profiling/funnel "$work/funnel"
 funnel=$work/funnel
 python3 -c 'import duckdb' || { echo "benches/run.sh: needs python3 with duckdb (pip install duckdb)" >&2; exit 2; }
 export RAYON_NUM_THREADS=2

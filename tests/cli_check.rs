@@ -2,9 +2,9 @@
 //! snapshots its exit code, stdout and stderr.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::Write;
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cli")
@@ -19,32 +19,13 @@ struct Output {
 /// Runs `funnel ARGS` in `tests/cli/` without colour, feeding `stdin`.
 fn funnel(args: &[&str], stdin: &str) -> Output {
     let dir = fixtures();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_funnel"))
-        .args(args)
-        .current_dir(&dir)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = common::run_funnel(&dir, args, stdin);
     // Absolute paths (in a few help texts) differ between machines.
-    let stable = |b: &[u8]| {
-        String::from_utf8(b.to_vec())
-            .unwrap()
-            .replace(dir.to_str().unwrap(), "[CWD]")
-    };
+    let stable = |text: String| text.replace(dir.to_str().unwrap(), "[CWD]");
     Output {
-        code: out.status.code().unwrap(),
-        stdout: stable(&out.stdout),
-        stderr: stable(&out.stderr),
+        code: out.code,
+        stdout: stable(out.stdout),
+        stderr: stable(out.stderr),
     }
 }
 
@@ -257,8 +238,13 @@ fn help_and_version_exit_0() {
     assert!(help.stdout.contains("--deny-warnings"));
     let version = funnel(&["--version"], "");
     assert_eq!(version.code, 0);
+    let features = if cfg!(feature = "parquet") {
+        "features: parquet"
+    } else {
+        "features: none; built without parquet"
+    };
     assert_eq!(
         version.stdout,
-        format!("funnel {}\n", env!("CARGO_PKG_VERSION"))
+        format!("funnel {} ({features})\n", env!("CARGO_PKG_VERSION"))
     );
 }

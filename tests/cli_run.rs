@@ -157,11 +157,31 @@ fn outputs_by_extension_and_lists() {
 fn an_unknown_output_extension_is_a_usage_error() {
     let o = funnel(&["run", "rules.funnel", "--data", "data", "-o", "out.xlsx"]);
     assert_eq!(o.code, 2);
-    assert!(
-        o.stderr.contains("`.csv`, `.ndjson` or `.jsonl`"),
-        "{}",
-        o.stderr
+    insta::assert_snapshot!(o.stderr);
+    // `--format` names the format whatever the name.
+    let out = scratch("format-flag").join("out.xlsx");
+    let run = [
+        "run",
+        "rules.funnel",
+        "--data",
+        "data",
+        "--as-of",
+        AS_OF,
+        "-q",
+    ];
+    let named = funnel(
+        &[
+            &run[..],
+            &["--format", "ndjson", "-o", out.to_str().unwrap()],
+        ]
+        .concat(),
     );
+    assert_eq!(named.code, 0, "{}", named.stderr);
+    let text = std::fs::read_to_string(&out).unwrap();
+    for line in text.lines() {
+        let row: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert!(row.get("id").is_some(), "{line}");
+    }
 }
 
 #[test]

@@ -447,8 +447,8 @@ fn unknown_enum_value() {
     bad(
         Csv,
         "contacts",
-        "c9,,,EMEA,true,lead,,,,,,",
-        "data/contacts.csv:6: region: `EMEA` is not a declared value, expected one of `emea`, `amer`, `apac` (did you mean `emea`?)",
+        "c9,,,EMA,true,lead,,,,,,",
+        "data/contacts.csv:6: region: `EMA` is not a declared value, expected one of `emea`, `amer`, `apac` (did you mean `emea`?)",
     );
     bad(
         Ndjson,
@@ -458,6 +458,23 @@ fn unknown_enum_value() {
         ),
         "data/events.jsonl:7: kind: `bounced` is not a declared value, expected one of `hard`, `soft`",
     );
+}
+
+/// Enum values in data are matched in any case, as in rules, and read as the declared
+/// spelling (docs/data.md, docs/semantics.md).
+#[test]
+fn enum_values_in_any_case_are_the_declared_value() {
+    let loaded = contacts_only(
+        "id,region,existing_client,lead_stage\nc1,EMEA,true,MQL\nc2,Amer,true,lead\n",
+        false,
+    )
+    .unwrap();
+    let contacts = &loaded.dataset.contacts;
+    // The schema's third and fifth attributes.
+    let (region, stage) = (2, 4);
+    assert_eq!(contacts.get(0, region).cloned(), text("emea"));
+    assert_eq!(contacts.get(0, stage).cloned(), text("mql"));
+    assert_eq!(contacts.get(1, region).cloned(), text("amer"));
 }
 
 #[test]

@@ -854,8 +854,27 @@ fn unfinished_at_end_of_file() {
 }
 
 #[test]
-fn not_a_definition() {
+fn a_misspelled_definition_keyword() {
     let d = one_error("segmnet a = x");
+    assert_eq!(d.message, "expected a definition, found `segmnet`");
+    assert_eq!(d.help.as_deref(), Some("did you mean `segment`?"));
+    // After a complete definition, too (not "expected `and`, `or`, …").
+    let d = one_error("segment a = x\nscroe s in 0..10 { +1 if x }");
+    assert_eq!(d.help.as_deref(), Some("did you mean `score`?"));
+}
+
+#[test]
+fn an_unterminated_text() {
+    let d = one_error("segment a = x = \"abc\nsegment b = y");
+    assert_eq!(d.message, "this text has no closing `\"`");
+    // A closed text with an escaped quote is not unterminated.
+    let d = one_error("segment a = x = \"a\\\"b\" +");
+    assert_ne!(d.message, "this text has no closing `\"`");
+}
+
+#[test]
+fn not_a_definition() {
+    let d = one_error("frobnicate a = x");
     assert!(
         d.message.starts_with("expected a definition"),
         "{}",

@@ -21,7 +21,11 @@ fn unknown_dialect_is_a_usage_error() {
     let out = funnel(&["sql", RULES, "--dialect", "oracle", AS_OF]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8(out.stderr).unwrap();
-    assert!(err.contains("unknown dialect `oracle`"), "{err}");
+    assert!(err.contains("invalid value 'oracle'"), "{err}");
+    assert!(
+        err.contains("[possible values: duckdb, postgres, spark, bigquery, snowflake, trino]"),
+        "{err}"
+    );
 }
 
 #[test]

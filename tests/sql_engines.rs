@@ -127,9 +127,6 @@ fn b2b_run() -> Run {
 
 /// The corpus and the bundled b2b example on `engine`, in one engine session.
 fn corpus_on(engine: &str) {
-    if !sql_data::available(engine) {
-        return;
-    }
     let mut runs = corpus_runs();
     runs.push(b2b_run());
     let (compared, unsupported) = compare_on(engine, &runs);
@@ -141,18 +138,19 @@ fn corpus_on(engine: &str) {
     assert!(compared >= 80, "only {compared} runs compared");
 }
 
-#[test]
-fn conformance_corpus_and_b2b_on_duckdb() {
-    corpus_on("duckdb");
-}
-
-#[test]
-fn conformance_corpus_and_b2b_on_postgres() {
-    corpus_on("postgres");
-}
-
-/// Spark is slow to start and to plan; one session runs everything.
-#[test]
-fn conformance_corpus_and_b2b_on_spark() {
-    corpus_on("spark");
+/// Each engine's run, skipped (visibly) when the engine is missing; Spark is slow to
+/// start and to plan, so one session runs everything.
+fn main() {
+    let on = |engine: &'static str, body: fn()| {
+        common::external::needing(
+            &format!("conformance_corpus_and_b2b_on_{engine}"),
+            move || sql_data::missing(engine),
+            body,
+        )
+    };
+    common::external::run(vec![
+        on("duckdb", || corpus_on("duckdb")),
+        on("postgres", || corpus_on("postgres")),
+        on("spark", || corpus_on("spark")),
+    ])
 }

@@ -15,9 +15,6 @@ use proptest::test_runner::TestRunner;
 const CASES: usize = 48;
 
 fn generated_on(engine: &str) {
-    if !sql_data::available(engine) {
-        return;
-    }
     let dialect = funnel::sql::by_name(engine).unwrap();
     let tables = sql_data::tables();
     let mut runner = TestRunner::deterministic();
@@ -74,12 +71,16 @@ fn generated_on(engine: &str) {
     );
 }
 
-#[test]
-fn generated_programs_on_duckdb() {
-    generated_on("duckdb");
-}
-
-#[test]
-fn generated_programs_on_postgres() {
-    generated_on("postgres");
+/// Each engine's run, skipped (visibly) when the engine is missing.
+fn main() {
+    let trials = ["duckdb", "postgres"]
+        .map(|engine| {
+            common::external::needing(
+                &format!("generated_programs_on_{engine}"),
+                move || sql_data::missing(engine),
+                move || generated_on(engine),
+            )
+        })
+        .into();
+    common::external::run(trials)
 }

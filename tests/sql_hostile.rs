@@ -225,9 +225,6 @@ fn compile(plan: &funnel::plan::Plan, engine: &str) -> Result<funnel::sql::Scrip
 }
 
 fn hostile_on(engine: &str) {
-    if !sql_data::available(engine) {
-        return;
-    }
     let style = sql_data::style(engine);
     let dialect = funnel::sql::by_name(engine).unwrap();
     let mut jobs = Vec::new();
@@ -295,28 +292,21 @@ fn hostile_on(engine: &str) {
     );
 }
 
-#[test]
 fn hostile_text_on_duckdb() {
     hostile_on("duckdb");
 }
 
-#[test]
 fn hostile_text_on_postgres() {
     hostile_on("postgres");
 }
 
-#[test]
 fn hostile_text_on_spark() {
     hostile_on("spark");
 }
 
 /// The sigma-dependent comparisons without any capital sigma in the data: DuckDB must
 /// answer them exactly (its guard only stops text that holds one).
-#[test]
 fn sigma_rules_without_capital_sigma_on_duckdb() {
-    if !sql_data::available("duckdb") {
-        return;
-    }
     let texts: Vec<&str> = TEXTS.iter().copied().filter(|t| !t.contains('Σ')).collect();
     let (plan, data) = plan_and_data(SIGMA, &texts);
     let script = compile(&plan, "duckdb").unwrap();
@@ -337,7 +327,6 @@ fn sigma_rules_without_capital_sigma_on_duckdb() {
 
 /// Every dialect: a script with hostile literals holds no control or invisible
 /// character and parses back; PostgreSQL refuses a NUL, naming the rule.
-#[test]
 fn literals_are_printable_in_every_dialect_and_nul_is_refused_in_postgres() {
     for d in funnel::sql::dialect::NAMES {
         let lits = hostile_literals(d);
@@ -380,4 +369,33 @@ fn literals_are_printable_in_every_dialect_and_nul_is_refused_in_postgres() {
         err.to_string(),
         "`nul` cannot be compiled to postgres SQL: a NUL character in text (PostgreSQL text cannot hold one) is not supported"
     );
+}
+
+/// The tests on an engine are shown as skipped (with what to install) where the engine
+/// is missing, and fail under `CI=true` (see `common::external`).
+fn main() {
+    let on = |name: &str, engine: &'static str, body: fn()| {
+        common::external::needing(name, move || sql_data::missing(engine), body)
+    };
+    common::external::run(vec![
+        on("hostile_text_on_duckdb", "duckdb", hostile_text_on_duckdb),
+        on(
+            "hostile_text_on_postgres",
+            "postgres",
+            hostile_text_on_postgres,
+        ),
+        on("hostile_text_on_spark", "spark", hostile_text_on_spark),
+        on(
+            "sigma_rules_without_capital_sigma_on_duckdb",
+            "duckdb",
+            sigma_rules_without_capital_sigma_on_duckdb,
+        ),
+        libtest_mimic::Trial::test(
+            "literals_are_printable_in_every_dialect_and_nul_is_refused_in_postgres",
+            || {
+                literals_are_printable_in_every_dialect_and_nul_is_refused_in_postgres();
+                Ok(())
+            },
+        ),
+    ])
 }

@@ -22,7 +22,7 @@ mod types;
 pub use program::Program;
 pub use schema::{Schema, Type};
 
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::syntax::Loaded;
 use crate::syntax::ast;
 use crate::syntax::span::Span;
@@ -55,6 +55,20 @@ pub fn check(loaded: &Loaded) -> Checked {
     c.check_cycles();
     c.lints();
     let program = c.program();
+    // A file that could not be imported leaves every name it defines unknown: those
+    // follow-on errors would bury the one that matters, so they wait until it is fixed.
+    if loaded
+        .diagnostics
+        .iter()
+        .any(|d| matches!(d.code, Code::ImportNotFound | Code::ImportOutside))
+    {
+        c.diags.retain(|d| {
+            !matches!(
+                d.code,
+                Code::UnknownName | Code::UnknownField | Code::UnknownType | Code::WrongScope
+            )
+        });
+    }
     let mut diagnostics = loaded.diagnostics.clone();
     diagnostics.append(&mut c.diags);
     diagnostics.sort_by_key(|d| (d.span.file, d.span.start));

@@ -21,6 +21,11 @@ fn comparable(a: &Type, b: &Type) -> bool {
         )
 }
 
+/// Whether the type has arithmetic (`+`, `-`; `*`, `/` for numbers).
+fn arithmetic(t: &Type) -> bool {
+    t.is_numeric() || *t == Type::Duration
+}
+
 /// Whether values of the type have an order (`<`, `top N by`, `min`).
 pub(super) fn ordered(t: &Type) -> bool {
     t.is_numeric() || matches!(t, Type::Date | Type::Timestamp | Type::Duration)
@@ -656,12 +661,29 @@ impl Checker<'_> {
             (Type::Duration, Type::Duration) if matches!(op, BinOp::Add | BinOp::Sub) => {
                 Type::Duration
             }
+            (a, b) if arithmetic(a) && arithmetic(b) => {
+                // Each side has arithmetic, but not with the other: say both.
+                self.report(
+                    Diagnostic::new(
+                        Code::BadOperand,
+                        op_span,
+                        format!(
+                            "`{}` does not apply to {} and {}",
+                            op.symbol(),
+                            describe(a),
+                            describe(b)
+                        ),
+                    )
+                    .with_label(format!("{} {} {}", describe(a), op.symbol(), describe(b)))
+                    .with_help(
+                        "a duration only adds to or subtracts from another duration \
+                         (`30d + 7d`); for a multiple of one, write it (`60d`)",
+                    ),
+                );
+                return None;
+            }
             (a, b) => {
-                let bad = if a.is_numeric() || *a == Type::Duration {
-                    b
-                } else {
-                    a
-                };
+                let bad = if arithmetic(a) { b } else { a };
                 self.bad_operand(op.symbol(), bad, op_span);
                 return None;
             }
@@ -681,9 +703,13 @@ impl Checker<'_> {
         matches!(&e.kind, ast::ExprKind::Name(id) if self.lookup(&id.name, env).is_none())
     }
 
-    /// Both operands of a comparison, resolving enum values against the other side.
+    /// Both operands of a comparison, resolving enum values against the other side; a
+    /// value written first (`2026-06-01 <= first_seen`, `"MQL" = lead_stage`) is read
+    /// against the operand after it, as it would be written second.
     fn operands(&mut self, lhs: &ast::Expr, rhs: &ast::Expr, env: Env) -> Option<(Expr, Expr)> {
-        if self.is_loose_name(lhs, env) && !self.is_loose_name(rhs, env) {
+        let is_lit = |e: &ast::Expr| matches!(e.kind, ast::ExprKind::Lit(_));
+        let value_first = is_lit(lhs) && !is_lit(rhs);
+        if (self.is_loose_name(lhs, env) || value_first) && !self.is_loose_name(rhs, env) {
             let r = self.expr(rhs, env)?;
             let l = self.value_for(lhs, &r.ty, env, rhs.span)?;
             return Some((l, r));

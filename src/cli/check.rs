@@ -5,11 +5,10 @@ use super::{ColorChoice, Exit, Stream, UsageError, emit};
 use crate::check;
 use crate::diag::Diagnostic;
 use crate::diag::render::{Format, Summary, render};
-use crate::syntax::loader::{DiskFs, io_reason, normalize};
+use crate::syntax::loader::{io_reason, normalize};
 use crate::syntax::span::{FileId, SourceMap, Span};
-use crate::syntax::{Loaded, load_paths, load_source};
+use crate::syntax::{Loaded, load_paths};
 use std::collections::{HashMap, HashSet};
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// Arguments of `funnel check`.
@@ -37,9 +36,6 @@ enum Entry {
     Stdin,
     File(PathBuf),
 }
-
-/// The name stdin is shown under.
-const STDIN_NAME: &str = "<stdin>";
 
 /// Runs `funnel check`.
 pub fn run(args: &Args, color: ColorChoice) -> Result<Exit, UsageError> {
@@ -168,20 +164,7 @@ pub(crate) fn files_with_extension(
 /// Loads one program. Stdin's imports are relative to the current folder.
 fn load(entry: &Entry, root: Option<&Path>, cwd: &Path) -> Result<Loaded, UsageError> {
     match entry {
-        Entry::Stdin => {
-            let mut text = String::new();
-            std::io::stdin()
-                .read_to_string(&mut text)
-                .map_err(|e| UsageError(format!("cannot read stdin: {}", io_reason(&e))))?;
-            let root = root.unwrap_or(cwd);
-            Ok(load_source(
-                &DiskFs,
-                root,
-                &cwd.join(STDIN_NAME),
-                STDIN_NAME,
-                &text,
-            ))
-        }
+        Entry::Stdin => super::rules::load_stdin(root.unwrap_or(cwd), cwd),
         Entry::File(path) => {
             let root = match root {
                 Some(root) => root.to_path_buf(),

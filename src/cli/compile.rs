@@ -8,7 +8,7 @@ use std::path::PathBuf;
 /// Arguments of `funnel compile`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The rule file to compile (with its `use` imports).
+    /// The rule file to compile (with its `use` imports); `-` reads it from stdin.
     #[arg(value_name = "RULES")]
     pub rules: PathBuf,
     /// Where to write the plan (JSON) [default: stdout].

@@ -27,6 +27,10 @@ pub struct Args {
     /// How to write the differences.
     #[arg(long, value_enum, default_value_t = DiffFormat::Human)]
     pub format: DiffFormat,
+    /// Exit with 1 when anything differs — a definition, a member, a score — like
+    /// `git diff --exit-code`, to fail a CI step on a change.
+    #[arg(long)]
+    pub exit_code: bool,
 }
 
 /// Output formats of `funnel diff`.
@@ -170,5 +174,20 @@ pub fn run(args: &Args, color: ColorChoice) -> Result<Exit, UsageError> {
         DiffFormat::Markdown => render::markdown(&entries),
     };
     emit(Stream::Stdout, &text);
+    if args.exit_code && entries.iter().any(|(_, d)| differs(d)) {
+        return Ok(Exit::Problems);
+    }
     Ok(Exit::Clean)
+}
+
+/// Whether a comparison found any difference: a definition added, removed, renamed or
+/// changed, a row entering or leaving a group, a score that moved.
+fn differs(d: &Diff) -> bool {
+    let defs = &d.definitions;
+    !(defs.added.is_empty()
+        && defs.removed.is_empty()
+        && defs.renamed.is_empty()
+        && defs.changed.is_empty()
+        && d.moves.is_empty()
+        && d.scores.is_empty())
 }

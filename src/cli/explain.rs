@@ -6,11 +6,16 @@ use super::{ColorChoice, Exit, Stream, UsageError, emit};
 use crate::engine::columnar::Keep;
 use crate::engine::explain::{ContactExplanation, Explanation, Trace, explain};
 use crate::plan::display::number;
+use crate::plan::walk::Site;
+use crate::plan::{Expr, NodeKind, Plan};
+use std::collections::BTreeSet;
 
 /// Output formats of `explain`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
+    /// Text for people
     Human,
+    /// One JSON document
     Json,
 }
 
@@ -24,6 +29,11 @@ pub struct Args {
     /// The contact to explain.
     #[arg(long, value_name = "ID")]
     pub contact: String,
+    /// Explain only these definitions (comma-separated or repeated) and those they are
+    /// made from [default: every definition].
+    #[arg(long, value_name = "NAMES", value_delimiter = ',')]
+    pub only: Vec<String>,
+    /// How to write the explanation.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
 }
@@ -37,11 +47,13 @@ pub fn run(args: &Args, color: ColorChoice) -> Result<Exit, UsageError> {
     let files = data_files(&args.data)?;
     let (loaded, events) = load_data(&plan, &files, false)?;
     let data = &loaded.dataset;
+    let focus = focus(&plan, &args.only)?;
     let Some(c) = data.contacts.position(&args.contact) else {
         return Err(UsageError(format!(
-            "no contact `{}` in `{}`",
+            "no contact `{}` in `{}`{}",
             args.contact,
-            files.contacts.display()
+            files.contacts.display(),
+            super::did_you_mean(&args.contact, data.contacts.ids())
         )));
     };
     let ev = crate::engine::evaluate(
@@ -53,13 +65,77 @@ pub fn run(args: &Args, color: ColorChoice) -> Result<Exit, UsageError> {
         false,
     )
     .map_err(|e| UsageError(e.to_string()))?;
-    let e = explain(&ev.ctx, &ev.state, c as u32);
+    let mut e = explain(&ev.ctx, &ev.state, c as u32);
+    if let Some(names) = focus {
+        e.results.retain(|x| names.contains(name_of(x)));
+        e.account_results.retain(|x| names.contains(name_of(x)));
+    }
     let text = match args.format {
         Format::Json => serde_json::to_string_pretty(&e).unwrap_or_default() + "\n",
         Format::Human => human(&e),
     };
     emit(Stream::Stdout, &text);
     Ok(Exit::Clean)
+}
+
+/// The names of the definitions `only` names and of every definition they are made
+/// from (`None`: no `--only`, explain everything); an unknown name is a usage error.
+fn focus(plan: &Plan, only: &[String]) -> Result<Option<BTreeSet<String>>, UsageError> {
+    if only.is_empty() {
+        return Ok(None);
+    }
+    let mut stack = Vec::new();
+    for name in only {
+        let before = stack.len();
+        stack.extend((0..plan.nodes.len()).filter(|&i| {
+            plan.nodes
+                .get(i)
+                .is_some_and(|n| n.output && &n.name == name)
+        }));
+        if stack.len() == before {
+            let outputs = plan.nodes.iter().filter(|n| n.output);
+            return Err(UsageError(format!(
+                "no definition `{name}` in the rules{}",
+                super::did_you_mean(name, outputs.map(|n| n.name.as_str()))
+            )));
+        }
+    }
+    let exprs = plan.exprs();
+    let mut seen = BTreeSet::new();
+    while let Some(i) = stack.pop() {
+        if !seen.insert(i) {
+            continue;
+        }
+        if let Some(NodeKind::Tiers { score, .. }) = plan.nodes.get(i).map(|n| &n.kind) {
+            stack.push(*score);
+        }
+        for (site, e) in &exprs {
+            if *site == Site::Node(i) {
+                e.walk(&mut |x| {
+                    if let Expr::Node(d) | Expr::AccountNode(d) = x {
+                        stack.push(*d);
+                    }
+                });
+            }
+        }
+    }
+    Ok(Some(
+        seen.into_iter()
+            .filter_map(|i| plan.nodes.get(i).map(|n| n.name.clone()))
+            .collect(),
+    ))
+}
+
+/// The name of the definition an explanation is of.
+pub(crate) fn name_of(x: &Explanation) -> &str {
+    match x {
+        Explanation::Segment { name, .. }
+        | Explanation::Top { name, .. }
+        | Explanation::Score { name, .. }
+        | Explanation::Value { name, .. }
+        | Explanation::Tier { name, .. }
+        | Explanation::Personas { name, .. } => name,
+    }
 }
 
 fn trace_lines(t: &Trace, depth: usize, out: &mut String) {

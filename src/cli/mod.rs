@@ -16,15 +16,27 @@ pub mod r#gen;
 pub mod report;
 pub mod rules;
 pub mod run;
+pub mod shell;
 pub mod sql;
+pub mod summary;
 pub mod test;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
 
+/// `--version`: the version and the optional features this build has.
+const VERSION: &str = if cfg!(feature = "parquet") {
+    concat!(env!("CARGO_PKG_VERSION"), " (features: parquet)")
+} else {
+    concat!(
+        env!("CARGO_PKG_VERSION"),
+        " (features: none; built without parquet)"
+    )
+};
+
 /// Funnel: marketing segments and lead scores as checked, declarative rules.
 #[derive(Debug, Parser)]
-#[command(name = "funnel", version, about)]
+#[command(name = "funnel", version = VERSION)]
 pub struct Cli {
     /// When to colour the output.
     #[arg(long, value_enum, global = true, default_value_t = ColorChoice::Auto)]
@@ -57,6 +69,10 @@ pub enum Command {
     Sql(sql::Args),
     /// Generate a deterministic data set for a program's schema (for trials and benchmarks).
     Gen(r#gen::Args),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(shell::CompletionsArgs),
+    /// Print the manual page (roff), for `man`.
+    Man(shell::ManArgs),
 }
 
 /// The exit codes, as shown under `--help`.
@@ -124,6 +140,19 @@ pub fn emit(stream: Stream, text: &str) {
     };
 }
 
+/// `` (did you mean `x`?)`` for the candidate nearest to `name`, case aside, when one is
+/// near (a third of its letters or fewer differ); else nothing.
+pub(crate) fn did_you_mean<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> String {
+    let limit = (name.chars().count() / 3).max(1);
+    let lower = name.to_lowercase();
+    candidates
+        .map(|c| (strsim::levenshtein(&lower, &c.to_lowercase()), c))
+        .filter(|(d, _)| *d <= limit)
+        .min()
+        .map(|(_, c)| format!(" (did you mean `{c}`?)"))
+        .unwrap_or_default()
+}
+
 /// Runs the command line and returns the process exit code.
 pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
@@ -145,6 +174,8 @@ pub fn main() -> i32 {
         Command::Test(args) => test::run(args, cli.color),
         Command::Sql(args) => sql::run(args, cli.color),
         Command::Gen(args) => r#gen::run(args, cli.color),
+        Command::Completions(args) => shell::completions(args),
+        Command::Man(args) => shell::man(args),
     };
     match outcome {
         Ok(exit) => exit as i32,

@@ -12,11 +12,12 @@ use crate::syntax::loader::io_reason;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use std::path::{Path, PathBuf};
 
-/// Where the plan comes from.
+/// Where the plan comes from: one of a rule file and a plan file.
 #[derive(Debug, Clone, clap::Args)]
+#[group(required = true, multiple = false)]
 pub struct PlanArgs {
-    /// The rule file to run (with its `use` imports).
-    #[arg(value_name = "RULES", required_unless_present = "plan")]
+    /// The rule file (with its `use` imports); `-` reads the rules from stdin.
+    #[arg(value_name = "RULES")]
     pub rules: Option<PathBuf>,
     /// A plan compiled with `funnel compile`, instead of RULES.
     #[arg(long, value_name = "FILE", conflicts_with = "rules")]
@@ -27,7 +28,7 @@ pub struct PlanArgs {
 #[derive(Debug, Clone, clap::Args)]
 pub struct DataArgs {
     /// A folder with `contacts`, and optionally `events`, `accounts` and `changes`
-    /// files (`.csv`, `.ndjson` or `.jsonl`).
+    /// files (`.csv`, `.ndjson`, `.jsonl` or `.parquet`).
     #[arg(long, value_name = "DIR", required_unless_present = "contacts")]
     pub data: Option<PathBuf>,
     /// The contacts file (instead of --data).
@@ -104,10 +105,14 @@ pub fn plan(args: &PlanArgs, color: ColorChoice) -> Result<Result<Plan, Exit>, U
 }
 
 /// Loads a rule file and its imports; imports may not leave the default root (the
-/// current folder if the file is inside it, else the file's folder).
+/// current folder if the file is inside it, else the file's folder). `-` reads the
+/// rules from stdin, their imports relative to the current folder.
 pub fn load_rules(rules: &Path) -> Result<crate::syntax::Loaded, UsageError> {
     let cwd = std::env::current_dir()
         .map_err(|e| UsageError(format!("cannot read the current folder: {}", io_reason(&e))))?;
+    if rules.as_os_str() == "-" {
+        return load_stdin(&cwd, &cwd);
+    }
     let root = super::check::default_root(rules, &cwd);
     crate::syntax::load_paths(rules, &root).map_err(|e| {
         UsageError(format!(
@@ -118,17 +123,91 @@ pub fn load_rules(rules: &Path) -> Result<crate::syntax::Loaded, UsageError> {
     })
 }
 
+/// The name stdin is shown under.
+const STDIN_NAME: &str = "<stdin>";
+
+/// Loads the program on stdin; its imports are relative to `cwd` and may not leave
+/// `root`. Stdin is read once: a command that loads the rules twice (`report` hashes
+/// them) sees the same text. It is read up to just past the parser's size limit, which
+/// then reports it as too large.
+pub fn load_stdin(root: &Path, cwd: &Path) -> Result<crate::syntax::Loaded, UsageError> {
+    use std::io::Read;
+    static TEXT: std::sync::OnceLock<Result<String, String>> = std::sync::OnceLock::new();
+    let text = TEXT.get_or_init(|| {
+        let limit = crate::syntax::parser::MAX_INPUT_BYTES as u64 + 1;
+        let mut text = String::new();
+        std::io::stdin()
+            .lock()
+            .take(limit)
+            .read_to_string(&mut text)
+            .map(|_| text)
+            .map_err(|e| io_reason(&e))
+    });
+    let text = text
+        .as_ref()
+        .map_err(|e| UsageError(format!("cannot read stdin: {e}")))?;
+    Ok(crate::syntax::load_source(
+        &crate::syntax::loader::DiskFs,
+        root,
+        &cwd.join(STDIN_NAME),
+        STDIN_NAME,
+        text,
+    ))
+}
+
 /// The data files named by the flags.
 pub fn data_files(args: &DataArgs) -> Result<DataFiles, UsageError> {
     match (&args.data, &args.contacts) {
+        (Some(dir), _) if !dir.exists() => Err(UsageError(format!(
+            "there is no folder `{}`; `--data` names a folder that holds {}",
+            dir.display(),
+            data_folder_needs()
+        ))),
         (Some(dir), _) => DataFiles::from_dir(dir).map_err(|e| UsageError(e.to_string())),
-        (None, Some(contacts)) => Ok(DataFiles {
-            contacts: contacts.clone(),
-            events: args.events.clone(),
-            accounts: args.accounts.clone(),
-            changes: args.changes.clone(),
-        }),
+        (None, Some(contacts)) => {
+            let named = [
+                ("--contacts", Some(contacts)),
+                ("--events", args.events.as_ref()),
+                ("--accounts", args.accounts.as_ref()),
+                ("--changes", args.changes.as_ref()),
+            ];
+            for (flag, path) in named {
+                if let Some(path) = path.filter(|p| !p.exists()) {
+                    return Err(UsageError(format!(
+                        "there is no file `{}` (given to `{flag}`)",
+                        path.display()
+                    )));
+                }
+            }
+            Ok(DataFiles {
+                contacts: contacts.clone(),
+                events: args.events.clone(),
+                accounts: args.accounts.clone(),
+                changes: args.changes.clone(),
+            })
+        }
         (None, None) => Err(UsageError("give `--data DIR` or `--contacts FILE`".into())),
+    }
+}
+
+/// What a `--data` folder holds, for messages.
+fn data_folder_needs() -> String {
+    let exts: Vec<String> = data::Format::EXTENSIONS
+        .iter()
+        .map(|(ext, _)| format!("`.{ext}`"))
+        .collect();
+    format!(
+        "a `contacts` file and optionally `events`, `accounts` and `changes` files, each {} \
+         (`funnel gen` writes such a folder; see docs/data.md)",
+        join_or(&exts)
+    )
+}
+
+/// `a, b or c`.
+fn join_or(items: &[String]) -> String {
+    match items {
+        [init @ .., last] if !init.is_empty() => format!("{} or {last}", init.join(", ")),
+        _ => items.join(""),
     }
 }
 
@@ -151,13 +230,28 @@ pub fn now(args: &DataArgs) -> DateTime<Utc> {
     args.as_of.unwrap_or_else(Utc::now)
 }
 
-/// Whether a path names an NDJSON file (else CSV); other extensions are usage errors.
-pub fn is_ndjson(path: &Path) -> Result<bool, UsageError> {
+/// The format of a results file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutFormat {
+    Csv,
+    Ndjson,
+    /// Parquet (needs the `parquet` feature)
+    Parquet,
+}
+
+/// The format to write `path` in: `explicit` (`--format`), else the extension's;
+/// an unknown extension is a usage error that says what to write.
+pub fn out_format(path: &Path, explicit: Option<OutFormat>) -> Result<OutFormat, UsageError> {
+    if let Some(f) = explicit {
+        return Ok(f);
+    }
     match path.extension().and_then(|e| e.to_str()) {
-        Some("csv") => Ok(false),
-        Some("ndjson" | "jsonl") => Ok(true),
+        Some("csv") => Ok(OutFormat::Csv),
+        Some("ndjson" | "jsonl") => Ok(OutFormat::Ndjson),
+        Some("parquet") => Ok(OutFormat::Parquet),
         _ => Err(UsageError(format!(
-            "cannot tell the format of `{}`: name it `.csv`, `.ndjson` or `.jsonl`",
+            "cannot tell the format of `{}` from its name: end it in `.csv`, `.ndjson`, \
+             `.jsonl` or `.parquet`, or name the format with `--format csv|ndjson|parquet`",
             path.display()
         ))),
     }

@@ -1,7 +1,8 @@
 //! `funnel run`: evaluate a rule set over contact data and write the results, the
 //! membership lists and a summary a marketer can read.
 
-use super::rules::{DataArgs, PlanArgs, data_files, is_ndjson, load_data, now, plan};
+use super::rules::{DataArgs, OutFormat, PlanArgs, data_files, load_data, now, out_format, plan};
+use super::summary::{RunSummary, TableSummary};
 use super::{ColorChoice, Exit, Stream, UsageError, emit};
 use crate::engine::atomic::write_atomic;
 use crate::engine::columnar::{self, Keep};
@@ -9,7 +10,6 @@ use crate::engine::data::Rejected;
 use crate::engine::results::csv_field;
 use crate::engine::timings::timed;
 use crate::engine::{Column, ColumnKind, Results, Table};
-use crate::plan::display::number;
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::io::Write as _;
@@ -22,13 +22,17 @@ pub struct Args {
     pub source: PlanArgs,
     #[command(flatten)]
     pub data: DataArgs,
-    /// Where to write the contacts' results, `.csv`, `.ndjson` or `.parquet` [default: CSV
-    /// on stdout].
+    /// Where to write the contacts' results, `.csv`, `.ndjson`/`.jsonl` or `.parquet`
+    /// [default: stdout].
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Where to write the accounts' results, `.csv`, `.ndjson` or `.parquet`.
+    /// Where to write the accounts' results, `.csv`, `.ndjson`/`.jsonl` or `.parquet`.
     #[arg(long, value_name = "FILE")]
     pub accounts_output: Option<PathBuf>,
+    /// The format of the results, whatever the files are called [default: from each
+    /// file's extension; CSV on stdout].
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<OutFormat>,
     /// A folder to write one membership list per segment, tier and persona into.
     #[arg(long, value_name = "DIR")]
     pub lists: Option<PathBuf>,
@@ -40,8 +44,21 @@ pub struct Args {
     #[arg(long, value_name = "FILE", default_value = "rejects.csv")]
     pub rejects: PathBuf,
     /// Print no summary.
-    #[arg(short, long)]
+    #[arg(short, long, conflicts_with = "summary")]
     pub quiet: bool,
+    /// The summary: `human` on stderr, or `json` on stdout (with `-o`, so that stdout is
+    /// free of results).
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = SummaryFormat::Human)]
+    pub summary: SummaryFormat,
+}
+
+/// How the summary is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SummaryFormat {
+    /// Text for people, on stderr
+    Human,
+    /// One JSON document on stdout (needs `-o`)
+    Json,
 }
 
 /// Runs `funnel run`.
@@ -52,9 +69,19 @@ pub fn run(args: &Args, color: ColorChoice) -> Result<Exit, UsageError> {
     };
     let files = data_files(&args.data)?;
     for out in [&args.output, &args.accounts_output].into_iter().flatten() {
-        if !is_parquet(out) {
-            is_ndjson(out)?;
-        }
+        out_format(out, args.format)?;
+    }
+    if args.format == Some(OutFormat::Parquet) && args.output.is_none() {
+        return Err(UsageError(
+            "Parquet is not written to stdout: give `-o FILE` with `--format parquet`".into(),
+        ));
+    }
+    if args.summary == SummaryFormat::Json && args.output.is_none() {
+        return Err(UsageError(
+            "`--summary json` is written to stdout, where the results go without `-o`: \
+             give `-o FILE` for the results"
+                .into(),
+        ));
     }
     let (loaded, events, results) = evaluate(&plan, &files, args)?;
     if args.skip_bad_rows && !loaded.rejected.is_empty() {
@@ -64,31 +91,34 @@ pub fn run(args: &Args, color: ColorChoice) -> Result<Exit, UsageError> {
     timed("writing", || write_outputs(args, &results))?;
     if !args.quiet {
         let d = &loaded.dataset;
-        let mut text = format!(
-            "evaluated {} contacts, {} events, {} accounts as of {}\n",
-            d.contacts.len(),
-            events,
-            d.accounts.len(),
-            results
+        let summary = RunSummary {
+            as_of: results
                 .now
-                .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
-        );
-        if args.skip_bad_rows {
-            text.push_str(&format!(
-                "skipped {} bad rows{}\n",
-                loaded.rejected.len(),
-                if loaded.rejected.is_empty() {
-                    String::new()
-                } else {
-                    format!(" (reasons in `{}`)", args.rejects.display())
-                }
-            ));
+                .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+            contacts: d.contacts.len(),
+            events,
+            accounts: d.accounts.len(),
+            skipped_rows: args.skip_bad_rows.then_some(loaded.rejected.len()),
+            rejects: (args.skip_bad_rows && !loaded.rejected.is_empty())
+                .then(|| args.rejects.display().to_string()),
+            contact_results: TableSummary::of(&results.contacts),
+            account_results: (!results.accounts.columns.is_empty())
+                .then(|| TableSummary::of(&results.accounts)),
+        };
+        if results.contacts.columns.is_empty() && results.accounts.columns.is_empty() {
+            emit(
+                Stream::Stderr,
+                "note: the rules define nothing to compute (no segment, score, value, tier or \
+                 persona): only the ids were written\n",
+            );
         }
-        text.push_str(&summary(&results.contacts, "contacts"));
-        if !results.accounts.columns.is_empty() {
-            text.push_str(&summary(&results.accounts, "accounts"));
+        match args.summary {
+            SummaryFormat::Human => emit(Stream::Stderr, &summary.human()),
+            SummaryFormat::Json => emit(
+                Stream::Stdout,
+                &(serde_json::to_string_pretty(&summary).unwrap_or_default() + "\n"),
+            ),
         }
-        emit(Stream::Stderr, &text);
     }
     crate::engine::free::drop_later((loaded, results));
     Ok(Exit::Clean)
@@ -98,18 +128,20 @@ pub fn run(args: &Args, color: ColorChoice) -> Result<Exit, UsageError> {
 /// and the membership lists that the flags ask for.
 fn write_outputs(args: &Args, results: &Results) -> Result<(), UsageError> {
     match &args.output {
-        Some(path) => write_table(path, &results.contacts)?,
+        Some(path) => write_table(path, out_format(path, args.format)?, &results.contacts)?,
         None => {
             // Like `emit`: a write error (a closed pipe) has no one left to tell.
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-            let _ = results
-                .contacts
-                .write_csv(&mut out)
-                .and_then(|()| out.flush());
+            let written = if args.format == Some(OutFormat::Ndjson) {
+                results.contacts.write_ndjson(&mut out)
+            } else {
+                results.contacts.write_csv(&mut out)
+            };
+            let _ = written.and_then(|()| out.flush());
         }
     }
     if let Some(path) = &args.accounts_output {
-        write_table(path, &results.accounts)?;
+        write_table(path, out_format(path, args.format)?, &results.accounts)?;
     }
     if let Some(dir) = &args.lists {
         write_lists(dir, results)?;
@@ -134,18 +166,12 @@ fn evaluate(
     Ok((loaded, n_events, results))
 }
 
-/// Whether a path names a Parquet file (`.parquet`).
-fn is_parquet(path: &Path) -> bool {
-    path.extension().and_then(|e| e.to_str()) == Some("parquet")
-}
-
-fn write_table(path: &Path, table: &Table) -> Result<(), UsageError> {
-    if is_parquet(path) {
+fn write_table(path: &Path, format: OutFormat, table: &Table) -> Result<(), UsageError> {
+    if format == OutFormat::Parquet {
         return write_parquet(path, table);
     }
-    let ndjson = is_ndjson(path)?;
     write_atomic(path, |w| {
-        if ndjson {
+        if format == OutFormat::Ndjson {
             table.write_ndjson(w)
         } else {
             table.write_csv(w)
@@ -207,102 +233,6 @@ fn lists(prefix: &str, col: &Column) -> Vec<(String, Vec<usize>)> {
         .into_iter()
         .map(|(n, rows)| (format!("{prefix}{kind}.{}.{n}.csv", col.name), rows))
         .collect()
-}
-
-/// Sizes of segments, tiers and personas, and each score's min / median / max.
-pub fn summary(table: &Table, what: &str) -> String {
-    let total = table.ids.len();
-    let share = |n: usize| {
-        if total == 0 {
-            0.0
-        } else {
-            n as f64 * 100.0 / total as f64
-        }
-    };
-    let width = table
-        .columns
-        .iter()
-        .flat_map(|c| std::iter::once(&c.name).chain(&c.categories))
-        .map(|n| n.chars().count())
-        .max()
-        .unwrap_or(0)
-        .max(6)
-        + 2;
-    let mut out = String::new();
-    let segments: Vec<_> = table
-        .columns
-        .iter()
-        .filter(|c| c.kind == ColumnKind::Segment)
-        .collect();
-    if !segments.is_empty() {
-        out.push_str(&format!("\nsegments ({what})\n"));
-        for c in segments {
-            let n = (0..c.len()).filter(|&i| c.is_true(i)).count();
-            out.push_str(&format!("  {:<width$}{n:>8}  {:>5.1}%\n", c.name, share(n)));
-        }
-    }
-    let scores: Vec<_> = table
-        .columns
-        .iter()
-        .filter(|c| c.kind == ColumnKind::Score)
-        .collect();
-    if !scores.is_empty() {
-        out.push_str(&format!(
-            "\nscores ({what})\n  {:<width$}{:>9} {:>9} {:>9}\n",
-            "", "min", "median", "max"
-        ));
-        for c in scores {
-            let mut xs: Vec<f64> = c.numbers().flatten().collect();
-            xs.sort_by(f64::total_cmp);
-            let median = match xs.len() {
-                0 => None,
-                n if n % 2 == 1 => xs.get(n / 2).copied(),
-                n => Some(
-                    (xs.get(n / 2 - 1).copied().unwrap_or(0.0)
-                        + xs.get(n / 2).copied().unwrap_or(0.0))
-                        / 2.0,
-                ),
-            };
-            let show = |x: Option<f64>| {
-                x.map_or("-".to_string(), |x| {
-                    number(crate::engine::value::round_score(x))
-                })
-            };
-            out.push_str(&format!(
-                "  {:<width$}{:>9} {:>9} {:>9}\n",
-                c.name,
-                show(xs.first().copied()),
-                show(median),
-                show(xs.last().copied())
-            ));
-        }
-    }
-    for c in table
-        .columns
-        .iter()
-        .filter(|c| matches!(c.kind, ColumnKind::Tier | ColumnKind::Persona))
-    {
-        let kind = if c.kind == ColumnKind::Tier {
-            "tiers"
-        } else {
-            "personas"
-        };
-        out.push_str(&format!("\n{kind} {} ({what})\n", c.name));
-        let mut counts: Vec<(String, usize)> =
-            c.categories.iter().map(|k| (k.clone(), 0)).collect();
-        counts.push(("(none)".to_string(), 0));
-        for label in c.labels() {
-            let key = label.unwrap_or("(none)");
-            if let Some((_, n)) = counts.iter_mut().find(|(k, _)| k == key) {
-                *n += 1;
-            }
-        }
-        counts.retain(|(k, n)| *n > 0 || k != "(none)");
-        for (k, n) in counts {
-            out.push_str(&format!("  {:<width$}{n:>8}  {:>5.1}%\n", k, share(n)));
-        }
-    }
-    out
 }
 
 /// Writes a results table as Parquet (see [`Table::to_parquet`]).

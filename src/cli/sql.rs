@@ -10,11 +10,12 @@ use std::path::{Path, PathBuf};
 /// Arguments of `funnel sql`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The rule file to compile (with its `use` imports).
+    /// The rule file to compile (with its `use` imports); `-` reads it from stdin.
     #[arg(value_name = "RULES")]
     pub rules: PathBuf,
-    /// The SQL dialect: duckdb, postgres, spark, bigquery, snowflake or trino.
-    #[arg(long, value_name = "DIALECT")]
+    /// The SQL dialect.
+    #[arg(long, value_name = "DIALECT",
+          value_parser = clap::builder::PossibleValuesParser::new(sql::dialect::NAMES))]
     pub dialect: String,
     /// The evaluation moment written into the SQL (RFC 3339 or a date).
     #[arg(long, value_name = "TIME", conflicts_with = "as_of_param")]

@@ -190,14 +190,14 @@ fn rank(ctx: &Context<'_>, st: &State, by: &Expr, scope: Scope, idx: usize) -> O
         Scope::Account => (0..ids.len() as u32).map(Row::Account).collect(),
     };
     let values: Vec<Option<Value>> = rows.iter().map(|r| st.eval(ctx, by, *r)).collect();
-    let mine = values.get(idx)?.as_ref().and_then(super::value::as_f64)?;
+    let mine = values.get(idx)?.as_ref().and_then(super::score::rank_key)?;
     let my_id = ids.get(idx)?;
     let better = values
         .iter()
         .zip(&ids)
         .filter(|(v, id)| {
             v.as_ref()
-                .and_then(super::value::as_f64)
+                .and_then(super::score::rank_key)
                 .is_some_and(|x| x > mine || (x == mine && *id < my_id))
         })
         .count();

@@ -6,7 +6,6 @@ use super::context::Context;
 use super::eval::{Col, Row, State};
 use super::results::{Cells, Column, ColumnKind, Results, Table};
 use super::score;
-use super::value::as_f64;
 use crate::plan::types::{Scope, Value};
 use crate::plan::walk::Site;
 use crate::plan::{Expr, NodeKind, Plan, RuleKind, ScoreBody};
@@ -80,12 +79,13 @@ fn node_column(ctx: &Context<'_>, st: &State, node: &crate::plan::Node) -> Col {
         Scope::Account => (ctx.data.accounts.len(), Row::Account),
     };
     let rows = || (0..n as u32).into_par_iter().map(row);
-    let number = |e: &Expr, r: Row| st.value(ctx, e, r).as_deref().and_then(as_f64);
     match &node.kind {
         NodeKind::Segment(e) => Col::Bool(rows().map(|r| st.holds(ctx, e, r)).collect()),
         NodeKind::Value(e) => Col::from_values(rows().map(|r| st.eval(ctx, e, r)).collect()),
         NodeKind::Top { n, by } => {
-            let values: Vec<Option<f64>> = rows().map(|r| number(by, r)).collect();
+            let values: Vec<Option<f64>> = rows()
+                .map(|r| st.value(ctx, by, r).as_deref().and_then(score::rank_key))
+                .collect();
             Col::Bool(score::top(&values, &row_ids(ctx, node.scope), *n))
         }
         NodeKind::Score(s) => {

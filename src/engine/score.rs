@@ -229,6 +229,16 @@ fn checks<'s>(
     ps.iter().map(move |p| st.holds(ctx, &p.cond, row))
 }
 
+/// A value's place in a `top N by` ranking, highest first: a number itself, a date or
+/// timestamp as microseconds since the epoch (the most recent first), a duration in
+/// seconds (the longest first). Other values do not rank.
+pub fn rank_key(v: &Value) -> Option<f64> {
+    match v {
+        Value::Duration(s) => Some(*s as f64),
+        other => as_f64(other).or_else(|| value::as_micros(other).map(|m| m as f64)),
+    }
+}
+
 /// The ids (row indices) of the `n` highest values, ties by id ascending; missing and
 /// NaN values never rank.
 pub fn top(values: &[Option<f64>], ids: &[&str], n: u64) -> Vec<bool> {

@@ -252,6 +252,18 @@ fn syntax_error(file: FileId, base: usize, rest: &str, e: pest::error::Error<Rul
         }
         ErrorVariant::CustomError { .. } => Vec::new(),
     };
+    if let Some(d) = unterminated_text(file, base, rest, at) {
+        return d;
+    }
+    if let Some(keyword) = misspelled_item_start(rest, at) {
+        return Diagnostic::new(
+            Code::Syntax,
+            span,
+            format!("expected a definition, found {found}"),
+        )
+        .with_label("not a definition keyword")
+        .with_help(format!("did you mean `{keyword}`?"));
+    }
     let message = if expected.is_empty() {
         format!("unexpected {found}")
     } else {
@@ -262,6 +274,60 @@ fn syntax_error(file: FileId, base: usize, rest: &str, e: pest::error::Error<Rul
         d = d.with_help(help);
     }
     d
+}
+
+/// A text whose closing `"` is missing on its line: said as such, instead of as an
+/// unexpected `"`.
+fn unterminated_text(file: FileId, base: usize, rest: &str, at: usize) -> Option<Diagnostic> {
+    let tail = rest.get(at..)?;
+    let body = tail.strip_prefix('"')?;
+    let line = body.split(['\n', '\r']).next().unwrap_or("");
+    let mut escaped = false;
+    for c in line.chars() {
+        match c {
+            '\\' => escaped = !escaped,
+            '"' if !escaped => return None,
+            _ => escaped = false,
+        }
+    }
+    let span = Span::new(file, base + at, base + at + 1 + line.len());
+    Some(
+        Diagnostic::new(Code::Syntax, span, "this text has no closing `\"`")
+            .with_label("the text starts here and runs to the end of the line")
+            .with_help("end the text with `\"` on the same line; a text cannot span lines"),
+    )
+}
+
+/// The definition keyword a word at the start of a line is a misspelling of
+/// (`segmnt hot = …`): one or two letters off, and followed by a name or `{`.
+fn misspelled_item_start(rest: &str, at: usize) -> Option<&'static str> {
+    let tail = rest.get(at..)?;
+    let starts_line = rest
+        .get(..at)
+        .is_some_and(|b| b.rsplit('\n').next().is_some_and(|l| l.trim().is_empty()));
+    let word: String = tail
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_')
+        .collect();
+    let next = tail
+        .get(word.len()..)?
+        .trim_start_matches([' ', '\t'])
+        .chars()
+        .next();
+    if !starts_line
+        || word.is_empty()
+        || is_keyword(&word)
+        || !next.is_some_and(|c| c.is_alphabetic() || c == '_' || c == '`' || c == '{')
+    {
+        return None;
+    }
+    let limit = (word.chars().count() / 3).clamp(1, 2);
+    ITEM_STARTS
+        .iter()
+        .map(|k| (strsim::damerau_levenshtein(&word.to_lowercase(), k), *k))
+        .filter(|(d, _)| *d <= limit)
+        .min()
+        .map(|(_, k)| k)
 }
 
 fn syntax_help(rest: &str, at: usize, expected: &[&str]) -> Option<String> {

@@ -49,7 +49,41 @@ pub fn show(sources: &SourceMap, diags: &[Diagnostic]) -> String {
         .collect()
 }
 
+/// What a run of the `funnel` binary gave: exit code, stdout, stderr.
+pub struct Ran {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs the `funnel` binary under test in `dir` without colour, with `stdin` as its
+/// standard input.
+pub fn run_funnel(dir: &Path, args: &[&str], stdin: &str) -> Ran {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_funnel"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    // A command that does not read stdin may close it first: that is no failure.
+    let _ = input.write_all(stdin.as_bytes());
+    drop(input);
+    let out = child.wait_with_output().unwrap();
+    Ran {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
 pub mod cases;
+pub mod external;
 pub mod generate;
 pub mod reference;
 pub mod sql_data;

@@ -14,9 +14,11 @@ pub const EXTENSION: &str = "funnel-test";
 /// Output formats of `test`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
+    /// Text for people
     Human,
+    /// One JSON document
     Json,
-    /// JUnit XML, for CI systems.
+    /// JUnit XML, for CI systems
     Junit,
 }
 
@@ -29,6 +31,7 @@ pub struct Args {
     /// Run only the tests whose name contains NAME.
     #[arg(long, value_name = "NAME")]
     pub filter: Option<String>,
+    /// How to write the results.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
 }

@@ -334,14 +334,14 @@ fn compare(results: &Results, e: &Expect) -> Result<Option<Failure>, String> {
     let row = table.row(id).ok_or_else(|| {
         format!(
             "no {what} `{id}` in the test data{}",
-            did_you_mean(id, table.ids.iter().map(String::as_str))
+            super::super::did_you_mean(id, table.ids.iter().map(String::as_str))
         )
     })?;
     let column = table.column(&e.name).ok_or_else(|| {
         format!(
             "no {what} definition `{}` in the rules{}",
             e.name,
-            did_you_mean(&e.name, table.columns.iter().map(|c| c.name.as_str()))
+            super::super::did_you_mean(&e.name, table.columns.iter().map(|c| c.name.as_str()))
         )
     })?;
     let value = row.get(&e.name);
@@ -427,17 +427,6 @@ fn compare(results: &Results, e: &Expect) -> Result<Option<Failure>, String> {
     }))
 }
 
-/// ` (did you mean `x`?)` for the candidate nearest to `name`, when one is near.
-fn did_you_mean<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> String {
-    let limit = (name.chars().count() / 3).max(1);
-    candidates
-        .map(|c| (strsim::levenshtein(name, c), c))
-        .filter(|(d, _)| *d <= limit)
-        .min()
-        .map(|(_, c)| format!(" (did you mean `{c}`?)"))
-        .unwrap_or_default()
-}
-
 /// The `explain` trace of the expectation's definition for its contact (for an account,
 /// through one of the account's contacts).
 fn trace(plan: &Plan, data: &Dataset, at: DateTime<Utc>, e: &Expect) -> Option<Explanation> {
@@ -457,16 +446,6 @@ fn trace(plan: &Plan, data: &Dataset, at: DateTime<Utc>, e: &Expect) -> Option<E
     } else {
         x.results
     };
-    list.into_iter().find(|r| name_of(r) == e.name)
-}
-
-fn name_of(x: &Explanation) -> &str {
-    match x {
-        Explanation::Segment { name, .. }
-        | Explanation::Top { name, .. }
-        | Explanation::Score { name, .. }
-        | Explanation::Value { name, .. }
-        | Explanation::Tier { name, .. }
-        | Explanation::Personas { name, .. } => name,
-    }
+    list.into_iter()
+        .find(|r| super::super::explain::name_of(r) == e.name)
 }

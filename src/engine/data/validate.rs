@@ -191,8 +191,13 @@ pub(crate) fn parse(ty: &Type, raw: Raw<'_>) -> Result<Value, String> {
         (Type::Text, Raw::Text(s)) => Some(Value::Text(s.into())),
         (Type::AccountLink, _) => return id(raw, "account").map(|id| Value::Text(id.into())),
         (Type::Enum(values), Raw::Text(s)) => {
-            if values.iter().any(|v| v == s) {
-                Some(Value::Text(s.into()))
+            // Any case, as in rules; read as the declared spelling.
+            let declared = values.iter().find(|v| *v == s).or_else(|| {
+                let lower = s.to_lowercase();
+                values.iter().find(|v| v.to_lowercase() == lower)
+            });
+            if let Some(v) = declared {
+                Some(Value::Text(v.as_str().into()))
             } else {
                 return Err(format!(
                     "{} is not a declared value, expected one of {}{}",

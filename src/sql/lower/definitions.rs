@@ -181,8 +181,10 @@ impl Compiler<'_> {
             NodeKind::Segment(e) => self.truthy(e, cx)?,
             NodeKind::Value(e) => self.expr(e, cx)?,
             NodeKind::Top { n, by } => {
-                if !numeric(self.ty(by)) {
-                    Expr::bool(false)
+                // Numbers, moments and durations rank in their SQL order (highest, most
+                // recent, longest first); nothing else is ranked.
+                if !numeric(self.ty(by)) && !matches!(self.ty(by), T::Date | T::Ts | T::Dur) {
+                    return Err(self.unsupported("ranking by a value without an order"));
                 } else {
                     let x = self.expr(by, cx)?;
                     let id = match self.d.byte_collation() {
