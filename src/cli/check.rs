@@ -9,7 +9,6 @@ use crate::syntax::loader::{DiskFs, io_reason, normalize};
 use crate::syntax::span::{FileId, SourceMap, Span};
 use crate::syntax::{Loaded, load_paths, load_source};
 use std::collections::{HashMap, HashSet};
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// Arguments of `funnel check`.
@@ -169,9 +168,7 @@ pub(crate) fn files_with_extension(
 fn load(entry: &Entry, root: Option<&Path>, cwd: &Path) -> Result<Loaded, UsageError> {
     match entry {
         Entry::Stdin => {
-            let mut text = String::new();
-            std::io::stdin()
-                .read_to_string(&mut text)
+            let text = crate::limits::read_to_string(std::io::stdin(), crate::limits::SOURCE_BYTES)
                 .map_err(|e| UsageError(format!("cannot read stdin: {}", io_reason(&e))))?;
             let root = root.unwrap_or(cwd);
             Ok(load_source(

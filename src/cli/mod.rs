@@ -13,6 +13,7 @@ pub mod diff;
 pub mod explain;
 pub mod fmt;
 pub mod r#gen;
+pub mod output;
 pub mod report;
 pub mod rules;
 pub mod run;

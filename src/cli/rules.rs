@@ -68,7 +68,7 @@ pub fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
 /// errors) or read from a plan file.
 pub fn plan(args: &PlanArgs, color: ColorChoice) -> Result<Result<Plan, Exit>, UsageError> {
     if let Some(path) = &args.plan {
-        let text = std::fs::read_to_string(path).map_err(|e| {
+        let text = crate::limits::read_file(path, crate::limits::PLAN_BYTES).map_err(|e| {
             UsageError(format!(
                 "cannot read `{}`: {}",
                 path.display(),
