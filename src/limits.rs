@@ -72,15 +72,15 @@ pub const EXPR_WIDTH: Limit = Limit {
 /// Definitions (signals, segments, scores, values, tiers, personas) in one program.
 pub const DEFINITIONS: Limit = Limit {
     name: "definitions",
-    default: 100_000,
+    default: 20_000,
     env: None,
 };
 
-/// Expression nodes one definition may expand to when as-of reads (`x(30d ago)`) are
-/// inlined: reads of reads multiply.
+/// Definitions evaluated at a moment other than the run's `now`, over the whole program,
+/// when as-of reads (`x(30d ago)`) are expanded: reads of reads multiply.
 pub const AS_OF_EXPANSION: Limit = Limit {
     name: "as-of expansion",
-    default: 100_000,
+    default: 10_000,
     env: None,
 };
 

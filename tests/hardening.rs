@@ -609,3 +609,91 @@ fn dbt_schema_yml_quotes_every_name() {
         assert!(yml.contains(&format!("- name: {name}\n")), "{yml}");
     }
 }
+
+// ------------------------------------------------------------------ terminal and CI logs
+
+/// No line of `text` is a forged CI command, and no control character but the line
+/// feed reaches it.
+fn assert_log_safe(text: &str) {
+    for line in text.lines() {
+        assert!(
+            !line.trim_start().starts_with("::"),
+            "forged line {line:?} in\n{text}"
+        );
+    }
+    assert!(
+        !text
+            .chars()
+            .any(|c| c.is_control() && c != '\n' || ('\u{202a}'..='\u{202e}').contains(&c)),
+        "control character in\n{text:?}"
+    );
+}
+
+#[test]
+fn diagnostics_escape_literals_and_source_text() {
+    let dir = project(
+        "diag_escape",
+        &rules(
+            "segment s = lead_stage = \"x\\n::error file=a::forged\\u{1b}[31m\"  # \u{1b}[2J\u{202e}\n",
+        ),
+    );
+    let o = funnel_in(&dir, &["check", "rules.funnel"]);
+    assert_eq!(o.code, 1, "{}", show(&o));
+    assert!(o.stderr.contains("\\n::error"), "{}", show(&o));
+    assert_log_safe(&o.stderr);
+    let o = funnel_in(&dir, &["check", "--format", "github", "rules.funnel"]);
+    assert_eq!(
+        o.stdout.lines().count() + o.stderr.lines().count() >= 1,
+        true
+    );
+    for line in o.stdout.lines().chain(o.stderr.lines()) {
+        assert!(
+            line.is_empty() || line.starts_with("::") || !line.contains("forged"),
+            "{}",
+            show(&o)
+        );
+    }
+}
+
+#[test]
+fn bad_row_messages_and_explain_escape_data() {
+    let dir = project(
+        "data_escape",
+        &rules("segment s = job_title is present and lead_stage = lead"),
+    );
+    std::fs::write(dir.join("data/events.csv"), "contact_id,event,at,url,kind\n").unwrap();
+    std::fs::write(dir.join("data/changes.csv"), "contact_id,attribute,value,at\n").unwrap();
+    std::fs::write(
+        dir.join("data/contacts.csv"),
+        "id,job_title,lead_stage,account\nc1,\"\u{1b}[31mCEO\n::error file=b::forged\",lead,a1\nc2,x,\"no\n::error file=c::forged\u{1b}[2J\",a1\n",
+    )
+    .unwrap();
+    let o = funnel_in(
+        &dir,
+        &["run", "rules.funnel", "--data", "data", "--as-of", AS_OF],
+    );
+    assert_eq!(o.code, 2, "{}", show(&o));
+    assert!(o.stderr.contains("forged"), "{}", show(&o));
+    assert_log_safe(&o.stderr);
+    std::fs::write(
+        dir.join("data/contacts.csv"),
+        "id,job_title,lead_stage,account\n\"c1\u{1b}[2J\",\"\u{1b}[31mCEO\n::error file=b::forged\",lead,a1\n",
+    )
+    .unwrap();
+    let o = funnel_in(
+        &dir,
+        &[
+            "explain",
+            "rules.funnel",
+            "--data",
+            "data",
+            "--as-of",
+            AS_OF,
+            "--contact",
+            "c1\u{1b}[2J",
+        ],
+    );
+    assert_eq!(o.code, 0, "{}", show(&o));
+    assert!(o.stdout.contains("forged"), "{}", show(&o));
+    assert_log_safe(&o.stdout);
+}

@@ -87,8 +87,8 @@ fn check_rules(text: &str, with_b2b: bool) -> Option<Plan> {
     let loaded = funnel::syntax::load_source(&fs, root, &root.join("fuzz.funnel"), "fuzz.funnel", text);
     let checked = funnel::check::check(&loaded);
     for d in &checked.diagnostics {
-        let file = loaded.sources.get(d.span.file).expect("diagnostic in an unknown file");
         for span in std::iter::once(d.span).chain(d.related.iter().map(|l| l.span)) {
+            let file = loaded.sources.get(span.file).expect("a span in an unknown file");
             let r = span.range();
             assert!(r.start <= r.end && r.end <= file.text.len(), "span outside its file: {d:?}");
             assert!(file.text.is_char_boundary(r.start) && file.text.is_char_boundary(r.end), "{d:?}");

@@ -150,7 +150,12 @@ pub fn main() -> i32 {
     match outcome {
         Ok(exit) => exit as i32,
         Err(e) => {
-            emit(Stream::Stderr, &format!("error: {e}\n"));
+            // One line, whatever file names or data the message quotes.
+            let e = e.to_string();
+            emit(
+                Stream::Stderr,
+                &format!("error: {}\n", crate::diag::escape::escape(&e)),
+            );
             Exit::Usage as i32
         }
     }

@@ -164,11 +164,12 @@ pub struct Rejected {
 
 impl fmt::Display for Rejected {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}: ", self.file, self.line)?;
+        use crate::diag::escape::escape;
+        write!(f, "{}:{}: ", escape(&self.file), self.line)?;
         if let Some(column) = &self.column {
-            write!(f, "{column}: ")?;
+            write!(f, "{}: ", escape(column))?;
         }
-        f.write_str(&self.reason)
+        f.write_str(&escape(&self.reason))
     }
 }
 

@@ -81,12 +81,14 @@ impl Raw<'_> {
 }
 
 /// User input in backticks, shortened when long.
+/// Control characters and line breaks are escaped (see [`crate::diag::escape`]).
 pub(crate) fn quote(s: &str) -> String {
     const MAX: usize = 60;
-    match s.char_indices().nth(MAX) {
+    let shown = match s.char_indices().nth(MAX) {
         Some((end, _)) => format!("`{}…`", s.get(..end).unwrap_or(s)),
         None => format!("`{s}`"),
-    }
+    };
+    crate::diag::escape::escape(&shown).into_owned()
 }
 
 /// Names as a list for messages: `` `a`, `b`, `c` ``.
