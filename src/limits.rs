@@ -84,6 +84,13 @@ pub const AS_OF_EXPANSION: Limit = Limit {
     env: None,
 };
 
+/// Periods one regularity test counts (`in at least 3 of the last N weeks`).
+pub const PERIODS: Limit = Limit {
+    name: "periods of a regularity test",
+    default: 100_000,
+    env: None,
+};
+
 /// Bytes a compiled regular expression may take (the `regex` crate's size limit).
 pub const REGEX_BYTES: Limit = Limit {
     name: "compiled regex size",
@@ -102,6 +109,7 @@ pub const ALL: &[Limit] = &[
     EXPR_WIDTH,
     DEFINITIONS,
     AS_OF_EXPANSION,
+    PERIODS,
     REGEX_BYTES,
 ];
 

@@ -419,9 +419,9 @@ fn long_and_or_chains_take_linear_time() {
     let start = Instant::now();
     let diags = check_in_thread(text);
     assert!(diags.iter().all(|d| !d.is_error()), "{diags:?}");
-    // Quadratic took minutes; linear takes well under a second even in a debug build.
+    // Quadratic took minutes; linear takes seconds even in a debug build on a busy machine.
     assert!(
-        start.elapsed() < Duration::from_secs(30),
+        start.elapsed() < Duration::from_secs(120),
         "{:?}",
         start.elapsed()
     );
@@ -642,13 +642,12 @@ fn diagnostics_escape_literals_and_source_text() {
     assert!(o.stderr.contains("\\n::error"), "{}", show(&o));
     assert_log_safe(&o.stderr);
     let o = funnel_in(&dir, &["check", "--format", "github", "rules.funnel"]);
-    assert_eq!(
-        o.stdout.lines().count() + o.stderr.lines().count() >= 1,
-        true
-    );
-    for line in o.stdout.lines().chain(o.stderr.lines()) {
+    let text = format!("{}{}", o.stdout, o.stderr);
+    let commands: Vec<&str> = text.lines().filter(|l| l.starts_with("::")).collect();
+    assert!(!commands.is_empty(), "{}", show(&o));
+    for line in text.lines().filter(|l| l.contains("forged")) {
         assert!(
-            line.is_empty() || line.starts_with("::") || !line.contains("forged"),
+            line.starts_with("::error file=rules.funnel"),
             "{}",
             show(&o)
         );
@@ -661,8 +660,16 @@ fn bad_row_messages_and_explain_escape_data() {
         "data_escape",
         &rules("segment s = job_title is present and lead_stage = lead"),
     );
-    std::fs::write(dir.join("data/events.csv"), "contact_id,event,at,url,kind\n").unwrap();
-    std::fs::write(dir.join("data/changes.csv"), "contact_id,attribute,value,at\n").unwrap();
+    std::fs::write(
+        dir.join("data/events.csv"),
+        "contact_id,event,at,url,kind\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("data/changes.csv"),
+        "contact_id,attribute,value,at\n",
+    )
+    .unwrap();
     std::fs::write(
         dir.join("data/contacts.csv"),
         "id,job_title,lead_stage,account\nc1,\"\u{1b}[31mCEO\n::error file=b::forged\",lead,a1\nc2,x,\"no\n::error file=c::forged\u{1b}[2J\",a1\n",
@@ -696,4 +703,67 @@ fn bad_row_messages_and_explain_escape_data() {
     assert_eq!(o.code, 0, "{}", show(&o));
     assert!(o.stdout.contains("forged"), "{}", show(&o));
     assert_log_safe(&o.stdout);
+}
+
+// ------------------------------------------------------------------ expansion and size
+
+#[test]
+fn as_of_reads_of_reads_stop_at_the_expansion_limit() {
+    let mut text = String::from("contact { a: int? }\nscore a0 = a\n");
+    for i in 1..16 {
+        text.push_str(&format!("score a{i} = a{} + a{}({i}h ago)\n", i - 1, i - 1));
+    }
+    let start = Instant::now();
+    let checked = funnel::check::check_text("asof.funnel", &text);
+    assert!(checked.program.is_none());
+    assert!(
+        checked
+            .diagnostics
+            .iter()
+            .any(|d| d.code.as_str() == "E0104" && d.message.contains("as-of expansion")),
+        "{:?}",
+        checked.diagnostics
+    );
+    assert!(start.elapsed() < Duration::from_secs(30));
+    // The same shift at every level expands linearly and checks.
+    let mut text = String::from("contact { a: int? }\nsegment s0 = a > 1\n");
+    for i in 1..16 {
+        text.push_str(&format!(
+            "segment s{i} = s{} or s{}(2h ago)\n",
+            i - 1,
+            i - 1
+        ));
+    }
+    assert!(
+        funnel::check::check_text("asof.funnel", &text)
+            .program
+            .is_some()
+    );
+}
+
+#[test]
+fn too_many_definitions_and_periods_are_diagnostics() {
+    let mut text = String::from("contact { a: int? }\nsegment s0 = a > 1\n");
+    for i in 1..=20_001 {
+        text.push_str(&format!("segment s{i} = s{}\n", i - 1));
+    }
+    let checked = funnel::check::check_text("many.funnel", &text);
+    assert!(
+        checked
+            .diagnostics
+            .iter()
+            .any(|d| d.message.contains("(definitions)")),
+        "{:?}",
+        checked.diagnostics.first()
+    );
+    let text = rules("segment r = page_viewed in at least 1 of the last 100001 weeks");
+    let checked = funnel::check::check_text("periods.funnel", &text);
+    assert!(
+        checked
+            .diagnostics
+            .iter()
+            .any(|d| d.message.contains("regularity test")),
+        "{:?}",
+        checked.diagnostics
+    );
 }

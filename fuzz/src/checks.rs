@@ -16,8 +16,11 @@ use funnel::syntax::loader::MemoryFs;
 use std::path::Path;
 use std::sync::LazyLock;
 
+/// A check: panics on a finding.
+pub type Check = fn(&[u8]);
+
 /// The fuzz targets, by the name of their corpus folder.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Check)] = &[
     ("parse_and_check", parse_and_check),
     ("rules_gen", rules_gen),
     ("fmt", fmt),
@@ -42,7 +45,8 @@ fn now() -> chrono::DateTime<chrono::Utc> {
 static B2B: LazyLock<Plan> = LazyLock::new(|| {
     let root = Path::new("/project");
     let fs = b2b_fs();
-    let loaded = funnel::syntax::load_source(&fs, root, &root.join("rules.funnel"), "rules.funnel", RULES);
+    let loaded =
+        funnel::syntax::load_source(&fs, root, &root.join("rules.funnel"), "rules.funnel", RULES);
     let checked = funnel::check::check(&loaded);
     funnel::plan::lower(&checked.program.expect("the B2B example checks"))
 });
@@ -84,20 +88,34 @@ pub fn fmt(data: &[u8]) {
 fn check_rules(text: &str, with_b2b: bool) -> Option<Plan> {
     let root = Path::new("/project");
     let fs = if with_b2b { b2b_fs() } else { MemoryFs::new() };
-    let loaded = funnel::syntax::load_source(&fs, root, &root.join("fuzz.funnel"), "fuzz.funnel", text);
+    let loaded =
+        funnel::syntax::load_source(&fs, root, &root.join("fuzz.funnel"), "fuzz.funnel", text);
     let checked = funnel::check::check(&loaded);
     for d in &checked.diagnostics {
         for span in std::iter::once(d.span).chain(d.related.iter().map(|l| l.span)) {
-            let file = loaded.sources.get(span.file).expect("a span in an unknown file");
+            let file = loaded
+                .sources
+                .get(span.file)
+                .expect("a span in an unknown file");
             let r = span.range();
-            assert!(r.start <= r.end && r.end <= file.text.len(), "span outside its file: {d:?}");
-            assert!(file.text.is_char_boundary(r.start) && file.text.is_char_boundary(r.end), "{d:?}");
+            assert!(
+                r.start <= r.end && r.end <= file.text.len(),
+                "span outside its file: {d:?}"
+            );
+            assert!(
+                file.text.is_char_boundary(r.start) && file.text.is_char_boundary(r.end),
+                "{d:?}"
+            );
         }
     }
     let program = checked.program?;
     let plan = funnel::plan::lower(&program);
     let again = Plan::from_json(&plan.to_json()).expect("a compiled plan loads again");
-    assert_eq!(plan.to_json(), again.to_json(), "the plan changes through JSON");
+    assert_eq!(
+        plan.to_json(),
+        again.to_json(),
+        "the plan changes through JSON"
+    );
     Some(plan)
 }
 
@@ -112,8 +130,12 @@ fn check_fmt(text: &str) {
         Ok(twice) => assert_eq!(out, twice, "fmt is not idempotent"),
         Err(e) => panic!("formatted text does not format again: {e:?}\n{out}"),
     }
-    let before = funnel::check::check_text("fuzz.funnel", text).program.map(|p| funnel::plan::lower(&p).to_json());
-    let after = funnel::check::check_text("fuzz.funnel", &out).program.map(|p| funnel::plan::lower(&p).to_json());
+    let before = funnel::check::check_text("fuzz.funnel", text)
+        .program
+        .map(|p| funnel::plan::lower(&p).to_json());
+    let after = funnel::check::check_text("fuzz.funnel", &out)
+        .program
+        .map(|p| funnel::plan::lower(&p).to_json());
     assert_eq!(before, after, "fmt changed what the rules compile to");
 }
 
@@ -171,7 +193,8 @@ fn load<'a>(
         sources[i] = Source::new(format!("t{i}"), format, bytes);
     }
     let mut it = sources.into_iter();
-    let (Some(contacts), events, accounts, changes) = (it.next(), it.next(), it.next(), it.next()) else {
+    let (Some(contacts), events, accounts, changes) = (it.next(), it.next(), it.next(), it.next())
+    else {
         unreachable!()
     };
     load_readers(
@@ -234,7 +257,9 @@ pub fn sql_gen(data: &[u8]) {
             if let Some(c) = sql.chars().find(|c| c.is_control() && *c != '\n') {
                 panic!("{name} SQL holds control character {c:?}:\n{text}\n---\n{sql}");
             }
-            if let Err(e) = sqlparser::parser::Parser::parse_sql(parser_dialect(name).as_ref(), &sql) {
+            if let Err(e) =
+                sqlparser::parser::Parser::parse_sql(parser_dialect(name).as_ref(), &sql)
+            {
                 panic!("{name} SQL does not re-parse: {e}\n{text}\n---\n{sql}");
             }
         }

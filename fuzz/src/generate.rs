@@ -81,7 +81,9 @@ const NASTY: &[&str] = &[
     "\u{feff}",
     "\u{7f}",
 ];
-const NASTY_IDENTS: &[&str] = &["`a.b`", "`../x`", "`a/b`", "`select`", "`x y`", "`æ`", "`\"`"];
+const NASTY_IDENTS: &[&str] = &[
+    "`a.b`", "`../x`", "`a/b`", "`select`", "`x y`", "`æ`", "`\"`",
+];
 
 /// Generates one rule file (the schema, then definitions) from the fuzzer's bytes.
 pub fn rule_file(u: &mut Unstructured<'_>) -> Result<String> {
@@ -625,7 +627,11 @@ impl Gen<'_, '_> {
     fn number(&mut self) -> Result<String> {
         Ok(match self.u.int_in_range(0..=4)? {
             0 => self.u.int_in_range(0u32..=1000)?.to_string(),
-            1 => format!("{}.{}", self.u.int_in_range(0u32..=99)?, self.u.int_in_range(0u32..=99)?),
+            1 => format!(
+                "{}.{}",
+                self.u.int_in_range(0u32..=99)?,
+                self.u.int_in_range(0u32..=99)?
+            ),
             2 => self.u.arbitrary::<u64>()?.to_string(),
             3 => "1".repeat(self.u.int_in_range(1..=400)?),
             _ => "0".into(),

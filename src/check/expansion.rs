@@ -96,7 +96,10 @@ fn children<'a>(e: &'a Expr, f: &mut impl FnMut(&'a Expr)) {
             }
         }
         ExprKind::ContactsAgg { expr, filter, .. } => {
-            expr.as_deref().into_iter().chain(filter.as_deref()).for_each(f);
+            expr.as_deref()
+                .into_iter()
+                .chain(filter.as_deref())
+                .for_each(f);
         }
         ExprKind::InWindow { expr, .. }
         | ExprKind::TimeSince(expr)

@@ -63,7 +63,11 @@ pub fn check(loaded: &Loaded) -> Checked {
     c.lints();
     let mut program = c.program();
     if let Some(def) = program.as_ref().and_then(expansion::over_limit) {
-        let span = c.by_name.get(&def.name).and_then(|&i| c.defs.get(i)).map(|d| d.name.span);
+        let span = c
+            .by_name
+            .get(&def.name)
+            .and_then(|&i| c.defs.get(i))
+            .map(|d| d.name.span);
         if let Some(span) = span {
             c.diags.push(
                 Diagnostic::new(

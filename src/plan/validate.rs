@@ -9,8 +9,8 @@ use super::{AggKind, Expr, NodeKind, Plan, RuleKind, ScoreBody};
 
 /// The largest duration amount a plan may hold (in its unit: 10 000 years of hours).
 pub const MAX_DURATION: i64 = 100_000_000;
-/// The most periods a regularity test (`in at least 3 of the last N weeks`) may count.
-pub const MAX_PERIODS: u64 = 100_000;
+/// The most periods a regularity test may count ([`crate::limits::PERIODS`]).
+pub const MAX_PERIODS: u64 = crate::limits::PERIODS.default as u64;
 
 /// Why a plan is not valid: the first problem found.
 pub fn validate(plan: &Plan) -> Result<(), String> {
