@@ -90,6 +90,7 @@ pub fn rule_file(u: &mut Unstructured<'_>) -> Result<String> {
     let mut g = Gen {
         out: String::from(SCHEMA),
         defs: Vec::new(),
+        bools: Vec::new(),
         scores: Vec::new(),
         u,
     };
@@ -105,6 +106,8 @@ struct Gen<'a, 'b> {
     out: String,
     /// Names defined so far (segments, values, scores, tiers, personas, signals).
     defs: Vec<String>,
+    /// Yes-or-no definitions so far (segments, signals), for conditions.
+    bools: Vec<String>,
     /// Scores defined so far (for tiers and as-of reads).
     scores: Vec<String>,
     u: &'a mut Unstructured<'b>,
@@ -143,7 +146,8 @@ impl Gen<'_, '_> {
                     self.out.push_str(" where ");
                     self.filter(ev, 0)?;
                 }
-                self.defs.push(name);
+                self.defs.push(name.clone());
+                self.bools.push(name);
             }
             1 => {
                 let name = self.name(i, "val")?;
@@ -155,7 +159,7 @@ impl Gen<'_, '_> {
                 let name = self.name(i, "top")?;
                 let n = self.u.int_in_range(0..=5)?;
                 let _ = write!(self.out, "segment {name} = top {n} by ");
-                self.expr(0)?;
+                self.num(0)?;
                 self.defs.push(name);
             }
             3 | 4 => self.score(i)?,
@@ -170,7 +174,7 @@ impl Gen<'_, '_> {
                 for b in 0..n {
                     let hi = lo + i64::from(self.u.int_in_range(0u8..=40)?);
                     let _ = write!(self.out, "b{b} {lo}..{hi}, ");
-                    lo = hi + i64::from(self.u.int_in_range(0u8..=2)?);
+                    lo = hi + 1 + i64::from(self.u.int_in_range(0u8..=1)?);
                 }
                 self.out.push('}');
                 self.defs.push(name);
@@ -209,7 +213,8 @@ impl Gen<'_, '_> {
         let name = self.name(i, "seg")?;
         let _ = write!(self.out, "segment {name} = ");
         self.expr(0)?;
-        self.defs.push(name);
+        self.defs.push(name.clone());
+        self.bools.push(name);
         Ok(())
     }
 
@@ -223,17 +228,17 @@ impl Gen<'_, '_> {
         }
         if self.u.ratio(1, 4)? {
             self.out.push_str(" = ");
-            self.expr(0)?;
+            self.num(0)?;
         } else {
             self.out.push_str(" {\n");
             match self.u.int_in_range(0..=2)? {
                 0 => {
-                    let d = self.duration()?;
+                    let d = self.fixed_duration()?;
                     let _ = writeln!(self.out, "  decay half_life {d}");
                 }
                 1 => {
                     let p = self.u.int_in_range(0..=100)?;
-                    let d = self.duration()?;
+                    let d = self.fixed_duration()?;
                     let _ = writeln!(self.out, "  decay {p}% every {d}");
                 }
                 _ => {}
@@ -315,19 +320,14 @@ impl Gen<'_, '_> {
                 self.out.push_str(op);
                 self.num(depth + 1)?;
             }
-            _ => {
-                self.num(depth + 1)?;
-                let op = self.pick(&[" + ", " - ", " * ", " / "])?;
-                self.out.push_str(op);
-                self.num(depth + 1)?;
-            }
+            _ => self.cmp_field()?,
         }
         Ok(())
     }
 
     /// A numeric operand.
     fn num(&mut self, depth: u32) -> Result<()> {
-        match self.u.int_in_range(0..=6)? {
+        match self.u.int_in_range(0..=7)? {
             0 => {
                 let n = self.number()?;
                 self.out.push_str(&n);
@@ -357,6 +357,14 @@ impl Gen<'_, '_> {
             5 if depth < 4 => {
                 self.out.push('-');
                 self.num(depth + 1)?;
+            }
+            6 if depth < 4 => {
+                self.out.push('(');
+                self.num(depth + 1)?;
+                let op = self.pick(&[" + ", " - ", " * ", " / "])?;
+                self.out.push_str(op);
+                self.num(depth + 1)?;
+                self.out.push(')');
             }
             _ => self.name_ref()?,
         }
@@ -401,9 +409,14 @@ impl Gen<'_, '_> {
                 let _ = write!(self.out, "{f} {op} {t}");
             }
             6 => {
-                let f = self.pick(&["account.tier", "account.industry", "account.name"])?;
-                let s = self.string()?;
-                let _ = write!(self.out, "{f} = {s}");
+                if self.u.arbitrary()? {
+                    let t = self.pick(&["key", "standard"])?;
+                    let _ = write!(self.out, "account.tier = {t}");
+                } else {
+                    let f = self.pick(&["account.industry", "account.name"])?;
+                    let s = self.string()?;
+                    let _ = write!(self.out, "{f} = {s}");
+                }
             }
             7 => {
                 let b = self.pick(&["client", "true", "false", "not client"])?;
@@ -419,9 +432,20 @@ impl Gen<'_, '_> {
                 let r = self.pick(&["emea", "amer", "apac", "mars"])?;
                 let _ = write!(self.out, "region in ({r}, emea)");
             }
-            _ => self.name_ref()?,
+            _ => self.bool_ref()?,
         }
         Ok(())
+    }
+
+    /// A yes-or-no definition made earlier (or, now and then, any name).
+    fn bool_ref(&mut self) -> Result<()> {
+        if !self.bools.is_empty() && self.u.ratio(9, 10)? {
+            let d = self.u.choose(&self.bools)?.clone();
+            self.out.push_str(&d);
+            Ok(())
+        } else {
+            self.name_ref()
+        }
     }
 
     /// A comparison on a contact field: the `where` of `contacts where …` too.
@@ -562,7 +586,7 @@ impl Gen<'_, '_> {
 
     /// A reference to a definition: an earlier one mostly, sometimes any name at all.
     fn name_ref(&mut self) -> Result<()> {
-        if !self.defs.is_empty() && self.u.ratio(4, 5)? {
+        if !self.defs.is_empty() && self.u.ratio(19, 20)? {
             let d = self.u.choose(&self.defs)?.clone();
             self.out.push_str(&d);
         } else {
@@ -624,7 +648,16 @@ impl Gen<'_, '_> {
         Ok(format!("{n}{unit}"))
     }
 
+    fn fixed_duration(&mut self) -> Result<String> {
+        let n = self.u.int_in_range(1..=400)?;
+        let unit = self.pick(&["h", "d", "w", " days"])?;
+        Ok(format!("{n}{unit}"))
+    }
+
     fn number(&mut self) -> Result<String> {
+        if self.u.ratio(9, 10)? {
+            return Ok(self.u.int_in_range(0u32..=1000)?.to_string());
+        }
         Ok(match self.u.int_in_range(0..=4)? {
             0 => self.u.int_in_range(0u32..=1000)?.to_string(),
             1 => format!(

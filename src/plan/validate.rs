@@ -7,8 +7,8 @@ use super::types::{Decay, Dur, Scope, TimeRef, Value, Window};
 use super::walk::Site;
 use super::{AggKind, Expr, NodeKind, Plan, RuleKind, ScoreBody};
 
-/// The largest duration amount a plan may hold (in its unit: 10 000 years of hours).
-pub const MAX_DURATION: i64 = 100_000_000;
+/// The largest duration amount a plan may hold, in its unit (as the parser allows).
+pub const MAX_DURATION: i64 = 100_000;
 /// The most periods a regularity test may count ([`crate::limits::PERIODS`]).
 pub const MAX_PERIODS: u64 = crate::limits::PERIODS.default as u64;
 
