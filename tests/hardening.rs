@@ -767,3 +767,20 @@ fn too_many_definitions_and_periods_are_diagnostics() {
         checked.diagnostics
     );
 }
+
+#[test]
+fn a_huge_duration_is_an_error_not_an_overflow() {
+    for body in [
+        "score s {\n  decay half_life 9223372036854775807d\n  +1 per page_viewed\n}",
+        "segment s = page_viewed within 9223372036854775807w",
+        "segment s = page_viewed within 100001d",
+    ] {
+        let checked = funnel::check::check_text("big.funnel", &rules(body));
+        assert!(checked.program.is_none(), "{body}");
+        assert!(
+            checked.diagnostics.iter().any(|d| d.is_error()),
+            "{body}: {:?}",
+            checked.diagnostics
+        );
+    }
+}

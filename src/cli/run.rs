@@ -95,7 +95,7 @@ pub fn run(args: &Args, color: ColorChoice) -> Result<Exit, UsageError> {
         if !results.accounts.columns.is_empty() {
             text.push_str(&summary(&results.accounts, "accounts"));
         }
-        emit(Stream::Stderr, &text);
+        emit(Stream::Stderr, &crate::diag::escape::lines(&text));
     }
     crate::engine::free::drop_later((loaded, results));
     Ok(Exit::Clean)
