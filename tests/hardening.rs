@@ -784,3 +784,87 @@ fn a_huge_duration_is_an_error_not_an_overflow() {
         );
     }
 }
+
+// ------------------------------------------------------------------ Parquet
+
+#[cfg(feature = "parquet")]
+fn load_parquet_contacts(
+    columns: Vec<(&str, arrow_array::ArrayRef)>,
+) -> Result<funnel::engine::data::Loaded, String> {
+    use funnel::engine::data::{Format, LoadOptions, Source, Sources, load_readers};
+    let schema = std::sync::Arc::new(arrow_schema::Schema::new(
+        columns
+            .iter()
+            .map(|(n, a)| arrow_schema::Field::new(*n, a.data_type().clone(), true))
+            .collect::<Vec<_>>(),
+    ));
+    let batch =
+        arrow_array::RecordBatch::try_new(schema, columns.into_iter().map(|(_, a)| a).collect())
+            .unwrap();
+    let mut bytes = Vec::new();
+    let mut writer =
+        parquet::arrow::ArrowWriter::try_new(&mut bytes, batch.schema(), None).unwrap();
+    writer.write(&batch).unwrap();
+    writer.close().unwrap();
+    let text =
+        "contact { ltv: number?, seen: timestamp? }\nsegment s = ltv > 1 or seen is present\n";
+    let program = funnel::check::check_text("p.funnel", text).program.unwrap();
+    let plan = funnel::plan::lower(&program);
+    load_readers(
+        &plan.schema,
+        Sources {
+            contacts: Source::new("contacts.parquet", Format::Parquet, bytes.as_slice()),
+            events: None,
+            accounts: None,
+            changes: None,
+        },
+        &LoadOptions::default(),
+    )
+    .map_err(|e| e.to_string())
+}
+
+#[cfg(feature = "parquet")]
+#[test]
+fn parquet_nan_out_of_range_times_and_duplicate_columns_are_refused() {
+    use arrow_array::{ArrayRef, Float64Array, StringArray, TimestampSecondArray};
+    use std::sync::Arc;
+    let ids = || Arc::new(StringArray::from(vec!["c1"])) as ArrayRef;
+    let ok = load_parquet_contacts(vec![
+        ("id", ids()),
+        ("ltv", Arc::new(Float64Array::from(vec![2.0]))),
+    ]);
+    assert!(ok.is_ok(), "{ok:?}");
+    for x in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+        let r = load_parquet_contacts(vec![
+            ("id", ids()),
+            ("ltv", Arc::new(Float64Array::from(vec![x]))),
+        ]);
+        assert!(
+            r.as_ref().is_err_and(|e| e.contains("ltv")),
+            "{x}: {:?}",
+            r.map(|_| ())
+        );
+    }
+    let r = load_parquet_contacts(vec![
+        ("id", ids()),
+        (
+            "seen",
+            Arc::new(TimestampSecondArray::from(vec![i64::MAX / 2])),
+        ),
+    ]);
+    assert!(
+        r.as_ref().is_err_and(|e| e.contains("out of range")),
+        "{:?}",
+        r.map(|_| ())
+    );
+    let r = load_parquet_contacts(vec![
+        ("id", ids()),
+        ("ltv", Arc::new(Float64Array::from(vec![1.0]))),
+        ("ltv", Arc::new(Float64Array::from(vec![2.0]))),
+    ]);
+    assert!(
+        r.as_ref().is_err_and(|e| e.contains("appears twice")),
+        "{:?}",
+        r.map(|_| ())
+    );
+}
