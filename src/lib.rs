@@ -81,6 +81,7 @@ pub mod diag;
 pub mod diff;
 pub mod engine;
 pub mod r#gen;
+pub mod limits;
 pub mod plan;
 pub mod report;
 pub mod sql;

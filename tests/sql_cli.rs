@@ -99,8 +99,8 @@ fn dbt_writes_models_and_schema() {
     let model = std::fs::read_to_string(dir.join("rules.sql")).unwrap();
     assert!(model.contains(":as_of"));
     let schema = std::fs::read_to_string(dir.join("schema.yml")).unwrap();
-    assert!(schema.contains("  - name: rules\n"));
-    assert!(schema.contains("  - name: rules_accounts\n"));
-    assert!(schema.contains("      - name: lead_quality\n"));
+    assert!(schema.contains("  - name: \"rules\"\n"));
+    assert!(schema.contains("  - name: \"rules_accounts\"\n"));
+    assert!(schema.contains("      - name: \"lead_quality\"\n"));
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -84,6 +84,25 @@ struct Seen {
 
 impl<'a> Checker<'a> {
     /// Collects the schema and the definitions of every loaded file.
+    /// Reports, and says, when the program has more definitions than
+    /// [`crate::limits::DEFINITIONS`] (at the first one past the limit).
+    pub(super) fn too_many_definitions(&mut self) -> bool {
+        let limit = crate::limits::DEFINITIONS;
+        let Some(d) = self.defs.get(limit.get()) else {
+            return false;
+        };
+        self.report(
+            Diagnostic::new(
+                Code::TooLarge,
+                d.name.span,
+                format!("more than {}", limit.describe()),
+            )
+            .with_label("one definition too many")
+            .with_help("split the rules into programs that each compute what one team needs"),
+        );
+        true
+    }
+
     pub(super) fn collect(&mut self) {
         let loaded = self.loaded;
         let mut seen = Seen::default();

@@ -7,6 +7,7 @@
 
 mod collect;
 mod cycles;
+mod expansion;
 mod lints;
 mod lower;
 mod never_true;
@@ -51,10 +52,16 @@ pub fn check_text(name: &str, text: &str) -> Checked {
 pub fn check(loaded: &Loaded) -> Checked {
     let mut c = Checker::new(loaded);
     c.collect();
+    if c.too_many_definitions() {
+        return Checked {
+            program: None,
+            diagnostics: c.diags,
+        };
+    }
     c.lower_all();
     c.check_cycles();
     c.lints();
-    let program = c.program();
+    let mut program = c.program();
     // A file that could not be imported leaves every name it defines unknown: those
     // follow-on errors would bury the one that matters, so they wait until it is fixed.
     if loaded
@@ -69,12 +76,42 @@ pub fn check(loaded: &Loaded) -> Checked {
             )
         });
     }
+    if let Some(def) = program.as_ref().and_then(expansion::over_limit) {
+        let span = c
+            .by_name
+            .get(&def.name)
+            .and_then(|&i| c.defs.get(i))
+            .map(|d| d.name.span);
+        if let Some(span) = span {
+            c.diags.push(
+                Diagnostic::new(
+                    crate::diag::Code::TooLarge,
+                    span,
+                    format!(
+                        "`{}` expands to more than {} definitions evaluated at earlier moments",
+                        def.name,
+                        crate::limits::AS_OF_EXPANSION.describe()
+                    ),
+                )
+                .with_label("reads of earlier moments multiply from here")
+                .with_help("reads of reads (`x(30d ago)` where `x` reads `y(30d ago)`) multiply; read the base definitions directly"),
+            );
+        }
+        program = None;
+    }
     let mut diagnostics = loaded.diagnostics.clone();
     diagnostics.append(&mut c.diags);
     diagnostics.sort_by_key(|d| (d.span.file, d.span.start));
+    // Equal diagnostics have equal spans, so they sit together after the sort.
     let mut unique: Vec<Diagnostic> = Vec::with_capacity(diagnostics.len());
     for d in diagnostics {
-        if !unique.contains(&d) {
+        let key = (d.span.file, d.span.start);
+        let dup = unique
+            .iter()
+            .rev()
+            .take_while(|u| (u.span.file, u.span.start) == key)
+            .any(|u| *u == d);
+        if !dup {
             unique.push(d);
         }
     }

@@ -173,7 +173,7 @@ fn seconds(d: &ast::Duration) -> (i64, i64) {
         DurationUnit::Month => (28 * day, 31 * day),
         DurationUnit::Year => (365 * day, 366 * day),
     };
-    (d.amount * lo, d.amount * hi)
+    (d.amount.saturating_mul(lo), d.amount.saturating_mul(hi))
 }
 
 impl Checker<'_> {

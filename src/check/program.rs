@@ -172,7 +172,7 @@ impl Dur {
             DurationUnit::Week => 7 * 86_400,
             DurationUnit::Month | DurationUnit::Year => return None,
         };
-        Some(self.amount * unit)
+        Some(self.amount.saturating_mul(unit))
     }
 }
 

@@ -305,6 +305,22 @@ impl Checker<'_> {
         if let Some(r) = &t.regular {
             let at_least = u64::try_from(r.at_least.value).unwrap_or(0);
             let of_last = u64::try_from(r.of_last.value).unwrap_or(0);
+            let most = crate::limits::PERIODS.default as u64;
+            if of_last > most {
+                self.report(
+                    Diagnostic::new(
+                        Code::TooLarge,
+                        r.span,
+                        format!(
+                            "the last {of_last} periods: more than {}",
+                            crate::limits::PERIODS.describe()
+                        ),
+                    )
+                    .with_label("too many periods")
+                    .with_help("count fewer periods, or use a longer unit"),
+                );
+                return None;
+            }
             if at_least > of_last {
                 self.report(
                     Diagnostic::new(

@@ -248,7 +248,8 @@ impl Checker<'_> {
         );
     }
 
-    /// Validates a regex's syntax and flags (parsing only: compiling is the engine's job).
+    /// Validates a regex's syntax and flags, and that it compiles within
+    /// [`crate::limits::REGEX_BYTES`] as the engine will compile it.
     fn check_regex(&mut self, pattern: &str, flags: &str, span: Span) -> bool {
         let mut b = regex_syntax::ParserBuilder::new();
         for c in flags.chars() {
@@ -286,6 +287,24 @@ impl Checker<'_> {
                 .with_help(
                     "the syntax is Rust's `regex` crate; escape special characters with `\\`",
                 ),
+            );
+            return false;
+        }
+        if let Err(e) = crate::limits::regex(pattern, flags) {
+            self.report(
+                Diagnostic::new(
+                    Code::InvalidRegex,
+                    span,
+                    match e {
+                        regex::Error::CompiledTooBig(_) => format!(
+                            "regular expression compiles to more than {}",
+                            crate::limits::REGEX_BYTES.describe()
+                        ),
+                        other => format!("invalid regular expression: {other}"),
+                    },
+                )
+                .with_label("this pattern")
+                .with_help("make the repetition counts smaller, or split the pattern in two"),
             );
             return false;
         }

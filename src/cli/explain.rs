@@ -3,6 +3,7 @@
 
 use super::rules::{DataArgs, PlanArgs, data_files, load_data, now, plan};
 use super::{ColorChoice, Exit, Stream, UsageError, emit};
+use crate::diag::escape::escape;
 use crate::engine::columnar::Keep;
 use crate::engine::explain::{ContactExplanation, Explanation, Trace, explain};
 use crate::plan::display::number;
@@ -152,15 +153,15 @@ fn trace_lines(t: &Trace, depth: usize, out: &mut String) {
         && !mark.is_empty()
     {
         let seen = if t.text.starts_with(&only.text) {
-            format!("is {}", only.shown)
+            format!("is {}", escape(&only.shown))
         } else {
-            format!("{} = {}", only.text, only.shown)
+            format!("{} = {}", only.text, escape(&only.shown))
         };
         out.push_str(&format!("{indent}{mark}{}   ({seen})\n", t.text));
         return;
     }
     let value = if mark.is_empty() {
-        format!(" = {}", t.shown)
+        format!(" = {}", escape(&t.shown))
     } else {
         String::new()
     };
@@ -172,9 +173,9 @@ fn trace_lines(t: &Trace, depth: usize, out: &mut String) {
 
 /// The explanation as text for people.
 pub fn human(e: &ContactExplanation) -> String {
-    let mut out = format!("contact {} as of {}", e.id, e.now);
+    let mut out = format!("contact {} as of {}", escape(&e.id), e.now);
     if let Some(a) = &e.account {
-        out.push_str(&format!(" (account {a})"));
+        out.push_str(&format!(" (account {})", escape(a)));
     }
     out.push('\n');
     for x in &e.results {
@@ -183,13 +184,13 @@ pub fn human(e: &ContactExplanation) -> String {
     if !e.account_results.is_empty() {
         out.push_str(&format!(
             "\naccount {}\n",
-            e.account.as_deref().unwrap_or_default()
+            escape(e.account.as_deref().unwrap_or_default())
         ));
         for x in &e.account_results {
             explanation(x, &mut out);
         }
     }
-    out
+    crate::diag::escape::lines(&out)
 }
 
 /// One definition's explanation as text for people (shared with `funnel test`, which
@@ -286,7 +287,7 @@ pub fn explanation(x: &Explanation, out: &mut String) {
             }
         }
         Explanation::Value { name, value } => {
-            out.push_str(&format!("\nvalue {name} = {}\n", value.shown));
+            out.push_str(&format!("\nvalue {name} = {}\n", escape(&value.shown)));
             for p in &value.parts {
                 trace_lines(p, 1, out);
             }

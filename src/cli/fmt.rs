@@ -7,7 +7,6 @@ use crate::engine::atomic::write_atomic;
 use crate::syntax::loader::io_reason;
 use crate::syntax::span::SourceMap;
 use crate::syntax::{FormatError, format_source};
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// Arguments of `funnel fmt`.
@@ -76,7 +75,8 @@ pub fn run(args: &Args, color: ColorChoice) -> Result<Exit, UsageError> {
 }
 
 fn one_file(path: &Path, check: bool, color: ColorChoice) -> Result<Outcome, UsageError> {
-    let text = std::fs::read_to_string(path).map_err(|e| cannot_read(path, &e))?;
+    let text = crate::limits::read_file(path, crate::limits::SOURCE_BYTES)
+        .map_err(|e| cannot_read(path, &e))?;
     let name = path.display().to_string();
     let Some(formatted) = format_text(&name, &text, color)? else {
         return Ok(Outcome::Broken);
@@ -96,9 +96,7 @@ fn one_file(path: &Path, check: bool, color: ColorChoice) -> Result<Outcome, Usa
 }
 
 fn stdin(check: bool, color: ColorChoice) -> Result<Outcome, UsageError> {
-    let mut text = String::new();
-    std::io::stdin()
-        .read_to_string(&mut text)
+    let text = crate::limits::read_to_string(std::io::stdin(), crate::limits::SOURCE_BYTES)
         .map_err(|e| UsageError(format!("cannot read stdin: {}", io_reason(&e))))?;
     let name = "<stdin>";
     let Some(formatted) = format_text(name, &text, color)? else {

@@ -13,6 +13,7 @@ pub mod diff;
 pub mod explain;
 pub mod fmt;
 pub mod r#gen;
+pub mod output;
 pub mod report;
 pub mod rules;
 pub mod run;
@@ -180,7 +181,12 @@ pub fn main() -> i32 {
     match outcome {
         Ok(exit) => exit as i32,
         Err(e) => {
-            emit(Stream::Stderr, &format!("error: {e}\n"));
+            // One line, whatever file names or data the message quotes.
+            let e = e.to_string();
+            emit(
+                Stream::Stderr,
+                &format!("error: {}\n", crate::diag::escape::escape(&e)),
+            );
             Exit::Usage as i32
         }
     }

@@ -110,7 +110,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 /// The rule files of a program with their hashes (a compiled plan: the plan file).
 fn rule_inputs(args: &PlanArgs) -> Result<Vec<(String, String)>, UsageError> {
     let read = |p: &PathBuf| {
-        std::fs::read(p)
+        crate::limits::read_bytes(p, crate::limits::PLAN_BYTES)
             .map_err(|e| UsageError(format!("cannot read `{}`: {}", p.display(), io_reason(&e))))
     };
     if let Some(p) = &args.plan {

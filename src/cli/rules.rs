@@ -71,7 +71,7 @@ pub fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
 /// errors) or read from a plan file.
 pub fn plan(args: &PlanArgs, color: ColorChoice) -> Result<Result<Plan, Exit>, UsageError> {
     if let Some(path) = &args.plan {
-        let text = std::fs::read_to_string(path).map_err(|e| {
+        let text = crate::limits::read_file(path, crate::limits::PLAN_BYTES).map_err(|e| {
             UsageError(format!(
                 "cannot read `{}`: {}",
                 path.display(),
@@ -131,16 +131,9 @@ const STDIN_NAME: &str = "<stdin>";
 /// them) sees the same text. It is read up to just past the parser's size limit, which
 /// then reports it as too large.
 pub fn load_stdin(root: &Path, cwd: &Path) -> Result<crate::syntax::Loaded, UsageError> {
-    use std::io::Read;
     static TEXT: std::sync::OnceLock<Result<String, String>> = std::sync::OnceLock::new();
     let text = TEXT.get_or_init(|| {
-        let limit = crate::syntax::parser::MAX_INPUT_BYTES as u64 + 1;
-        let mut text = String::new();
-        std::io::stdin()
-            .lock()
-            .take(limit)
-            .read_to_string(&mut text)
-            .map(|_| text)
+        crate::limits::read_to_string(std::io::stdin().lock(), crate::limits::SOURCE_BYTES)
             .map_err(|e| io_reason(&e))
     });
     let text = text

@@ -1,16 +1,14 @@
 //! `funnel run`: evaluate a rule set over contact data and write the results, the
 //! membership lists and a summary a marketer can read.
 
+use super::output::Outputs;
 use super::rules::{DataArgs, OutFormat, PlanArgs, data_files, load_data, now, out_format, plan};
 use super::summary::{RunSummary, TableSummary};
 use super::{ColorChoice, Exit, Stream, UsageError, emit};
-use crate::engine::atomic::write_atomic;
 use crate::engine::columnar::{self, Keep};
 use crate::engine::data::Rejected;
-use crate::engine::results::csv_field;
 use crate::engine::timings::timed;
-use crate::engine::{Column, ColumnKind, Results, Table};
-use std::collections::BTreeMap;
+use crate::engine::{Results, Table};
 use std::io::IsTerminal;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -84,11 +82,9 @@ pub fn run(args: &Args, color: ColorChoice) -> Result<Exit, UsageError> {
         ));
     }
     let (loaded, events, results) = evaluate(&plan, &files, args)?;
-    if args.skip_bad_rows && !loaded.rejected.is_empty() {
-        Rejected::write_csv(&loaded.rejected, &args.rejects)
-            .map_err(|e| UsageError(format!("cannot write `{}`: {e}", args.rejects.display())))?;
-    }
-    timed("writing", || write_outputs(args, &results))?;
+    timed("writing", || {
+        write_outputs(args, &results, &loaded.rejected)
+    })?;
     if !args.quiet {
         let d = &loaded.dataset;
         let summary = RunSummary {
@@ -113,7 +109,10 @@ pub fn run(args: &Args, color: ColorChoice) -> Result<Exit, UsageError> {
             );
         }
         match args.summary {
-            SummaryFormat::Human => emit(Stream::Stderr, &summary.human()),
+            SummaryFormat::Human => emit(
+                Stream::Stderr,
+                &crate::diag::escape::lines(&summary.human()),
+            ),
             SummaryFormat::Json => emit(
                 Stream::Stdout,
                 &(serde_json::to_string_pretty(&summary).unwrap_or_default() + "\n"),
@@ -124,11 +123,41 @@ pub fn run(args: &Args, color: ColorChoice) -> Result<Exit, UsageError> {
     Ok(Exit::Clean)
 }
 
-/// Writes the contacts' results (to stdout without `--output`), the accounts' results
-/// and the membership lists that the flags ask for.
-fn write_outputs(args: &Args, results: &Results) -> Result<(), UsageError> {
+/// Writes the contacts' results (to stdout without `--output`), the accounts' results,
+/// the membership lists and the rejects file that the flags ask for: all the files, or
+/// (when one cannot be written) none of them. A clean run with `--skip-bad-rows`
+/// removes an earlier run's rejects file.
+fn write_outputs(args: &Args, results: &Results, rejected: &[Rejected]) -> Result<(), UsageError> {
+    let mut out = Outputs::new();
+    if args.skip_bad_rows {
+        if rejected.is_empty() {
+            out.remove(&args.rejects);
+        } else {
+            out.file(&args.rejects, |w| Rejected::to_csv(rejected, w))?;
+        }
+    }
+    if let Some(path) = &args.output {
+        write_table(
+            &mut out,
+            path,
+            out_format(path, args.format)?,
+            &results.contacts,
+        )?;
+    }
+    if let Some(path) = &args.accounts_output {
+        write_table(
+            &mut out,
+            path,
+            out_format(path, args.format)?,
+            &results.accounts,
+        )?;
+    }
+    if let Some(dir) = &args.lists {
+        out.lists(dir, results)?;
+    }
+    out.commit()?;
     match &args.output {
-        Some(path) => write_table(path, out_format(path, args.format)?, &results.contacts)?,
+        Some(_) => {}
         None => {
             // Like `emit`: a write error (a closed pipe) has no one left to tell.
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
@@ -139,12 +168,6 @@ fn write_outputs(args: &Args, results: &Results) -> Result<(), UsageError> {
             };
             let _ = written.and_then(|()| out.flush());
         }
-    }
-    if let Some(path) = &args.accounts_output {
-        write_table(path, out_format(path, args.format)?, &results.accounts)?;
-    }
-    if let Some(dir) = &args.lists {
-        write_lists(dir, results)?;
     }
     Ok(())
 }
@@ -166,85 +189,35 @@ fn evaluate(
     Ok((loaded, n_events, results))
 }
 
-fn write_table(path: &Path, format: OutFormat, table: &Table) -> Result<(), UsageError> {
+fn write_table(
+    out: &mut Outputs,
+    path: &Path,
+    format: OutFormat,
+    table: &Table,
+) -> Result<(), UsageError> {
     if format == OutFormat::Parquet {
-        return write_parquet(path, table);
+        return write_parquet(out, path, table);
     }
-    write_atomic(path, |w| {
+    out.file(path, |w| {
         if format == OutFormat::Ndjson {
             table.write_ndjson(w)
         } else {
             table.write_csv(w)
         }
     })
-    .map_err(|e| UsageError(format!("cannot write `{}`: {e}", path.display())))
-}
-
-/// One CSV of ids per segment (`segment.NAME.csv`), tier band (`tier.NAME.BAND.csv`)
-/// and persona (`persona.NAME.PERSONA.csv`); account lists are prefixed `account.`.
-/// The files are written in parallel, each atomically.
-fn write_lists(dir: &Path, results: &Results) -> Result<(), UsageError> {
-    use rayon::prelude::*;
-    std::fs::create_dir_all(dir)
-        .map_err(|e| UsageError(format!("cannot create `{}`: {e}", dir.display())))?;
-    let columns: Vec<_> = [("", &results.contacts), ("account.", &results.accounts)]
-        .into_iter()
-        .flat_map(|(prefix, table)| table.columns.iter().map(move |c| (prefix, table, c)))
-        .collect();
-    let files: Vec<_> = columns
-        .into_par_iter()
-        .flat_map_iter(|(prefix, table, col)| {
-            lists(prefix, col)
-                .into_iter()
-                .map(move |(f, rows)| (f, table, rows))
-        })
-        .collect();
-    files.into_par_iter().try_for_each(|(file, table, rows)| {
-        let path = dir.join(file);
-        let mut text = b"id\n".to_vec();
-        for id in rows.iter().filter_map(|&r| table.ids.get(r)) {
-            csv_field(&mut text, id);
-            text.push(b'\n');
-        }
-        write_atomic(&path, |w| w.write_all(&text))
-            .map_err(|e| UsageError(format!("cannot write `{}`: {e}", path.display())))
-    })
-}
-
-/// The membership lists of one column: file name and member rows; tier bands and
-/// personas in name order, each only when it has members.
-fn lists(prefix: &str, col: &Column) -> Vec<(String, Vec<usize>)> {
-    let kind = match col.kind {
-        ColumnKind::Segment => {
-            let rows = (0..col.len()).filter(|&i| col.is_true(i)).collect();
-            return vec![(format!("{prefix}segment.{}.csv", col.name), rows)];
-        }
-        ColumnKind::Tier => "tier",
-        ColumnKind::Persona => "persona",
-        ColumnKind::Score | ColumnKind::Value => return Vec::new(),
-    };
-    let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-    for (i, label) in col.labels().enumerate() {
-        if let Some(l) = label {
-            groups.entry(l).or_default().push(i);
-        }
-    }
-    groups
-        .into_iter()
-        .map(|(n, rows)| (format!("{prefix}{kind}.{}.{n}.csv", col.name), rows))
-        .collect()
 }
 
 /// Writes a results table as Parquet (see [`Table::to_parquet`]).
 #[cfg(feature = "parquet")]
-fn write_parquet(path: &Path, table: &Table) -> Result<(), UsageError> {
-    let fail = |e: std::io::Error| UsageError(format!("cannot write `{}`: {e}", path.display()));
-    let bytes = table.to_parquet().map_err(fail)?;
-    write_atomic(path, |w| w.write_all(&bytes)).map_err(fail)
+fn write_parquet(out: &mut Outputs, path: &Path, table: &Table) -> Result<(), UsageError> {
+    let bytes = table
+        .to_parquet()
+        .map_err(|e| UsageError(format!("cannot write `{}`: {e}", path.display())))?;
+    out.file(path, |w| w.write_all(&bytes))
 }
 
 #[cfg(not(feature = "parquet"))]
-fn write_parquet(path: &Path, _table: &Table) -> Result<(), UsageError> {
+fn write_parquet(_out: &mut Outputs, path: &Path, _table: &Table) -> Result<(), UsageError> {
     Err(UsageError(format!(
         "cannot write `{}`: this Funnel was built without Parquet; rebuild with the `parquet` feature",
         path.display()

@@ -3,7 +3,6 @@
 
 use super::rules::{PlanArgs, parse_time, plan};
 use super::{ColorChoice, Exit, Stream, UsageError, emit};
-use crate::engine::atomic::write_atomic;
 use crate::sql::{self, AsOf, Options, Tables};
 use std::path::{Path, PathBuf};
 
@@ -52,7 +51,7 @@ pub struct Args {
 fn tables(args: &Args) -> Result<Tables, UsageError> {
     let mut t = match &args.tables {
         Some(path) => {
-            let text = std::fs::read_to_string(path)
+            let text = crate::limits::read_file(path, crate::limits::PLAN_BYTES)
                 .map_err(|e| UsageError(format!("cannot read `{}`: {e}", path.display())))?;
             Tables::from_toml(&text).map_err(|e| {
                 UsageError(format!(
@@ -131,7 +130,9 @@ pub fn run(args: &Args, color: ColorChoice) -> Result<Exit, UsageError> {
 }
 
 /// One dbt model per query (`<rules>.sql`, `<rules>_accounts.sql`) and a `schema.yml`
-/// describing their columns.
+/// describing their columns: all of them, or none. Names and paths in `schema.yml` are
+/// quoted (as JSON strings, which YAML reads as double-quoted scalars), so that no name
+/// can change its structure.
 fn write_dbt(
     dir: &Path,
     rules: &Path,
@@ -147,11 +148,10 @@ fn write_dbt(
         .unwrap_or_else(|| "funnel".into());
     std::fs::create_dir_all(dir)
         .map_err(|e| UsageError(format!("cannot create `{}`: {e}", dir.display())))?;
-    let write = |name: &str, text: &str| {
-        let path = dir.join(name);
-        write_atomic(&path, |w| w.write_all(text.as_bytes()))
-            .map_err(|e| UsageError(format!("cannot write `{}`: {e}", path.display())))
-    };
+    let mut out = super::output::Outputs::new();
+    let mut write =
+        |name: &str, text: &str| out.file(&dir.join(name), |w| w.write_all(text.as_bytes()));
+    let quote = |s: &str| serde_json::to_string(s).unwrap_or_default();
     let mut yml = String::from("version: 2\n\nmodels:\n");
     let mut model = |name: &str,
                      query: &str,
@@ -159,11 +159,12 @@ fn write_dbt(
      -> Result<(), UsageError> {
         write(&format!("{name}.sql"), &format!("{query}\n"))?;
         yml.push_str(&format!(
-            "  - name: {name}\n    description: \"Compiled by funnel from {}\"\n    columns:\n      - name: id\n        tests: [unique, not_null]\n",
-            rules.display()
+            "  - name: {}\n    description: {}\n    columns:\n      - name: id\n        tests: [unique, not_null]\n",
+            quote(name),
+            quote(&format!("Compiled by funnel from {}", rules.display()))
         ));
         for (_, n) in plan.outputs(scope) {
-            yml.push_str(&format!("      - name: {}\n", n.name));
+            yml.push_str(&format!("      - name: {}\n", quote(&n.name)));
         }
         Ok(())
     };
@@ -175,5 +176,6 @@ fn write_dbt(
             crate::plan::types::Scope::Account,
         )?;
     }
-    write("schema.yml", &yml)
+    write("schema.yml", &yml)?;
+    out.commit()
 }

@@ -2,6 +2,7 @@
 //! (JSON, GitHub workflow commands, SARIF).
 
 pub mod codes;
+pub mod escape;
 pub mod render;
 
 pub use codes::Code;

@@ -13,13 +13,62 @@ pub fn write_atomic<F>(path: &Path, write: F) -> io::Result<()>
 where
     F: FnOnce(&mut dyn Write) -> io::Result<()>,
 {
-    let (tmp, file) = create_temp(path)?;
-    let result = fill(file, write).and_then(|()| fs::rename(&tmp, path));
-    if result.is_err() {
-        // The original error matters more than a failed clean-up.
-        let _ = fs::remove_file(&tmp);
+    stage(path, write)?.commit()
+}
+
+/// A file written in full beside its target and not yet renamed over it: see
+/// [`stage`]. Dropped without [`Staged::commit`], it removes itself.
+#[derive(Debug)]
+pub struct Staged {
+    tmp: PathBuf,
+    target: PathBuf,
+    done: bool,
+}
+
+/// Writes `path`'s new contents through `write` into a temporary file beside it, and
+/// leaves `path` as it is until [`Staged::commit`]: several outputs can be staged and
+/// committed only when all of them were written. On any error nothing is left behind.
+pub fn stage<F>(path: &Path, write: F) -> io::Result<Staged>
+where
+    F: FnOnce(&mut dyn Write) -> io::Result<()>,
+{
+    if path.is_dir() {
+        return Err(io::Error::new(
+            io::ErrorKind::IsADirectory,
+            "a folder is in the way",
+        ));
     }
-    result
+    let (tmp, file) = create_temp(path)?;
+    let staged = Staged {
+        tmp,
+        target: path.to_path_buf(),
+        done: false,
+    };
+    fill(file, write)?;
+    Ok(staged)
+}
+
+impl Staged {
+    /// The file this will replace.
+    pub fn target(&self) -> &Path {
+        &self.target
+    }
+
+    /// Renames the staged file over its target.
+    pub fn commit(mut self) -> io::Result<()> {
+        fs::rename(&self.tmp, &self.target)?;
+        self.done = true;
+        Ok(())
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if !self.done {
+            // The original error matters more than a failed clean-up.
+            let _ = fs::remove_file(&self.tmp);
+        }
+    }
 }
 
 fn fill<F>(file: File, write: F) -> io::Result<()>

@@ -302,18 +302,11 @@ impl<'a> Context<'a> {
             });
         }
         for (pattern, flags) in found {
-            let re = regex::RegexBuilder::new(&pattern)
-                .case_insensitive(flags.contains('i'))
-                .multi_line(flags.contains('m'))
-                .dot_matches_new_line(flags.contains('s'))
-                .ignore_whitespace(flags.contains('x'))
-                .size_limit(1 << 20)
-                .build()
-                .map_err(|e| EngineError::Regex {
-                    pattern: pattern.clone(),
-                    flags: flags.clone(),
-                    reason: e.to_string(),
-                })?;
+            let re = crate::limits::regex(&pattern, &flags).map_err(|e| EngineError::Regex {
+                pattern: pattern.clone(),
+                flags: flags.clone(),
+                reason: e.to_string(),
+            })?;
             if self.regex(&pattern, &flags).is_none() {
                 self.regexes.push((pattern, flags, re));
             }

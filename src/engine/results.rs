@@ -13,7 +13,7 @@ use serde::Serialize;
 use serde::ser::{SerializeStruct, Serializer};
 use std::fmt::Write as _;
 
-pub use write::csv_field;
+pub use write::{csv_field, formula_safe};
 
 /// What a result column holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -26,8 +26,8 @@ pub fn sub(t: DateTime<Utc>, d: Dur) -> DateTime<Utc> {
         DurationUnit::Year => d.amount.saturating_mul(12),
         _ => {
             let secs = d.fixed_seconds().unwrap_or(0);
-            return t
-                .checked_sub_signed(TimeDelta::seconds(secs))
+            return TimeDelta::try_seconds(secs)
+                .and_then(|delta| t.checked_sub_signed(delta))
                 .unwrap_or(DateTime::<Utc>::MIN_UTC);
         }
     };

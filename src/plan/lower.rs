@@ -10,7 +10,7 @@ use std::collections::HashMap;
 /// Lowers a checked program to a plan.
 pub fn lower(program: &p::Program) -> Plan {
     let mut l = Lowerer {
-        program,
+        defs: program.defs.iter().map(|d| (d.name.as_str(), d)).collect(),
         plan: Plan {
             format_version: FORMAT_VERSION,
             funnel_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -33,7 +33,8 @@ pub fn lower(program: &p::Program) -> Plan {
 }
 
 struct Lowerer<'a> {
-    program: &'a p::Program,
+    /// Definitions by name (`Program::def` searches the list).
+    defs: HashMap<&'a str, &'a p::Def>,
     plan: Plan,
     agg_keys: HashMap<String, AggId>,
     node_keys: HashMap<(String, MomentId), NodeId>,
@@ -45,7 +46,7 @@ impl Lowerer<'_> {
         if let Some(id) = self.node_keys.get(&(name.to_string(), moment)) {
             return *id;
         }
-        let Some(def) = self.program.def(name) else {
+        let Some(&def) = self.defs.get(name) else {
             return usize::MAX;
         };
         let kind = match &def.kind {

@@ -8,6 +8,7 @@
 pub mod display;
 pub mod history;
 pub mod lower;
+pub mod validate;
 pub mod walk;
 
 pub use history::{History, with_history};
@@ -337,6 +338,9 @@ pub enum Expr {
 pub enum PlanError {
     #[error("not a Funnel plan: {0}")]
     Json(#[from] serde_json::Error),
+    /// The JSON is a plan, but not one Funnel compiles: a bad index, an empty range.
+    #[error("not a valid Funnel plan: {0}")]
+    Invalid(String),
     #[error(
         "plan format version {found} is not supported (this Funnel reads version {FORMAT_VERSION}); recompile the rules with `funnel compile`"
     )]
@@ -349,7 +353,8 @@ impl Plan {
         serde_json::to_string_pretty(self).unwrap_or_default()
     }
 
-    /// Reads a plan from JSON, checking its format version first.
+    /// Reads a plan from JSON, checking its format version first and then that every
+    /// part of it is well formed (see [`validate::validate`]).
     pub fn from_json(text: &str) -> Result<Plan, PlanError> {
         #[derive(Deserialize)]
         struct Header {
@@ -361,7 +366,9 @@ impl Plan {
                 found: header.format_version,
             });
         }
-        Ok(serde_json::from_str(text)?)
+        let plan: Plan = serde_json::from_str(text)?;
+        validate::validate(&plan).map_err(PlanError::Invalid)?;
+        Ok(plan)
     }
 
     /// The output nodes of a scope, in definition order.

@@ -12,6 +12,12 @@ use std::path::{Component, Path, PathBuf};
 pub trait SourceProvider {
     /// Reads a file's text.
     fn read(&self, path: &Path) -> std::io::Result<String>;
+
+    /// Where a path really is, symbolic links followed (the path itself when the
+    /// provider has no links, or the path does not exist).
+    fn resolve(&self, path: &Path) -> PathBuf {
+        path.to_path_buf()
+    }
 }
 
 /// Reads files from disk.
@@ -19,16 +25,13 @@ pub trait SourceProvider {
 pub struct DiskFs;
 
 impl SourceProvider for DiskFs {
+    /// Reads a regular file, at most [`crate::limits::SOURCE_BYTES`] of it.
     fn read(&self, path: &Path) -> std::io::Result<String> {
-        let meta = std::fs::metadata(path)?;
-        if meta.len() > super::parser::MAX_INPUT_BYTES as u64 * 2 {
-            return Err(std::io::Error::other(format!(
-                "file is {} bytes, more than the limit of {} bytes",
-                meta.len(),
-                super::parser::MAX_INPUT_BYTES
-            )));
-        }
-        std::fs::read_to_string(path)
+        crate::limits::read_file(path, crate::limits::SOURCE_BYTES)
+    }
+
+    fn resolve(&self, path: &Path) -> PathBuf {
+        std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
     }
 }
 
@@ -96,9 +99,11 @@ fn load_with(
     name: String,
     text: String,
 ) -> Loaded {
+    let root = normalize(&absolute(root));
     let mut l = Loader {
         fs,
-        root: normalize(&absolute(root)),
+        real_root: fs.resolve(&root),
+        root,
         loaded: Loaded::default(),
         done: BTreeMap::new(),
         stack: Vec::new(),
@@ -111,6 +116,8 @@ fn load_with(
 struct Loader<'a> {
     fs: &'a dyn SourceProvider,
     root: PathBuf,
+    /// `root` with symbolic links followed: where every import must really be.
+    real_root: PathBuf,
     loaded: Loaded,
     /// Files already parsed, by normalized path.
     done: BTreeMap<PathBuf, FileId>,
@@ -147,7 +154,7 @@ impl Loader<'_> {
 
     fn import(&mut self, dir: &Path, target: &str, span: Span) {
         let path = normalize(&dir.join(target));
-        if !path.starts_with(&self.root) {
+        if !path.starts_with(&self.root) || !self.fs.resolve(&path).starts_with(&self.real_root) {
             self.loaded.diagnostics.push(
                 Diagnostic::new(
                     Code::ImportOutside,
@@ -253,6 +260,7 @@ pub fn io_reason(e: &std::io::Error) -> String {
         std::io::ErrorKind::NotFound => "no such file".into(),
         std::io::ErrorKind::PermissionDenied => "permission denied".into(),
         std::io::ErrorKind::InvalidData => "the file is not UTF-8 text".into(),
+        std::io::ErrorKind::FileTooLarge | std::io::ErrorKind::InvalidInput => e.to_string(),
         _ => e.to_string().to_lowercase(),
     }
 }

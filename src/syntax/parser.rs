@@ -14,12 +14,12 @@ use std::sync::LazyLock;
 #[grammar = "../grammar/funnel.pest"]
 struct Grammar;
 
-/// The largest source file accepted, in bytes.
-pub const MAX_INPUT_BYTES: usize = 4 * 1024 * 1024;
+/// The largest source file accepted, in bytes (see [`crate::limits::SOURCE_BYTES`]).
+pub const MAX_INPUT_BYTES: usize = crate::limits::SOURCE_BYTES.default;
 /// The deepest nesting of brackets and prefix operators accepted.
-pub const MAX_NESTING: usize = 64;
+pub const MAX_NESTING: usize = crate::limits::NESTING.default;
 /// The deepest expression tree accepted (after flattening `and` / `or` chains).
-pub const MAX_EXPR_DEPTH: usize = 128;
+pub const MAX_EXPR_DEPTH: usize = crate::limits::EXPR_DEPTH.default;
 
 static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
     PrattParser::new()
@@ -1128,7 +1128,59 @@ impl Builder<'_> {
 
     /// An `expr` or `fexpr` pair, through the Pratt parser.
     fn expr(&mut self, p: P<'_>) -> Option<Expr> {
+        let whole = self.span(&p);
         let pairs = p.into_inner();
+        // Counted before the tree is built: a long `+` chain builds a tree as deep as
+        // it is long, too deep to walk or even to drop. `and` / `or` chains are flat,
+        // so what nests is the operators between two of them.
+        let (mut nesting, mut run, mut width) = (0usize, 0usize, 1usize);
+        for r in pairs.clone().map(|c| c.as_rule()) {
+            match r {
+                Rule::op_and | Rule::op_or => {
+                    width += 1;
+                    run = 0;
+                }
+                Rule::op_add
+                | Rule::op_sub
+                | Rule::op_mul
+                | Rule::op_div
+                | Rule::op_eq
+                | Rule::op_ne
+                | Rule::op_lt
+                | Rule::op_le
+                | Rule::op_gt
+                | Rule::op_ge => {
+                    width += 1;
+                    run += 1;
+                }
+                Rule::op_not
+                | Rule::op_neg
+                | Rule::op_in_list
+                | Rule::op_not_in
+                | Rule::op_in_range
+                | Rule::op_contains
+                | Rule::op_starts_with
+                | Rule::op_ends_with
+                | Rule::op_matches
+                | Rule::op_is_missing
+                | Rule::op_is_present => run += 1,
+                _ => {}
+            }
+            nesting = nesting.max(run);
+        }
+        for (limit, n) in [
+            (crate::limits::EXPR_OPERATORS, nesting),
+            (crate::limits::EXPR_WIDTH, width),
+        ] {
+            if n > limit.get() {
+                self.error(
+                    Code::TooDeep,
+                    whole,
+                    format!("expression with more than {}", limit.describe()),
+                );
+                return None;
+            }
+        }
         let file = self.file;
         let base = self.base;
         let this = std::cell::RefCell::new(self);
@@ -1499,14 +1551,24 @@ fn is_item_keyword(r: Rule) -> bool {
 }
 
 /// Joins two operands of `and` (or `or`) into one flat list.
+/// Extends the left operand's list in place, so that a chain of `n` terms takes time
+/// linear in `n`.
 fn flatten(lhs: Expr, rhs: Expr, and: bool) -> Vec<Expr> {
-    let mut out = Vec::new();
-    for e in [lhs, rhs] {
-        match e.kind {
-            ExprKind::And(v) if and => out.extend(v),
-            ExprKind::Or(v) if !and => out.extend(v),
-            kind => out.push(Expr { kind, span: e.span }),
-        }
+    let mut out = match lhs.kind {
+        ExprKind::And(v) if and => v,
+        ExprKind::Or(v) if !and => v,
+        kind => vec![Expr {
+            kind,
+            span: lhs.span,
+        }],
+    };
+    match rhs.kind {
+        ExprKind::And(v) if and => out.extend(v),
+        ExprKind::Or(v) if !and => out.extend(v),
+        kind => out.push(Expr {
+            kind,
+            span: rhs.span,
+        }),
     }
     out
 }

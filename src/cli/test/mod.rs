@@ -128,9 +128,15 @@ fn trace_text(f: &run::Failure, indent: &str) -> String {
 
 /// `FILE:LINE: expectation`, what was expected and what came out.
 fn failure_text(file: &str, f: &run::Failure) -> String {
+    use crate::diag::escape::escape;
     format!(
-        "{file}:{}: {}\nexpected {}\n     got {} (at {})\n",
-        f.line, f.expectation, f.expected, f.actual, f.at
+        "{}:{}: {}\nexpected {}\n     got {} (at {})\n",
+        escape(file),
+        f.line,
+        escape(&f.expectation),
+        escape(&f.expected),
+        escape(&f.actual),
+        escape(&f.at)
     )
 }
 
@@ -142,16 +148,19 @@ fn human(reports: &[FileReport], c: Counts, color: bool) -> String {
             s.to_string()
         }
     };
+    // Every text from a test file, rules or data is escaped: one line each, no
+    // control character (see `diag::escape`).
+    use crate::diag::escape::{escape, lines};
     let mut out = String::new();
     for f in reports {
-        out.push_str(&format!("{}\n", f.file));
+        out.push_str(&format!("{}\n", escape(&f.file)));
         if let Some(e) = &f.error {
-            out.push_str(&format!("  {} {e}\n", paint("31", "error:")));
+            out.push_str(&format!("  {} {}\n", paint("31", "error:"), lines(e)));
         }
         for t in &f.tests {
             out.push_str(&test_line(t, &paint));
             if let Some(e) = &t.error {
-                out.push_str(&format!("      {} {e}\n", paint("31", "error:")));
+                out.push_str(&format!("      {} {}\n", paint("31", "error:"), lines(e)));
             }
             for fail in &t.failures {
                 for l in failure_text(&f.file, fail).lines() {
@@ -159,7 +168,7 @@ fn human(reports: &[FileReport], c: Counts, color: bool) -> String {
                 }
                 if fail.trace.is_some() {
                     out.push_str("      why:\n");
-                    out.push_str(&trace_text(fail, "        "));
+                    out.push_str(&lines(&trace_text(fail, "        ")));
                 }
             }
         }
@@ -183,7 +192,7 @@ fn test_line(t: &TestReport, paint: &dyn Fn(&str, &str) -> String) -> String {
     } else {
         paint("31", "✗")
     };
-    format!("  {mark} {}\n", t.name)
+    format!("  {mark} {}\n", crate::diag::escape::escape(&t.name))
 }
 
 fn json(reports: &[FileReport], c: Counts) -> String {

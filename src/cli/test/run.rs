@@ -71,7 +71,7 @@ pub fn run_file(path: &Path, name: &str, filter: Option<&str>) -> FileReport {
         error: None,
         tests: Vec::new(),
     };
-    let text = match std::fs::read_to_string(path) {
+    let text = match crate::limits::read_file(path, crate::limits::SOURCE_BYTES) {
         Ok(t) => t,
         Err(e) => {
             report.error = Some(format!(
@@ -126,9 +126,23 @@ fn rules(file: &TestFile, dir: &Path, name: &str) -> Result<Plan, String> {
         ));
     };
     let path = dir.join(rules);
-    // imports may not leave the project: the current folder when the rules are in it
+    // The rules, and their imports, may not leave the test file's project: the current
+    // folder when the test file is in it, else the test file's folder; links followed.
     let cwd = std::env::current_dir().unwrap_or_else(|_| dir.to_path_buf());
-    let root = super::super::check::default_root(&path, &cwd);
+    let test_dir = crate::syntax::loader::normalize(&cwd.join(dir));
+    let root = if test_dir.starts_with(&cwd) {
+        cwd.clone()
+    } else {
+        test_dir
+    };
+    let real = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let abs = crate::syntax::loader::normalize(&cwd.join(&path));
+    if !abs.starts_with(&root) || !real(&abs).starts_with(real(&root)) {
+        return Err(format!(
+            "{name}:{line}: `{rules}` is outside the project folder `{}`; rule files must be inside it",
+            root.display()
+        ));
+    }
     let loaded = crate::syntax::load_paths(&path, &root).map_err(|e| {
         format!(
             "{name}:{line}: cannot read `{}`: {}",

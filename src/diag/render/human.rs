@@ -26,18 +26,20 @@ fn report(d: &Diagnostic, cache: &mut Files<'_>, color: bool) -> String {
     let config = Config::default()
         .with_color(color)
         .with_index_type(IndexType::Byte);
+    use crate::diag::escape::escape;
     let primary = if d.label.is_empty() {
-        &d.message
+        escape(&d.message)
     } else {
-        &d.label
+        escape(&d.label)
     };
     // Labels in source order, the primary file first: ariadne starts a new excerpt
     // whenever a label goes back up the file.
-    let mut labels: Vec<(Span, &str, Color)> = vec![(d.span, primary, kind_color)];
+    let mut labels: Vec<(Span, std::borrow::Cow<'_, str>, Color)> =
+        vec![(d.span, primary, kind_color)];
     labels.extend(
         d.related
             .iter()
-            .map(|l| (l.span, l.message.as_str(), Color::Blue)),
+            .map(|l| (l.span, escape(&l.message), Color::Blue)),
     );
     labels.sort_by_key(|(s, _, _)| (s.file != d.span.file, s.file, s.start, s.end));
     let mut builder = Report::build(
@@ -46,7 +48,7 @@ fn report(d: &Diagnostic, cache: &mut Files<'_>, color: bool) -> String {
     )
     .with_config(config)
     .with_code(d.code)
-    .with_message(&d.message)
+    .with_message(escape(&d.message))
     .with_labels(
         labels
             .into_iter()
@@ -59,7 +61,7 @@ fn report(d: &Diagnostic, cache: &mut Files<'_>, color: bool) -> String {
             }),
     );
     if let Some(help) = &d.help {
-        builder = builder.with_help(help);
+        builder = builder.with_help(escape(help));
     }
     let mut bytes = Vec::new();
     // Writing to a Vec cannot fail; a source missing from the map only drops its excerpt.
@@ -92,10 +94,11 @@ fn strip_sgr(text: &str) -> String {
     out
 }
 
-/// The source map as an ariadne cache: sources by [`FileId`], shown by file name.
+/// The source map as an ariadne cache: sources by [`FileId`] (control characters
+/// replaced, offsets kept: see [`crate::diag::escape::same_width`]), shown by file name.
 struct Files<'a> {
     map: &'a SourceMap,
-    parsed: HashMap<FileId, Source<&'a str>>,
+    parsed: HashMap<FileId, Source<String>>,
 }
 
 impl<'a> Files<'a> {
@@ -108,20 +111,21 @@ impl<'a> Files<'a> {
 }
 
 impl<'a> Cache<FileId> for Files<'a> {
-    type Storage = &'a str;
+    type Storage = String;
 
-    fn fetch(&mut self, id: &FileId) -> Result<&Source<&'a str>, impl fmt::Debug> {
+    fn fetch(&mut self, id: &FileId) -> Result<&Source<String>, impl fmt::Debug> {
         let map = self.map;
         match map.get(*id) {
-            Some(file) => Ok(self
-                .parsed
-                .entry(*id)
-                .or_insert_with(|| Source::from(file.text.as_str()))),
+            Some(file) => Ok(self.parsed.entry(*id).or_insert_with(|| {
+                Source::from(crate::diag::escape::same_width(&file.text).into_owned())
+            })),
             None => Err(format!("no source file with id {}", id.0)),
         }
     }
 
     fn display<'b>(&self, id: &'b FileId) -> Option<impl fmt::Display + 'b> {
-        self.map.get(*id).map(|f| f.name.clone())
+        self.map
+            .get(*id)
+            .map(|f| crate::diag::escape::escape(&f.name).into_owned())
     }
 }

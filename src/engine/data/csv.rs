@@ -246,9 +246,11 @@ impl Chunks<'_> {
             }
             if let Some(cut) = last_boundary(&buf) {
                 self.carry = buf.split_off(cut);
+                longest_line(&buf)?;
                 return Ok(Some(buf));
             }
-            // One record longer than a chunk: read on.
+            // One record longer than a chunk: read on, as far as the limit allows.
+            longest_line(&buf)?;
             want = buf.len() + self.size;
         }
     }
@@ -263,6 +265,30 @@ impl Chunks<'_> {
         }
         Ok(())
     }
+}
+
+/// Fails when a line of `buf` is longer than [`crate::limits::RECORD_BYTES`] (the
+/// last line may go on in the next chunk; it is checked on its own at least).
+fn longest_line(buf: &[u8]) -> io::Result<()> {
+    let max = crate::limits::RECORD_BYTES.get();
+    let mut start = 0;
+    for end in memchr::memchr_iter(b'\n', buf).chain(std::iter::once(buf.len())) {
+        if end - start > max {
+            return Err(line_too_long());
+        }
+        start = end + 1;
+    }
+    Ok(())
+}
+
+fn line_too_long() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::FileTooLarge,
+        format!(
+            "a line longer than {}",
+            crate::limits::RECORD_BYTES.describe()
+        ),
+    )
 }
 
 /// Just past the last line feed of `buf` that is outside quotes (`buf` starts outside
@@ -370,6 +396,9 @@ struct Lines<'r> {
     blank: bool,
     /// Offset and line of the first byte of each non-blank line not yet passed.
     starts: VecDeque<(u64, u64)>,
+    /// Bytes since the last line feed, and the most allowed ([`crate::limits::RECORD_BYTES`]).
+    run: usize,
+    max: usize,
 }
 
 impl<'r> Lines<'r> {
@@ -381,6 +410,8 @@ impl<'r> Lines<'r> {
             line,
             blank: true,
             starts: VecDeque::new(),
+            run: 0,
+            max: crate::limits::RECORD_BYTES.get(),
         }
     }
 
@@ -402,10 +433,12 @@ impl Read for Lines<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         for (&b, offset) in buf.get(..n).unwrap_or_default().iter().zip(self.offset..) {
+            self.run += 1;
             match b {
                 b'\n' => {
                     self.line += 1;
                     self.blank = true;
+                    self.run = 0;
                 }
                 b'\r' => {}
                 _ if self.blank => {
@@ -416,6 +449,9 @@ impl Read for Lines<'_> {
             }
         }
         self.offset += n as u64;
+        if self.run > self.max {
+            return Err(line_too_long());
+        }
         Ok(n)
     }
 }

@@ -164,11 +164,12 @@ pub struct Rejected {
 
 impl fmt::Display for Rejected {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}: ", self.file, self.line)?;
+        use crate::diag::escape::escape;
+        write!(f, "{}:{}: ", escape(&self.file), self.line)?;
         if let Some(column) = &self.column {
-            write!(f, "{column}: ")?;
+            write!(f, "{}: ", escape(column))?;
         }
-        f.write_str(&self.reason)
+        f.write_str(&escape(&self.reason))
     }
 }
 
@@ -246,10 +247,25 @@ impl DataFiles {
             let found: Vec<PathBuf> = Format::EXTENSIONS
                 .iter()
                 .map(|(ext, _)| dir.join(format!("{}.{ext}", table.stem())))
-                .filter(|p| p.is_file())
+                // Not only regular files: a FIFO or a folder is refused when opened.
+                .filter(|p| p.exists())
                 .collect();
             match found.as_slice() {
-                [] => Ok(None),
+                [] => match near_miss(dir, table) {
+                    Some(name) => Err(DataError::File {
+                        file: shown.clone(),
+                        line: None,
+                        message: format!(
+                            "no {stem} file, but there is `{name}`; name it `{stem}.{}` (file names are exact and lowercase)",
+                            Path::new(&name)
+                                .extension()
+                                .map(|e| e.to_string_lossy().to_lowercase())
+                                .unwrap_or_else(|| "csv".into()),
+                            stem = table.stem(),
+                        ),
+                    }),
+                    None => Ok(None),
+                },
                 [one] => Ok(Some(one.clone())),
                 [..] => Err(DataError::File {
                     file: shown.clone(),
@@ -282,6 +298,22 @@ impl DataFiles {
             changes: find(Table::Changes)?,
         })
     }
+}
+
+/// A file in `dir` whose name is almost that of `table`'s file (`Events.csv`,
+/// `event.csv`, `events.CSV`): a data file that would otherwise be silently ignored.
+fn near_miss(dir: &Path, table: Table) -> Option<String> {
+    let stem = table.stem();
+    let entries = std::fs::read_dir(dir).ok()?;
+    entries.flatten().find_map(|entry| {
+        let name = entry.file_name().to_str()?.to_string();
+        let path = Path::new(&name);
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        let known = Format::EXTENSIONS.iter().any(|(e, _)| *e == ext);
+        let file_stem = path.file_stem()?.to_str()?.to_lowercase();
+        let close = file_stem == stem || strsim::levenshtein(&file_stem, stem) <= 1;
+        (known && close).then_some(name)
+    })
 }
 
 /// File names as a list for messages: `` `a.csv`, `a.ndjson` ``.
@@ -321,6 +353,9 @@ pub(crate) fn open(files: &DataFiles) -> Result<Sources<'static>, DataError> {
                 ),
             });
         };
+        if let Err(source) = crate::limits::regular_file(path) {
+            return Err(DataError::Io { file: name, source });
+        }
         match File::open(path) {
             Ok(file) => Ok(Source::new(name, format, file)),
             Err(source) => Err(DataError::Io { file: name, source }),

@@ -24,9 +24,13 @@ pub(crate) fn read(
     let mut reader = BufReader::new(reader);
     let mut buf = Vec::new();
     let mut line = 0;
+    let limit = crate::limits::RECORD_BYTES;
+    let max = limit.get() as u64;
     loop {
         buf.clear();
-        let n = reader
+        // At most the limit, its line feed and one byte more: never a whole long line.
+        let n = (&mut reader)
+            .take(max + 2)
             .read_until(b'\n', &mut buf)
             .map_err(|source| DataError::Io {
                 file: file.to_owned(),
@@ -36,6 +40,13 @@ pub(crate) fn read(
             return Ok(());
         }
         line += 1;
+        if buf.len() as u64 > max + u64::from(buf.ends_with(b"\n")) {
+            return Err(DataError::File {
+                file: file.to_owned(),
+                line: Some(line),
+                message: format!("a line longer than {}", limit.describe()),
+            });
+        }
         let text = buf.strip_suffix(b"\n").unwrap_or(&buf);
         let text = text.strip_suffix(b"\r").unwrap_or(text);
         if text.iter().all(u8::is_ascii_whitespace) {
@@ -63,7 +74,46 @@ pub(crate) fn read(
     }
 }
 
+/// A JSON object's entries in order, duplicates kept (a `serde_json::Map` keeps only
+/// the last of two equal keys, silently).
+struct Entries(Vec<(String, Json)>);
+
+impl<'de> serde::Deserialize<'de> for Entries {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Entries, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Entries;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut m: A,
+            ) -> Result<Entries, A::Error> {
+                let mut out = Vec::new();
+                while let Some(entry) = m.next_entry::<String, Json>()? {
+                    out.push(entry);
+                }
+                Ok(Entries(out))
+            }
+        }
+        d.deserialize_map(Visit)
+    }
+}
+
 fn parse(line: &[u8]) -> Result<serde_json::Map<String, Json>, RowError> {
+    if line.trim_ascii_start().starts_with(b"{")
+        && let Ok(Entries(entries)) = serde_json::from_slice::<Entries>(line)
+    {
+        let mut seen = std::collections::HashSet::new();
+        if let Some((key, _)) = entries.iter().find(|(k, _)| !seen.insert(k.as_str())) {
+            return Err(RowError::at(
+                key,
+                format!("the key `{key}` appears twice in the object, expected each key once"),
+            ));
+        }
+        return Ok(entries.into_iter().collect());
+    }
     let json = serde_json::from_slice::<Json>(line).map_err(|e| {
         let message = e.to_string();
         let message = message.split(" at line ").next().unwrap_or(&message);

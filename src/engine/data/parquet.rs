@@ -277,6 +277,12 @@ fn projection(
         let Some(&slot) = index.get(name) else {
             return Err(file_error(file, columns.unknown("column", name)));
         };
+        if seen.contains(&slot) {
+            return Err(file_error(
+                file,
+                format!("the column `{name}` appears twice, expected each column once"),
+            ));
+        }
         if table.reads(slot) {
             leaves.push(i);
         }

@@ -40,7 +40,8 @@ impl Raw<'_> {
     }
 
     /// A typed time cell: [`Raw::Time`] when `micros` is within the range of
-    /// `DateTime<Utc>` (checked without building one), missing otherwise.
+    /// `DateTime<Utc>` (checked without building one); otherwise a value that no type
+    /// accepts, so that the row is refused (never silently missing).
     #[cfg_attr(not(feature = "parquet"), allow(dead_code))]
     pub(crate) fn time(micros: i64) -> Raw<'static> {
         static RANGE: std::sync::LazyLock<(i64, i64)> = std::sync::LazyLock::new(|| {
@@ -52,7 +53,7 @@ impl Raw<'_> {
         let (lo, hi) = *RANGE;
         match (lo..=hi).contains(&micros) {
             true => Raw::Time(micros),
-            false => Raw::Missing,
+            false => Raw::Other("a time out of range"),
         }
     }
 
@@ -80,12 +81,14 @@ impl Raw<'_> {
 }
 
 /// User input in backticks, shortened when long.
+/// Control characters and line breaks are escaped (see [`crate::diag::escape`]).
 pub(crate) fn quote(s: &str) -> String {
     const MAX: usize = 60;
-    match s.char_indices().nth(MAX) {
+    let shown = match s.char_indices().nth(MAX) {
         Some((end, _)) => format!("`{}…`", s.get(..end).unwrap_or(s)),
         None => format!("`{s}`"),
-    }
+    };
+    crate::diag::escape::escape(&shown).into_owned()
 }
 
 /// Names as a list for messages: `` `a`, `b`, `c` ``.
@@ -210,7 +213,8 @@ pub(crate) fn parse(ty: &Type, raw: Raw<'_>) -> Result<Value, String> {
         (Type::Int, Raw::Int(i)) => Some(Value::Int(i)),
         (Type::Int, Raw::Text(s)) => s.trim().parse().ok().map(Value::Int),
         (Type::Number, Raw::Int(i)) => Some(Value::Number(i as f64)),
-        (Type::Number, Raw::Float(x)) => Some(Value::Number(x)),
+        // NaN and infinity are refused, as in CSV and NDJSON.
+        (Type::Number, Raw::Float(x)) => Some(Value::Number(x)).filter(|_| x.is_finite()),
         (Type::Number, Raw::Text(s)) => number(s).map(Value::Number),
         (Type::Bool, Raw::Bool(b)) => Some(Value::Bool(b)),
         (Type::Bool, Raw::Text(s)) => boolean(s).map(Value::Bool),
@@ -390,7 +394,7 @@ mod tests {
             i64::MAX,
         ] {
             let raw = Raw::time(m);
-            assert_eq!(raw.is_missing(), time_of(m).is_none(), "{m}");
+            assert_eq!(matches!(raw, Raw::Other(_)), time_of(m).is_none(), "{m}");
             if let Raw::Time(t) = raw {
                 assert_eq!(timestamp_cell(raw).map(|t| t.timestamp_micros()), Ok(t));
             }

@@ -15,8 +15,15 @@ const BLOCK: usize = 4096;
 const BLOCKS_PER_THREAD: usize = 4;
 
 /// Appends a CSV field as the `csv` crate writes it by default: quoted (with `"`
-/// doubled) when it holds a comma, a quote or a line break, else as is.
+/// doubled) when it holds a comma, a quote or a line break, else as is. A cell a
+/// spreadsheet would read as a formula gets a leading `'` first (see [`formula_safe`]).
 pub fn csv_field(out: &mut Vec<u8>, field: &str) {
+    csv_quoted(out, &formula_safe(field));
+}
+
+/// Appends a CSV field, quoted when it must be, without the formula guard (numbers,
+/// dates).
+fn csv_quoted(out: &mut Vec<u8>, field: &str) {
     if field.contains([',', '"', '\n', '\r']) {
         out.push(b'"');
         for (k, part) in field.split('"').enumerate() {
@@ -28,6 +35,19 @@ pub fn csv_field(out: &mut Vec<u8>, field: &str) {
         out.push(b'"');
     } else {
         out.extend_from_slice(field.as_bytes());
+    }
+}
+
+/// A text cell made safe to open in a spreadsheet (OWASP's advice on CSV injection,
+/// as Mautic does it): a cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage
+/// return gets a leading `'`, so that Excel, LibreOffice and Google Sheets show it as
+/// text instead of running it as a formula. Numbers are written by the writers
+/// themselves and never pass through here, so `-5` stays a number.
+pub fn formula_safe(cell: &str) -> std::borrow::Cow<'_, str> {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        std::borrow::Cow::Owned(format!("'{cell}"))
+    } else {
+        std::borrow::Cow::Borrowed(cell)
     }
 }
 
@@ -139,7 +159,11 @@ impl<'a> View<'a> {
                     scratch.clear();
                     // Writing to a `String` does not fail.
                     let _ = write_cell(scratch, v);
-                    csv_field(out, scratch);
+                    if matches!(v, Value::Text(_)) {
+                        csv_field(out, scratch);
+                    } else {
+                        csv_quoted(out, scratch);
+                    }
                 }
             }
         }
