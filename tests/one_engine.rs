@@ -13,7 +13,6 @@ use funnel::engine::data::{DataFiles, LoadOptions, load};
 use funnel::engine::{explain, reference};
 use funnel::plan::Plan;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 const AS_OF: &str = "2026-11-20T00:00:00Z";
 
@@ -25,19 +24,11 @@ fn rules() -> PathBuf {
     common::root().join("examples/b2b/rules.funnel")
 }
 
-fn funnel(args: &[&str], dir: &Path) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_funnel"))
-        .args(["--color", "never"])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "funnel {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
+/// Runs `funnel` in `dir`, which must succeed; its stdout.
+fn funnel(args: &[&str], dir: &Path) -> String {
+    let ran = common::run_funnel(dir, args, "");
+    assert!(ran.code == 0, "funnel {args:?}: {}", ran.stderr);
+    ran.stdout
 }
 
 /// A generated data set (CSV) in a folder of its own.
@@ -97,7 +88,7 @@ fn run_and_explain_write_what_the_reference_evaluator_gives() {
         .write_csv(&mut expected)
         .unwrap();
     assert!(
-        run.stdout == expected,
+        run.as_bytes() == expected,
         "`funnel run` differs from the reference"
     );
 
@@ -122,7 +113,7 @@ fn run_and_explain_write_what_the_reference_evaluator_gives() {
         );
         let expected =
             serde_json::to_string_pretty(&explain::explain(&ctx, &st, c)).unwrap() + "\n";
-        assert_eq!(String::from_utf8(out.stdout).unwrap(), expected, "{id}");
+        assert_eq!(out, expected, "{id}");
     }
 }
 
@@ -157,7 +148,7 @@ fn diff_on_generated_data_is_the_difference_of_two_reference_runs() {
         ],
         &dir,
     );
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
     let entry = &json["entries"][0];
     let moves = entry["moves"].as_array().unwrap();
     assert!(!moves.is_empty(), "the edit should move someone: {entry}");
