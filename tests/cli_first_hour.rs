@@ -6,8 +6,6 @@
 
 mod common;
 
-use std::path::Path;
-
 const AS_OF: &str = "2026-11-20";
 const RULES: &str = "examples/b2b/rules.funnel";
 const DATA: &str = "examples/b2b/data";
@@ -23,12 +21,7 @@ fn funnel(args: &[&str]) -> common::Ran {
 
 /// A fresh empty folder for outputs.
 fn scratch(name: &str) -> std::path::PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("first_hour")
-        .join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::scratch("first_hour", name)
 }
 
 #[test]

@@ -2,52 +2,25 @@
 //! exit codes, atomic outputs, and agreement between run, compiled plans and explain.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 const AS_OF: &str = "2026-11-20T00:00:00Z";
 
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
+use common::{Ran as Out, root, show_run as show};
 
 fn funnel_in(dir: &Path, args: &[&str]) -> Out {
-    let out = Command::new(env!("CARGO_BIN_EXE_funnel"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    Out {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
-}
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    common::run_funnel_with(dir, args, std::process::Stdio::null())
 }
 
 fn funnel(args: &[&str]) -> Out {
     funnel_in(&root().join("tests/cli/run"), args)
 }
 
-fn show(o: &Out) -> String {
-    format!(
-        "exit: {}\n--- stdout\n{}--- stderr\n{}",
-        o.code, o.stdout, o.stderr
-    )
-}
-
-/// A fresh empty folder under the target directory.
+/// A fresh empty folder.
 fn scratch(name: &str) -> PathBuf {
-    let dir = root().join("target/test-scratch").join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::scratch("cli_run", name)
 }
 
 #[test]

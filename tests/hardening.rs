@@ -2,54 +2,23 @@
 //! a hang or a silent loss, as a regression test. See `docs/security.md`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const AS_OF: &str = "2026-11-20T00:00:00Z";
 
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use common::{Ran as Out, root, run_funnel_with as funnel_with, show_run as show};
 
 fn funnel_in(dir: &Path, args: &[&str]) -> Out {
     funnel_with(dir, args, Stdio::null())
 }
 
-fn funnel_with(dir: &Path, args: &[&str], stdin: Stdio) -> Out {
-    let out = Command::new(env!("CARGO_BIN_EXE_funnel"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .stdin(stdin)
-        .output()
-        .unwrap();
-    Out {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-fn show(o: &Out) -> String {
-    format!(
-        "exit: {}\n--- stdout\n{}--- stderr\n{}",
-        o.code, o.stdout, o.stderr
-    )
-}
-
-/// A fresh empty folder under the target directory.
+/// A fresh empty folder.
 fn scratch(name: &str) -> PathBuf {
-    let dir = root().join("target/test-scratch/hardening").join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::scratch("hardening", name)
 }
 
 /// A project with the rules `rules` and the CLI test data (contacts c1, c2, …).
@@ -299,10 +268,7 @@ fn a_test_file_cannot_name_rules_outside_the_project() {
 
 /// Runs `funnel` with a deadline: a hang is a failure, not a stuck test run.
 fn within(secs: u64, dir: &Path, args: &[&str], stdin: Stdio) -> Out {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_funnel"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
+    let mut child = common::funnel_command(dir, args)
         .stdin(stdin)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -311,12 +277,7 @@ fn within(secs: u64, dir: &Path, args: &[&str], stdin: Stdio) -> Out {
     let start = Instant::now();
     loop {
         if child.try_wait().unwrap().is_some() {
-            let out = child.wait_with_output().unwrap();
-            return Out {
-                code: out.status.code().unwrap_or(-1),
-                stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-            };
+            return Out::of(child.wait_with_output().unwrap());
         }
         if start.elapsed() > Duration::from_secs(secs) {
             let _ = child.kill();

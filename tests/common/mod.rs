@@ -56,15 +56,23 @@ pub struct Ran {
     pub stderr: String,
 }
 
+impl Ran {
+    /// What a finished process gave.
+    pub fn of(out: std::process::Output) -> Ran {
+        Ran {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
 /// Runs the `funnel` binary under test in `dir` without colour, with `stdin` as its
 /// standard input.
 pub fn run_funnel(dir: &Path, args: &[&str], stdin: &str) -> Ran {
     use std::io::Write;
-    use std::process::{Command, Stdio};
-    let mut child = Command::new(env!("CARGO_BIN_EXE_funnel"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
+    use std::process::Stdio;
+    let mut child = funnel_command(dir, args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -74,12 +82,38 @@ pub fn run_funnel(dir: &Path, args: &[&str], stdin: &str) -> Ran {
     // A command that does not read stdin may close it first: that is no failure.
     let _ = input.write_all(stdin.as_bytes());
     drop(input);
-    let out = child.wait_with_output().unwrap();
-    Ran {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    Ran::of(child.wait_with_output().unwrap())
+}
+
+/// Runs the `funnel` binary under test in `dir` without colour, with `stdin` (a file,
+/// a device, nothing) as its standard input.
+pub fn run_funnel_with(dir: &Path, args: &[&str], stdin: std::process::Stdio) -> Ran {
+    Ran::of(funnel_command(dir, args).stdin(stdin).output().unwrap())
+}
+
+/// The `funnel` binary under test, in `dir`, without colour.
+pub fn funnel_command(dir: &Path, args: &[&str]) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_funnel"));
+    cmd.args(args).current_dir(dir).env("NO_COLOR", "1");
+    cmd
+}
+
+/// A run's exit code and output, for a snapshot or a failed assertion.
+pub fn show_run(r: &Ran) -> String {
+    format!(
+        "exit: {}\n--- stdout\n{}--- stderr\n{}",
+        r.code, r.stdout, r.stderr
+    )
+}
+
+/// A fresh empty folder `group/name` under the test target directory.
+pub fn scratch(group: &str, name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(group)
+        .join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
 }
 
 pub mod cases;
