@@ -16,6 +16,11 @@ use funnel::syntax::loader::MemoryFs;
 use std::path::Path;
 use std::sync::LazyLock;
 
+// The same dialect mapping as the SQL tests'.
+#[allow(dead_code)]
+#[path = "../../tests/common/sql_parse.rs"]
+mod sql_parse;
+
 /// A check: panics on a finding.
 pub type Check = fn(&[u8]);
 
@@ -257,22 +262,10 @@ pub fn sql_gen(data: &[u8]) {
                 panic!("{name} SQL holds control character {c:?}:\n{text}\n---\n{sql}");
             }
             if let Err(e) =
-                sqlparser::parser::Parser::parse_sql(parser_dialect(name).as_ref(), &sql)
+                sqlparser::parser::Parser::parse_sql(sql_parse::parser_dialect(name).as_ref(), &sql)
             {
                 panic!("{name} SQL does not re-parse: {e}\n{text}\n---\n{sql}");
             }
         }
-    }
-}
-
-fn parser_dialect(name: &str) -> Box<dyn sqlparser::dialect::Dialect> {
-    use sqlparser::dialect::*;
-    match name {
-        "duckdb" => Box::new(DuckDbDialect {}),
-        "postgres" => Box::new(PostgreSqlDialect {}),
-        "spark" => Box::new(DatabricksDialect {}),
-        "bigquery" => Box::new(BigQueryDialect {}),
-        "snowflake" => Box::new(SnowflakeDialect {}),
-        _ => Box::new(GenericDialect {}),
     }
 }
