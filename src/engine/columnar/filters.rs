@@ -46,9 +46,8 @@ impl Filter {
     #[inline]
     pub fn test(&self, cols: &EventColumns, ty: usize, i: usize) -> bool {
         if let Some(occurring) = &self.occurring {
-            let fields: Vec<usize> = self.fields.iter().map(|&(f, _)| f).collect();
             let slot = self.type_slot.get(ty).copied().unwrap_or(0);
-            let key = combo_key(cols, &fields, slot, ty, i);
+            let key = combo_key(cols, self.fields.iter().map(|&(f, _)| f), slot, ty, i);
             return occurring
                 .get(&key)
                 .and_then(|&k| self.table.get(k))
@@ -198,7 +197,7 @@ pub fn compile(
                     let Some(&Some(slot)) = accepted.get(ty) else {
                         continue;
                     };
-                    let key = combo_key(cols, &fields, slot, ty, i);
+                    let key = combo_key(cols, fields.iter().copied(), slot, ty, i);
                     if !seen.contains_key(&key) {
                         let mut codes = key.iter().skip(1).copied();
                         row(ty, &mut codes);
@@ -286,12 +285,12 @@ fn type_slots(plan: &Plan, a: &Aggregate) -> Vec<Option<usize>> {
 /// The key of event `i`'s combination: its type slot, then the code of each field.
 fn combo_key(
     cols: &EventColumns,
-    fields: &[usize],
+    fields: impl Iterator<Item = usize>,
     slot: usize,
     ty: usize,
     i: usize,
 ) -> Box<[u32]> {
     std::iter::once(u32::try_from(slot).unwrap_or(u32::MAX))
-        .chain(fields.iter().map(|&f| cols.code(f, ty, i)))
+        .chain(fields.map(|f| cols.code(f, ty, i)))
         .collect()
 }
