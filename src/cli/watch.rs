@@ -68,12 +68,10 @@ pub fn run(args: &Args, color: ColorChoice) -> Result<Exit, UsageError> {
         None => "stdin".to_owned(),
     };
     let reader: Box<dyn Read + Send> = match &args.input {
-        Some(p) => {
-            crate::limits::regular_file(p)
-                .and_then(|()| std::fs::File::open(p))
-                .map(|f| Box::new(f) as Box<dyn Read + Send>)
-                .map_err(|e| UsageError(format!("cannot read `{name}`: {e}")))?
-        }
+        Some(p) => crate::limits::regular_file(p)
+            .and_then(|()| std::fs::File::open(p))
+            .map(|f| Box::new(f) as Box<dyn Read + Send>)
+            .map_err(|e| UsageError(format!("cannot read `{name}`: {e}")))?,
         None => Box::new(std::io::stdin()),
     };
     let lines = spawn_reader(reader, args.follow);
@@ -142,10 +140,7 @@ pub fn run(args: &Args, color: ColorChoice) -> Result<Exit, UsageError> {
                 refused += 1;
                 emit(
                     Stream::Stderr,
-                    &format!(
-                        "funnel: {}:{n}: {e}\n",
-                        crate::diag::escape::escape(&name)
-                    ),
+                    &format!("funnel: {}:{n}: {e}\n", crate::diag::escape::escape(&name)),
                 );
             }
         }
@@ -189,9 +184,7 @@ fn spawn_reader(reader: Box<dyn Read + Send>, follow: bool) -> mpsc::Receiver<Li
         let mut buf = Vec::new();
         let mut n = 0u64;
         loop {
-            let read = (&mut reader)
-                .take(max + 2)
-                .read_until(b'\n', &mut buf);
+            let read = (&mut reader).take(max + 2).read_until(b'\n', &mut buf);
             match read {
                 Err(e) => {
                     let _ = tx.send(Line::Failed(format!("cannot read: {e}")));

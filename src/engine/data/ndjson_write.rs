@@ -43,9 +43,13 @@ pub fn entity_json(id: &str, fields: &[Field], attrs: &[Option<Value>]) -> Map<S
 /// `changes.ndjson` and, when `accounts` says the data has an accounts table,
 /// `accounts.ndjson`.
 pub fn write_ndjson(schema: &Schema, data: &Dataset, accounts: bool, dir: &Path) -> io::Result<()> {
-    write_lines(dir, Table::Contacts, data.contacts.rows().map(|r| {
-        entity_json(&r.id, &schema.contact, &r.attrs)
-    }))?;
+    write_lines(
+        dir,
+        Table::Contacts,
+        data.contacts
+            .rows()
+            .map(|r| entity_json(&r.id, &schema.contact, &r.attrs)),
+    )?;
     if accounts {
         write_lines(
             dir,
@@ -81,7 +85,10 @@ pub fn write_ndjson(schema: &Schema, data: &Dataset, accounts: bool, dir: &Path)
             let mut row = Map::new();
             row.insert("contact_id".into(), Json::String(id(c.contact)));
             row.insert("attribute".into(), Json::String(field.name.clone()));
-            row.insert("value".into(), c.value.as_ref().map_or(Json::Null, value_json));
+            row.insert(
+                "value".into(),
+                c.value.as_ref().map_or(Json::Null, value_json),
+            );
             row.insert("at".into(), Json::String(timestamp(c.at)));
             Some(row)
         }),

@@ -99,7 +99,10 @@ pub(crate) fn between(
         let (was, now) = (old(i), after.get(i).cloned().flatten());
         let change = match out.kind {
             ColumnKind::Segment => {
-                let (a, b) = (was == Some(Value::Bool(true)), now == Some(Value::Bool(true)));
+                let (a, b) = (
+                    was == Some(Value::Bool(true)),
+                    now == Some(Value::Bool(true)),
+                );
                 match (a, b) {
                     (false, true) => Kind::Entered,
                     (true, false) => Kind::Left,

@@ -26,6 +26,8 @@ pub(crate) struct Group {
     pub held_account: Values,
     /// When the group is next re-evaluated with no input.
     pub next: Option<Micros>,
+    /// When it was last evaluated.
+    pub evaluated: Micros,
 }
 
 /// A contact taken out of a group, with its data and held results.
@@ -57,12 +59,18 @@ impl Group {
     pub fn add(&mut self, moved: Moved) -> u32 {
         let row = self.data.contacts.len() as u32;
         self.data.contacts.push(moved.row);
-        self.data
-            .events
-            .extend(moved.events.into_iter().map(|e| EventRow { contact: row, ..e }));
-        self.data
-            .changes
-            .extend(moved.changes.into_iter().map(|c| ChangeRow { contact: row, ..c }));
+        self.data.events.extend(
+            moved
+                .events
+                .into_iter()
+                .map(|e| EventRow { contact: row, ..e }),
+        );
+        self.data.changes.extend(
+            moved
+                .changes
+                .into_iter()
+                .map(|c| ChangeRow { contact: row, ..c }),
+        );
         self.held.push(moved.held);
         row
     }
