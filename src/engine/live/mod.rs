@@ -47,7 +47,7 @@ pub enum LiveError {
     #[error("{0}")]
     Engine(#[from] EngineError),
     /// The rules use something live mode cannot keep exact.
-    #[error("live mode cannot keep {0} exact")]
+    #[error("live mode cannot keep {0}")]
     Unsupported(String),
     /// No such definition (for member lists).
     #[error("no segment, tier or persona list `{0}` in the rules{1}")]
@@ -177,7 +177,7 @@ impl Live {
             .find(|n| matches!(n.kind, NodeKind::Top { .. }))
         {
             return Err(LiveError::Unsupported(format!(
-                "the ranking `{}` (`top`): a ranking depends on every contact at once; run it in batch with `funnel run`",
+                "the ranking `{}` (`top`) exact: a ranking depends on every contact at once; run it in batch with `funnel run`",
                 n.name
             )));
         }
