@@ -228,42 +228,96 @@ pub struct Select {
     pub joins: Vec<Join>,
     pub filter: Option<Expr>,
     pub group_by: Vec<Expr>,
+    /// Each row computed once, never inlined into the stage reading it (see
+    /// [`Dialect::fence`]).
+    pub once: bool,
 }
 
 impl Expr {
-    /// Whether the expression reads a column of table alias `alias`.
-    pub fn reads(&self, alias: &str) -> bool {
-        let any = |xs: &[Expr]| xs.iter().any(|x| x.reads(alias));
+    /// Calls `f` on the expression and every expression inside it.
+    pub fn walk(&self, f: &mut dyn FnMut(&Expr)) {
+        f(self);
+        let all = |xs: &[Expr], f: &mut dyn FnMut(&Expr)| xs.iter().for_each(|x| x.walk(f));
         match self {
-            Expr::Col { table, .. } => table == alias,
-            Expr::Lit(_) | Expr::Param(_) | Expr::Interval { .. } => false,
-            Expr::Func { args, .. } => any(args),
+            Expr::Col { .. } | Expr::Lit(_) | Expr::Param(_) | Expr::Interval { .. } => {}
+            Expr::Func { args, .. } => all(args, f),
             Expr::Agg { arg, filter, .. } => {
-                arg.as_ref().is_some_and(|a| a.reads(alias))
-                    || filter.as_ref().is_some_and(|f| f.reads(alias))
+                arg.iter().chain(filter.iter()).for_each(|x| x.walk(f));
             }
             Expr::RowNumber { partition, order } => {
-                any(partition) || order.iter().any(|(e, _)| e.reads(alias))
+                all(partition, f);
+                order.iter().for_each(|(e, _)| e.walk(f));
             }
-            Expr::Over { agg, partition } => agg.reads(alias) || any(partition),
+            Expr::Over { agg, partition } => {
+                agg.walk(f);
+                all(partition, f);
+            }
             Expr::Lag {
                 expr,
                 partition,
                 order,
-            } => expr.reads(alias) || any(partition) || any(order),
-            Expr::Bin { l, r, .. } => l.reads(alias) || r.reads(alias),
-            Expr::Not(x) | Expr::Neg(x) | Expr::Cast(x, _) => x.reads(alias),
-            Expr::Case { whens, otherwise } => {
-                whens.iter().any(|(c, v)| c.reads(alias) || v.reads(alias))
-                    || otherwise.as_ref().is_some_and(|o| o.reads(alias))
+            } => {
+                expr.walk(f);
+                all(partition, f);
+                all(order, f);
             }
-            Expr::IsNull { expr, .. } | Expr::Collate { expr, .. } => expr.reads(alias),
-            Expr::InList { expr, items } => expr.reads(alias) || any(items),
+            Expr::Bin { l, r, .. } => {
+                l.walk(f);
+                r.walk(f);
+            }
+            Expr::Not(x) | Expr::Neg(x) | Expr::Cast(x, _) => x.walk(f),
+            Expr::Case { whens, otherwise } => {
+                for (c, v) in whens {
+                    c.walk(f);
+                    v.walk(f);
+                }
+                otherwise.iter().for_each(|o| o.walk(f));
+            }
+            Expr::IsNull { expr, .. } | Expr::Collate { expr, .. } => expr.walk(f),
+            Expr::InList { expr, items } => {
+                expr.walk(f);
+                all(items, f);
+            }
         }
+    }
+
+    /// Whether the expression reads a column of table alias `alias`.
+    pub fn reads(&self, alias: &str) -> bool {
+        let mut hit = false;
+        self.walk(&mut |x| {
+            hit |= matches!(x, Expr::Col { table, .. } if table == alias);
+        });
+        hit
     }
 }
 
 impl Select {
+    /// Every expression of the select: its columns, join conditions, filter, grouping.
+    fn exprs(&self) -> impl Iterator<Item = &Expr> {
+        self.items
+            .iter()
+            .map(|(e, _)| e)
+            .chain(self.joins.iter().filter_map(|j| j.on.as_ref()))
+            .chain(self.filter.iter())
+            .chain(self.group_by.iter())
+    }
+
+    /// The CTE that table alias `alias` names in this select, if it is one of `ctes`.
+    fn source<'q>(&self, alias: &str, ctes: &'q [(String, Select)]) -> Option<&'q str> {
+        let t = self
+            .from
+            .iter()
+            .chain(self.joins.iter().map(|j| &j.table))
+            .find(|t| t.alias == alias)?;
+        match t.name.as_slice() {
+            [name] => ctes
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(n, _)| n.as_str()),
+            _ => None,
+        }
+    }
+
     /// Drops the joins nothing else in the select reads. Every join Funnel emits is to
     /// one row (`CROSS JOIN` of the moments) or to a unique key, so an unread join
     /// changes no row.
@@ -287,6 +341,72 @@ impl Select {
                 None => break,
             }
         }
+    }
+}
+
+/// Replaces each `alias.*` of `ctes` by the columns of that stage some later stage or
+/// one of `bodies` reads, in the order the stage holds them: a stage carries only what
+/// is read after it. Stages read only stages before them.
+pub fn select_read_columns(ctes: &mut [(String, Select)], bodies: &[&Select]) {
+    use std::collections::{HashMap, HashSet};
+    let mut read: HashMap<String, HashSet<String>> = HashMap::new();
+    let note = |sel: &Select, ctes: &[(String, Select)], read: &mut HashMap<_, HashSet<_>>| {
+        for e in sel.exprs() {
+            e.walk(&mut |x| {
+                if let Expr::Col { table, name } = x
+                    && let Some(src) = sel.source(table, ctes)
+                {
+                    read.entry(src.to_string()).or_default().insert(name.clone());
+                }
+            });
+        }
+    };
+    for b in bodies {
+        note(b, ctes, &mut read);
+    }
+    for i in (0..ctes.len()).rev() {
+        let (name, sel) = &ctes[i];
+        note(sel, &ctes[..i], &mut read);
+        let Some(src) = sel.star.as_deref().and_then(|a| sel.source(a, &ctes[..i])) else {
+            continue;
+        };
+        let passed: Vec<String> = read
+            .get(name)
+            .into_iter()
+            .flatten()
+            .filter(|c| !sel.items.iter().any(|(_, a)| a == *c))
+            .cloned()
+            .collect();
+        read.entry(src.to_string()).or_default().extend(passed);
+    }
+    // Forward: each stage's columns in order, the passed-through ones first.
+    let mut columns: HashMap<String, Vec<String>> = HashMap::new();
+    for i in 0..ctes.len() {
+        let src = {
+            let sel = &ctes[i].1;
+            sel.star
+                .as_deref()
+                .and_then(|a| Some((a.to_string(), sel.source(a, &ctes[..i])?.to_string())))
+        };
+        let (name, sel) = &mut ctes[i];
+        if let Some((alias, src)) = src {
+            let wanted = read.get(name.as_str());
+            let mut items: Vec<(Expr, String)> = columns
+                .get(&src)
+                .into_iter()
+                .flatten()
+                .filter(|c| wanted.is_some_and(|w| w.contains(*c)))
+                .filter(|c| !sel.items.iter().any(|(_, a)| a == *c))
+                .map(|c| (Expr::col(&alias, c.as_str()), c.clone()))
+                .collect();
+            items.append(&mut sel.items);
+            sel.items = items;
+            sel.star = None;
+        }
+        columns.insert(
+            name.clone(),
+            sel.items.iter().map(|(_, a)| a.clone()).collect(),
+        );
     }
 }
 
@@ -340,7 +460,11 @@ impl Printer<'_> {
         cols.extend(
             s.items
                 .iter()
-                .map(|(e, alias)| format!("{} AS {}", self.expr(e), self.ident(alias))),
+                .map(|(e, alias)| match e {
+                    // A column kept under its own name needs no alias.
+                    Expr::Col { name, .. } if name == alias => self.expr(e),
+                    _ => format!("{} AS {}", self.expr(e), self.ident(alias)),
+                }),
         );
         let mut out = format!(
             "{ind}SELECT {}{}",
@@ -371,6 +495,9 @@ impl Printer<'_> {
         if !s.group_by.is_empty() {
             let g: Vec<String> = s.group_by.iter().map(|e| self.expr(e)).collect();
             let _ = write!(out, "\n{ind}GROUP BY {}", g.join(", "));
+        }
+        if let Some(fence) = self.dialect.fence().filter(|_| s.once) {
+            let _ = write!(out, "\n{ind}{fence}");
         }
         out
     }
