@@ -281,6 +281,75 @@ impl Expr {
         }
     }
 
+    /// The expression with each column `f(table, name)` gives replaced by what it gives.
+    pub fn map_cols(self, f: &dyn Fn(&str, &str) -> Option<Expr>) -> Expr {
+        let one = |x: Box<Expr>| Box::new(x.map_cols(f));
+        let all = |xs: Vec<Expr>| xs.into_iter().map(|x| x.map_cols(f)).collect::<Vec<_>>();
+        match self {
+            Expr::Col { table, name } => f(&table, &name).unwrap_or(Expr::Col { table, name }),
+            Expr::Lit(_) | Expr::Param(_) | Expr::Interval { .. } => self,
+            Expr::Func { name, args } => Expr::Func {
+                name,
+                args: all(args),
+            },
+            Expr::Agg {
+                name,
+                arg,
+                distinct,
+                filter,
+            } => Expr::Agg {
+                name,
+                arg: arg.map(one),
+                distinct,
+                filter: filter.map(one),
+            },
+            Expr::RowNumber { partition, order } => Expr::RowNumber {
+                partition: all(partition),
+                order: order.into_iter().map(|(e, d)| (e.map_cols(f), d)).collect(),
+            },
+            Expr::Over { agg, partition } => Expr::Over {
+                agg: one(agg),
+                partition: all(partition),
+            },
+            Expr::Lag {
+                expr,
+                partition,
+                order,
+            } => Expr::Lag {
+                expr: one(expr),
+                partition: all(partition),
+                order: all(order),
+            },
+            Expr::Bin { op, l, r } => Expr::Bin {
+                op,
+                l: one(l),
+                r: one(r),
+            },
+            Expr::Not(x) => Expr::Not(one(x)),
+            Expr::Neg(x) => Expr::Neg(one(x)),
+            Expr::Cast(x, t) => Expr::Cast(one(x), t),
+            Expr::Case { whens, otherwise } => Expr::Case {
+                whens: whens
+                    .into_iter()
+                    .map(|(c, v)| (c.map_cols(f), v.map_cols(f)))
+                    .collect(),
+                otherwise: otherwise.map(one),
+            },
+            Expr::IsNull { expr, negated } => Expr::IsNull {
+                expr: one(expr),
+                negated,
+            },
+            Expr::InList { expr, items } => Expr::InList {
+                expr: one(expr),
+                items: all(items),
+            },
+            Expr::Collate { expr, collation } => Expr::Collate {
+                expr: one(expr),
+                collation,
+            },
+        }
+    }
+
     /// Whether the expression reads a column of table alias `alias`.
     pub fn reads(&self, alias: &str) -> bool {
         let mut hit = false;
@@ -356,7 +425,9 @@ pub fn select_read_columns(ctes: &mut [(String, Select)], bodies: &[&Select]) {
                 if let Expr::Col { table, name } = x
                     && let Some(src) = sel.source(table, ctes)
                 {
-                    read.entry(src.to_string()).or_default().insert(name.clone());
+                    read.entry(src.to_string())
+                        .or_default()
+                        .insert(name.clone());
                 }
             });
         }
@@ -457,15 +528,11 @@ impl Printer<'_> {
     /// One select, each clause on its own line, indented.
     pub fn select(&self, s: &Select, ind: &str) -> String {
         let mut cols: Vec<String> = s.star.iter().map(|a| format!("{a}.*")).collect();
-        cols.extend(
-            s.items
-                .iter()
-                .map(|(e, alias)| match e {
-                    // A column kept under its own name needs no alias.
-                    Expr::Col { name, .. } if name == alias => self.expr(e),
-                    _ => format!("{} AS {}", self.expr(e), self.ident(alias)),
-                }),
-        );
+        cols.extend(s.items.iter().map(|(e, alias)| match e {
+            // A column kept under its own name needs no alias.
+            Expr::Col { name, .. } if name == alias => self.expr(e),
+            _ => format!("{} AS {}", self.expr(e), self.ident(alias)),
+        }));
         let mut out = format!(
             "{ind}SELECT {}{}",
             if s.distinct { "DISTINCT " } else { "" },
