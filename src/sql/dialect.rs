@@ -37,8 +37,8 @@ pub trait Dialect {
 
     /// What ends a stage that must be computed once per row: without it the engine may
     /// inline the stage into the stage reading it and evaluate its expressions again at
-    /// every reference (PostgreSQL does, and a score's expression is read by its
-    /// rounding, its tiers and the segments over it).
+    /// every reference (PostgreSQL does: a score's total is read by its rounding, its
+    /// tiers and the segments over it; an event condition by every aggregate of it).
     fn fence(&self) -> Option<&'static str> {
         None
     }

@@ -140,6 +140,8 @@ impl Compiler<'_> {
             from: Some(table(e.name("events"), "e")),
             joins: vec![cross("moments", "m")],
             filter: Some(col("e", e.column("at")).bin("<=", self.moment(0))),
+            // Each event's conditions and age once, not at every aggregate reading them.
+            once: true,
             ..Default::default()
         }
     }
