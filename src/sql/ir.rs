@@ -698,3 +698,74 @@ impl Printer<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stage(from: &str, items: Vec<(Expr, &str)>) -> Select {
+        Select {
+            star: Some("p".into()),
+            items: items.into_iter().map(|(e, a)| (e, a.to_string())).collect(),
+            from: Some(TableRef {
+                name: vec![from.into()],
+                alias: "p".into(),
+            }),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn stages_carry_only_what_is_read_after_them() {
+        let base = Select {
+            items: ["id", "a", "b", "c"]
+                .iter()
+                .map(|c| (Expr::col("t", *c), c.to_string()))
+                .collect(),
+            ..Default::default()
+        };
+        let mut ctes = vec![
+            ("s0".to_string(), base),
+            // reads `a`; `b` is read two stages on, `c` never
+            (
+                "s1".into(),
+                stage(
+                    "s0",
+                    vec![(Expr::col("p", "a").bin("+", Expr::int(1)), "x")],
+                ),
+            ),
+            (
+                "s2".into(),
+                stage(
+                    "s1",
+                    vec![(Expr::col("p", "b").bin("*", Expr::col("p", "x")), "y")],
+                ),
+            ),
+        ];
+        let body = Select {
+            items: vec![
+                (Expr::col("p", "id"), "id".into()),
+                (Expr::col("p", "y"), "y".into()),
+            ],
+            from: Some(TableRef {
+                name: vec!["s2".into()],
+                alias: "p".into(),
+            }),
+            ..Default::default()
+        };
+        select_read_columns(&mut ctes, &[&body]);
+        let names =
+            |i: usize| -> Vec<String> { ctes[i].1.items.iter().map(|(_, a)| a.clone()).collect() };
+        assert_eq!(names(1), ["id", "b", "x"]);
+        assert_eq!(names(2), ["id", "y"]);
+        assert!(ctes.iter().all(|(_, s)| s.star.is_none()));
+        let printed = Printer {
+            dialect: &super::super::dialect::DuckDb,
+        }
+        .select(&ctes[2].1, "");
+        assert!(
+            printed.starts_with("SELECT p.\"id\",\n  (p.\"b\" * p.\"x\") AS \"y\""),
+            "{printed}"
+        );
+    }
+}

@@ -118,3 +118,40 @@ fn condition_name(a: &crate::plan::Aggregate) -> String {
         names::ident_of(signal)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn named(label: &str, event: &str) -> String {
+        condition_name(&crate::plan::Aggregate {
+            label: label.into(),
+            moment: 0,
+            event: EventSel::Type(event.into()),
+            filter: None,
+            window: Window::Ever,
+            kind: AggKind::Count,
+        })
+    }
+
+    #[test]
+    fn conditions_are_named_after_their_signal() {
+        let readiness = "points(per readiness_page where url starts with (\"/pricing\", \"/demo\"), half_life 90d)";
+        assert_eq!(named(readiness, "page_viewed"), "readiness_page");
+        assert_eq!(
+            named(
+                "count(page_viewed where url starts with \"/product/crm\" within 30d)",
+                "page_viewed"
+            ),
+            "page_viewed_where_url_starts_with_product_crm"
+        );
+        assert_eq!(
+            named(
+                "points(percent per video_watched where video starts with \"demo\", decay 25% every 30d)",
+                "video_watched"
+            ),
+            "video_watched_where_video_starts_with_demo"
+        );
+        assert_eq!(named("count(page_viewed)", "page_viewed"), "condition");
+    }
+}
