@@ -413,14 +413,16 @@ impl Select {
     }
 }
 
-/// Replaces each `alias.*` of `ctes` by the columns of that stage some later stage or
-/// one of `bodies` reads, in the order the stage holds them: a stage carries only what
-/// is read after it. Stages read only stages before them.
+/// Leaves each stage of `ctes` only the columns some later stage or one of `bodies`
+/// reads: `alias.*` becomes the columns of that stage read after this one, in the order
+/// it holds them, and a stage without `*` drops the columns nobody reads (a `DISTINCT`
+/// stage keeps all; a stage nobody reads keeps all). A star stage's own columns (its
+/// definitions) all stay. Stages read only stages before them.
 pub fn select_read_columns(ctes: &mut [(String, Select)], bodies: &[&Select]) {
     use std::collections::{HashMap, HashSet};
     let mut read: HashMap<String, HashSet<String>> = HashMap::new();
-    let note = |sel: &Select, ctes: &[(String, Select)], read: &mut HashMap<_, HashSet<_>>| {
-        for e in sel.exprs() {
+    let note =
+        |e: &Expr, sel: &Select, ctes: &[(String, Select)], read: &mut HashMap<_, HashSet<_>>| {
             e.walk(&mut |x| {
                 if let Expr::Col { table, name } = x
                     && let Some(src) = sel.source(table, ctes)
@@ -430,29 +432,50 @@ pub fn select_read_columns(ctes: &mut [(String, Select)], bodies: &[&Select]) {
                         .insert(name.clone());
                 }
             });
-        }
-    };
+        };
     for b in bodies {
-        note(b, ctes, &mut read);
+        b.exprs().for_each(|e| note(e, b, ctes, &mut read));
     }
+    // Backward: what each stage must hold, and so what it reads from the ones before.
+    let mut kept: Vec<Vec<bool>> = vec![Vec::new(); ctes.len()];
     for i in (0..ctes.len()).rev() {
         let (name, sel) = &ctes[i];
-        note(sel, &ctes[..i], &mut read);
-        let Some(src) = sel.star.as_deref().and_then(|a| sel.source(a, &ctes[..i])) else {
-            continue;
-        };
-        let passed: Vec<String> = read
-            .get(name)
-            .into_iter()
-            .flatten()
-            .filter(|c| !sel.items.iter().any(|(_, a)| a == *c))
-            .cloned()
+        let wanted = read.get(name).cloned().unwrap_or_default();
+        let prunable = sel.star.is_none() && !sel.distinct;
+        let mut keep: Vec<bool> = sel
+            .items
+            .iter()
+            .map(|(_, a)| !prunable || wanted.contains(a))
             .collect();
-        read.entry(src.to_string()).or_default().extend(passed);
+        if !keep.contains(&true) {
+            keep = vec![true; keep.len()];
+        }
+        let before = &ctes[..i];
+        for ((e, _), k) in sel.items.iter().zip(&keep) {
+            if *k {
+                note(e, sel, before, &mut read);
+            }
+        }
+        for j in &sel.joins {
+            j.on.iter().for_each(|e| note(e, sel, before, &mut read));
+        }
+        sel.filter
+            .iter()
+            .chain(&sel.group_by)
+            .for_each(|e| note(e, sel, before, &mut read));
+        if let Some(src) = sel.star.as_deref().and_then(|a| sel.source(a, before)) {
+            let passed = wanted
+                .into_iter()
+                .filter(|c| !sel.items.iter().any(|(_, a)| a == c));
+            read.entry(src.to_string()).or_default().extend(passed);
+        }
+        if let Some(slot) = kept.get_mut(i) {
+            *slot = keep;
+        }
     }
     // Forward: each stage's columns in order, the passed-through ones first.
     let mut columns: HashMap<String, Vec<String>> = HashMap::new();
-    for i in 0..ctes.len() {
+    for (i, keep) in kept.into_iter().enumerate() {
         let src = {
             let sel = &ctes[i].1;
             sel.star
@@ -460,6 +483,8 @@ pub fn select_read_columns(ctes: &mut [(String, Select)], bodies: &[&Select]) {
                 .and_then(|a| Some((a.to_string(), sel.source(a, &ctes[..i])?.to_string())))
         };
         let (name, sel) = &mut ctes[i];
+        let mut keep = keep.into_iter();
+        sel.items.retain(|_| keep.next().unwrap_or(true));
         if let Some((alias, src)) = src {
             let wanted = read.get(name.as_str());
             let mut items: Vec<(Expr, String)> = columns
@@ -479,6 +504,33 @@ pub fn select_read_columns(ctes: &mut [(String, Select)], bodies: &[&Select]) {
             sel.items.iter().map(|(_, a)| a.clone()).collect(),
         );
     }
+}
+
+/// Drops the stages no later stage and none of `bodies` reads.
+pub fn drop_unread_stages(ctes: &mut Vec<(String, Select)>, bodies: &[&Select]) {
+    let names = |s: &Select| -> Vec<String> {
+        s.from
+            .iter()
+            .chain(s.joins.iter().map(|j| &j.table))
+            .filter_map(|t| match t.name.as_slice() {
+                [n] => Some(n.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    let mut read: std::collections::HashSet<String> =
+        bodies.iter().flat_map(|b| names(b)).collect();
+    let mut keep = vec![false; ctes.len()];
+    for (i, (name, sel)) in ctes.iter().enumerate().rev() {
+        if read.contains(name) {
+            read.extend(names(sel));
+            if let Some(k) = keep.get_mut(i) {
+                *k = true;
+            }
+        }
+    }
+    let mut keep = keep.into_iter();
+    ctes.retain(|_| keep.next().unwrap_or(true));
 }
 
 /// A `WITH` query: named stages, then the final select.
@@ -756,6 +808,7 @@ mod tests {
         select_read_columns(&mut ctes, &[&body]);
         let names =
             |i: usize| -> Vec<String> { ctes[i].1.items.iter().map(|(_, a)| a.clone()).collect() };
+        assert_eq!(names(0), ["id", "a", "b"]);
         assert_eq!(names(1), ["id", "b", "x"]);
         assert_eq!(names(2), ["id", "y"]);
         assert!(ctes.iter().all(|(_, s)| s.star.is_none()));

@@ -9,7 +9,9 @@
 
 use super::SqlError;
 use super::dialect::Dialect;
-use super::ir::{Expr, Join, Lit, Query, Select, SqlType, TableRef, select_read_columns};
+use super::ir::{
+    Expr, Join, Lit, Query, Select, SqlType, TableRef, drop_unread_stages, select_read_columns,
+};
 use super::tables::Tables;
 use crate::plan::schema::Type;
 use crate::plan::types::{

@@ -157,13 +157,16 @@ impl Compiler<'_> {
         let contacts_body = output(Scope::Contact, &prev_c);
         let accounts_body = (accounts && self.plan.outputs(Scope::Account).next().is_some())
             .then(|| output(Scope::Account, &prev_a));
-        select_read_columns(
-            &mut ctes,
-            &[Some(&contacts_body), accounts_body.as_ref()]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>(),
-        );
+        let bodies: Vec<&Select> = [Some(&contacts_body), accounts_body.as_ref()]
+            .into_iter()
+            .flatten()
+            .collect();
+        select_read_columns(&mut ctes, &bodies);
+        // Columns dropped may leave joins, and then stages, nobody reads.
+        for (_, sel) in &mut ctes {
+            sel.drop_unread_joins();
+        }
+        drop_unread_stages(&mut ctes, &bodies);
         let contacts = Query {
             ctes: ctes.clone(),
             body: contacts_body,
