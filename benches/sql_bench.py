@@ -6,7 +6,8 @@ PostgreSQL, with the same answers checked row by row (issue 20, docs/performance
 ENGINE is `duckdb` (the PyPI wheel, 2 threads) or `postgres` (psql on PGHOST/PGPORT/
 PGUSER, e.g. under .ci/with-postgres); RULESET is `light` (benches/sql/light.funnel,
 hand-written in benches/sql/light_handwritten.sql) or `b2b` (examples/b2b, hand-written
-for DuckDB in benches/duckdb_b2b.py; PostgreSQL has no hand-written b2b query yet).
+in benches/b2b_handwritten.py, the DuckDB query benches/run.sh runs on files, here over
+the tables in either engine's dialect).
 Generates CONTACTS contacts with `funnel gen` (seed 1, 20 events each on average),
 loads them into the canonical tables (docs/sql.md), runs both queries N times (default
 1), checks every value of every row agrees, and prints the fastest time of each and
@@ -17,6 +18,7 @@ import csv
 import json
 import math
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -171,15 +173,13 @@ def main():
     generated = [q for q in funnel("sql", rules, "--dialect", dialect, "--as-of", NOW).split(";\n") if q.strip()]
     if ruleset == "light":
         text = open(os.path.join(ROOT, "benches", "sql", "light_handwritten.sql")).read().replace(":now", NOW_SQL)
-        hand = [q for q in text.split("-- accounts\n")]
-    elif engine == "duckdb":
-        sys.path.insert(0, os.path.join(ROOT, "benches"))
-        import duckdb_b2b  # noqa: E402 - the hand-written b2b query reads the tables by name
-        hand = [duckdb_b2b.query_over_tables()] if hasattr(duckdb_b2b, "query_over_tables") else None
+        hand = text.split("-- accounts\n")
     else:
-        hand = None
-    if not hand:
-        print(f"sql_bench: no hand-written {ruleset} query for {engine}; generated only", file=sys.stderr)
+        sys.path.insert(0, os.path.join(ROOT, "benches"))
+        from b2b_handwritten import query  # noqa: E402
+        from handwritten import DIALECTS  # noqa: E402
+
+        hand = [query(lambda table: table, DIALECTS[dialect], rows) for rows in ["contacts", "accounts"]]
     if engine == "duckdb":
         import duckdb
         con = duckdb.connect()
@@ -190,8 +190,9 @@ def main():
     else:
         load_postgres(work, schema)
         execute = run_postgres
+    shutil.rmtree(work)
     results = {}
-    for label, queries in [("generated", generated), ("hand-written", hand or [])]:
+    for label, queries in [("generated", generated), ("hand-written", hand)]:
         best, rows = None, None
         for _ in range(runs):
             total, rows = 0.0, []
@@ -202,15 +203,10 @@ def main():
             best = total if best is None else min(best, total)
         results[label] = (best, rows)
     diffs = []
-    if hand:
-        for i, what in enumerate(["contacts", "accounts"][: len(hand)]):
-            diffs += compare(what, results["generated"][1][i], results["hand-written"][1][i])
-    g = results["generated"][0]
-    print(f"{engine} {ruleset} {n} contacts: generated {g:.2f} s", end="")
-    if hand:
-        h = results["hand-written"][0]
-        print(f", hand-written {h:.2f} s, ratio {g / h:.2f}x", end="")
-    print()
+    for i, what in enumerate(["contacts", "accounts"]):
+        diffs += compare(what, results["generated"][1][i], results["hand-written"][1][i])
+    g, h = results["generated"][0], results["hand-written"][0]
+    print(f"{engine} {ruleset} {n} contacts: generated {g:.2f} s, hand-written {h:.2f} s, ratio {g / h:.2f}x")
     if diffs:
         print("answers differ:\n  " + "\n  ".join(diffs), file=sys.stderr)
         sys.exit(1)

@@ -3,7 +3,7 @@
 -- contacts query; the accounts query follows the line `-- accounts`.
 WITH ev AS (
   SELECT contact_id, event, url, term, form, kind, "at",
-    EXTRACT(EPOCH FROM (:now - "at")) AS age_s
+    date_part('epoch', :now - "at") AS age_s
   FROM events
   WHERE "at" <= :now
 ),
@@ -50,7 +50,7 @@ FROM s
 -- accounts
 WITH ev AS (
   SELECT contact_id, event, url, term, form, kind, "at",
-    EXTRACT(EPOCH FROM (:now - "at")) AS age_s
+    date_part('epoch', :now - "at") AS age_s
   FROM events
   WHERE "at" <= :now
 ),

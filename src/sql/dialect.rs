@@ -35,6 +35,14 @@ pub trait Dialect {
         false
     }
 
+    /// What ends a stage that must be computed once per row: without it the engine may
+    /// inline the stage into the stage reading it and evaluate its expressions again at
+    /// every reference (PostgreSQL does: a score's total is read by its rounding, its
+    /// tiers and the segments over it; an event condition by every aggregate of it).
+    fn fence(&self) -> Option<&'static str> {
+        None
+    }
+
     /// A collation that orders ids by bytes, when the default one may not.
     fn byte_collation(&self) -> Option<&'static str> {
         None
@@ -258,6 +266,11 @@ impl Dialect for Postgres {
     }
     fn byte_collation(&self) -> Option<&'static str> {
         Some("\"C\"")
+    }
+    /// `OFFSET 0` keeps the planner from pulling the stage up into the next (a
+    /// `MATERIALIZED` CTE would also write every row out).
+    fn fence(&self) -> Option<&'static str> {
+        Some("OFFSET 0 -- computed once, not inlined")
     }
     fn type_name(&self, t: SqlType) -> &'static str {
         match t {

@@ -228,42 +228,165 @@ pub struct Select {
     pub joins: Vec<Join>,
     pub filter: Option<Expr>,
     pub group_by: Vec<Expr>,
+    /// Each row computed once, never inlined into the stage reading it (see
+    /// [`Dialect::fence`]).
+    pub once: bool,
 }
 
 impl Expr {
-    /// Whether the expression reads a column of table alias `alias`.
-    pub fn reads(&self, alias: &str) -> bool {
-        let any = |xs: &[Expr]| xs.iter().any(|x| x.reads(alias));
+    /// Calls `f` on the expression and every expression inside it.
+    pub fn walk(&self, f: &mut dyn FnMut(&Expr)) {
+        f(self);
+        let all = |xs: &[Expr], f: &mut dyn FnMut(&Expr)| xs.iter().for_each(|x| x.walk(f));
         match self {
-            Expr::Col { table, .. } => table == alias,
-            Expr::Lit(_) | Expr::Param(_) | Expr::Interval { .. } => false,
-            Expr::Func { args, .. } => any(args),
+            Expr::Col { .. } | Expr::Lit(_) | Expr::Param(_) | Expr::Interval { .. } => {}
+            Expr::Func { args, .. } => all(args, f),
             Expr::Agg { arg, filter, .. } => {
-                arg.as_ref().is_some_and(|a| a.reads(alias))
-                    || filter.as_ref().is_some_and(|f| f.reads(alias))
+                arg.iter().chain(filter.iter()).for_each(|x| x.walk(f));
             }
             Expr::RowNumber { partition, order } => {
-                any(partition) || order.iter().any(|(e, _)| e.reads(alias))
+                all(partition, f);
+                order.iter().for_each(|(e, _)| e.walk(f));
             }
-            Expr::Over { agg, partition } => agg.reads(alias) || any(partition),
+            Expr::Over { agg, partition } => {
+                agg.walk(f);
+                all(partition, f);
+            }
             Expr::Lag {
                 expr,
                 partition,
                 order,
-            } => expr.reads(alias) || any(partition) || any(order),
-            Expr::Bin { l, r, .. } => l.reads(alias) || r.reads(alias),
-            Expr::Not(x) | Expr::Neg(x) | Expr::Cast(x, _) => x.reads(alias),
-            Expr::Case { whens, otherwise } => {
-                whens.iter().any(|(c, v)| c.reads(alias) || v.reads(alias))
-                    || otherwise.as_ref().is_some_and(|o| o.reads(alias))
+            } => {
+                expr.walk(f);
+                all(partition, f);
+                all(order, f);
             }
-            Expr::IsNull { expr, .. } | Expr::Collate { expr, .. } => expr.reads(alias),
-            Expr::InList { expr, items } => expr.reads(alias) || any(items),
+            Expr::Bin { l, r, .. } => {
+                l.walk(f);
+                r.walk(f);
+            }
+            Expr::Not(x) | Expr::Neg(x) | Expr::Cast(x, _) => x.walk(f),
+            Expr::Case { whens, otherwise } => {
+                for (c, v) in whens {
+                    c.walk(f);
+                    v.walk(f);
+                }
+                otherwise.iter().for_each(|o| o.walk(f));
+            }
+            Expr::IsNull { expr, .. } | Expr::Collate { expr, .. } => expr.walk(f),
+            Expr::InList { expr, items } => {
+                expr.walk(f);
+                all(items, f);
+            }
         }
+    }
+
+    /// The expression with each column `f(table, name)` gives replaced by what it gives.
+    pub fn map_cols(self, f: &dyn Fn(&str, &str) -> Option<Expr>) -> Expr {
+        let one = |x: Box<Expr>| Box::new(x.map_cols(f));
+        let all = |xs: Vec<Expr>| xs.into_iter().map(|x| x.map_cols(f)).collect::<Vec<_>>();
+        match self {
+            Expr::Col { table, name } => f(&table, &name).unwrap_or(Expr::Col { table, name }),
+            Expr::Lit(_) | Expr::Param(_) | Expr::Interval { .. } => self,
+            Expr::Func { name, args } => Expr::Func {
+                name,
+                args: all(args),
+            },
+            Expr::Agg {
+                name,
+                arg,
+                distinct,
+                filter,
+            } => Expr::Agg {
+                name,
+                arg: arg.map(one),
+                distinct,
+                filter: filter.map(one),
+            },
+            Expr::RowNumber { partition, order } => Expr::RowNumber {
+                partition: all(partition),
+                order: order.into_iter().map(|(e, d)| (e.map_cols(f), d)).collect(),
+            },
+            Expr::Over { agg, partition } => Expr::Over {
+                agg: one(agg),
+                partition: all(partition),
+            },
+            Expr::Lag {
+                expr,
+                partition,
+                order,
+            } => Expr::Lag {
+                expr: one(expr),
+                partition: all(partition),
+                order: all(order),
+            },
+            Expr::Bin { op, l, r } => Expr::Bin {
+                op,
+                l: one(l),
+                r: one(r),
+            },
+            Expr::Not(x) => Expr::Not(one(x)),
+            Expr::Neg(x) => Expr::Neg(one(x)),
+            Expr::Cast(x, t) => Expr::Cast(one(x), t),
+            Expr::Case { whens, otherwise } => Expr::Case {
+                whens: whens
+                    .into_iter()
+                    .map(|(c, v)| (c.map_cols(f), v.map_cols(f)))
+                    .collect(),
+                otherwise: otherwise.map(one),
+            },
+            Expr::IsNull { expr, negated } => Expr::IsNull {
+                expr: one(expr),
+                negated,
+            },
+            Expr::InList { expr, items } => Expr::InList {
+                expr: one(expr),
+                items: all(items),
+            },
+            Expr::Collate { expr, collation } => Expr::Collate {
+                expr: one(expr),
+                collation,
+            },
+        }
+    }
+
+    /// Whether the expression reads a column of table alias `alias`.
+    pub fn reads(&self, alias: &str) -> bool {
+        let mut hit = false;
+        self.walk(&mut |x| {
+            hit |= matches!(x, Expr::Col { table, .. } if table == alias);
+        });
+        hit
     }
 }
 
 impl Select {
+    /// Every expression of the select: its columns, join conditions, filter, grouping.
+    fn exprs(&self) -> impl Iterator<Item = &Expr> {
+        self.items
+            .iter()
+            .map(|(e, _)| e)
+            .chain(self.joins.iter().filter_map(|j| j.on.as_ref()))
+            .chain(self.filter.iter())
+            .chain(self.group_by.iter())
+    }
+
+    /// The CTE that table alias `alias` names in this select, if it is one of `ctes`.
+    fn source<'q>(&self, alias: &str, ctes: &'q [(String, Select)]) -> Option<&'q str> {
+        let t = self
+            .from
+            .iter()
+            .chain(self.joins.iter().map(|j| &j.table))
+            .find(|t| t.alias == alias)?;
+        match t.name.as_slice() {
+            [name] => ctes
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(n, _)| n.as_str()),
+            _ => None,
+        }
+    }
+
     /// Drops the joins nothing else in the select reads. Every join Funnel emits is to
     /// one row (`CROSS JOIN` of the moments) or to a unique key, so an unread join
     /// changes no row.
@@ -288,6 +411,126 @@ impl Select {
             }
         }
     }
+}
+
+/// Leaves each stage of `ctes` only the columns some later stage or one of `bodies`
+/// reads: `alias.*` becomes the columns of that stage read after this one, in the order
+/// it holds them, and a stage without `*` drops the columns nobody reads (a `DISTINCT`
+/// stage keeps all; a stage nobody reads keeps all). A star stage's own columns (its
+/// definitions) all stay. Stages read only stages before them.
+pub fn select_read_columns(ctes: &mut [(String, Select)], bodies: &[&Select]) {
+    use std::collections::{HashMap, HashSet};
+    let mut read: HashMap<String, HashSet<String>> = HashMap::new();
+    let note =
+        |e: &Expr, sel: &Select, ctes: &[(String, Select)], read: &mut HashMap<_, HashSet<_>>| {
+            e.walk(&mut |x| {
+                if let Expr::Col { table, name } = x
+                    && let Some(src) = sel.source(table, ctes)
+                {
+                    read.entry(src.to_string())
+                        .or_default()
+                        .insert(name.clone());
+                }
+            });
+        };
+    for b in bodies {
+        b.exprs().for_each(|e| note(e, b, ctes, &mut read));
+    }
+    // Backward: what each stage must hold, and so what it reads from the ones before.
+    let mut kept: Vec<Vec<bool>> = vec![Vec::new(); ctes.len()];
+    for i in (0..ctes.len()).rev() {
+        let (name, sel) = &ctes[i];
+        let wanted = read.get(name).cloned().unwrap_or_default();
+        let prunable = sel.star.is_none() && !sel.distinct;
+        let mut keep: Vec<bool> = sel
+            .items
+            .iter()
+            .map(|(_, a)| !prunable || wanted.contains(a))
+            .collect();
+        if !keep.contains(&true) {
+            keep = vec![true; keep.len()];
+        }
+        let before = &ctes[..i];
+        for ((e, _), k) in sel.items.iter().zip(&keep) {
+            if *k {
+                note(e, sel, before, &mut read);
+            }
+        }
+        for j in &sel.joins {
+            j.on.iter().for_each(|e| note(e, sel, before, &mut read));
+        }
+        sel.filter
+            .iter()
+            .chain(&sel.group_by)
+            .for_each(|e| note(e, sel, before, &mut read));
+        if let Some(src) = sel.star.as_deref().and_then(|a| sel.source(a, before)) {
+            let passed = wanted
+                .into_iter()
+                .filter(|c| !sel.items.iter().any(|(_, a)| a == c));
+            read.entry(src.to_string()).or_default().extend(passed);
+        }
+        if let Some(slot) = kept.get_mut(i) {
+            *slot = keep;
+        }
+    }
+    // Forward: each stage's columns in order, the passed-through ones first.
+    let mut columns: HashMap<String, Vec<String>> = HashMap::new();
+    for (i, keep) in kept.into_iter().enumerate() {
+        let src = {
+            let sel = &ctes[i].1;
+            sel.star
+                .as_deref()
+                .and_then(|a| Some((a.to_string(), sel.source(a, &ctes[..i])?.to_string())))
+        };
+        let (name, sel) = &mut ctes[i];
+        let mut keep = keep.into_iter();
+        sel.items.retain(|_| keep.next().unwrap_or(true));
+        if let Some((alias, src)) = src {
+            let wanted = read.get(name.as_str());
+            let mut items: Vec<(Expr, String)> = columns
+                .get(&src)
+                .into_iter()
+                .flatten()
+                .filter(|c| wanted.is_some_and(|w| w.contains(*c)))
+                .filter(|c| !sel.items.iter().any(|(_, a)| a == *c))
+                .map(|c| (Expr::col(&alias, c.as_str()), c.clone()))
+                .collect();
+            items.append(&mut sel.items);
+            sel.items = items;
+            sel.star = None;
+        }
+        columns.insert(
+            name.clone(),
+            sel.items.iter().map(|(_, a)| a.clone()).collect(),
+        );
+    }
+}
+
+/// Drops the stages no later stage and none of `bodies` reads.
+pub fn drop_unread_stages(ctes: &mut Vec<(String, Select)>, bodies: &[&Select]) {
+    let names = |s: &Select| -> Vec<String> {
+        s.from
+            .iter()
+            .chain(s.joins.iter().map(|j| &j.table))
+            .filter_map(|t| match t.name.as_slice() {
+                [n] => Some(n.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    let mut read: std::collections::HashSet<String> =
+        bodies.iter().flat_map(|b| names(b)).collect();
+    let mut keep = vec![false; ctes.len()];
+    for (i, (name, sel)) in ctes.iter().enumerate().rev() {
+        if read.contains(name) {
+            read.extend(names(sel));
+            if let Some(k) = keep.get_mut(i) {
+                *k = true;
+            }
+        }
+    }
+    let mut keep = keep.into_iter();
+    ctes.retain(|_| keep.next().unwrap_or(true));
 }
 
 /// A `WITH` query: named stages, then the final select.
@@ -337,11 +580,11 @@ impl Printer<'_> {
     /// One select, each clause on its own line, indented.
     pub fn select(&self, s: &Select, ind: &str) -> String {
         let mut cols: Vec<String> = s.star.iter().map(|a| format!("{a}.*")).collect();
-        cols.extend(
-            s.items
-                .iter()
-                .map(|(e, alias)| format!("{} AS {}", self.expr(e), self.ident(alias))),
-        );
+        cols.extend(s.items.iter().map(|(e, alias)| match e {
+            // A column kept under its own name needs no alias.
+            Expr::Col { name, .. } if name == alias => self.expr(e),
+            _ => format!("{} AS {}", self.expr(e), self.ident(alias)),
+        }));
         let mut out = format!(
             "{ind}SELECT {}{}",
             if s.distinct { "DISTINCT " } else { "" },
@@ -371,6 +614,9 @@ impl Printer<'_> {
         if !s.group_by.is_empty() {
             let g: Vec<String> = s.group_by.iter().map(|e| self.expr(e)).collect();
             let _ = write!(out, "\n{ind}GROUP BY {}", g.join(", "));
+        }
+        if let Some(fence) = self.dialect.fence().filter(|_| s.once) {
+            let _ = write!(out, "\n{ind}{fence}");
         }
         out
     }
@@ -502,5 +748,77 @@ impl Printer<'_> {
                 format!("({} COLLATE {collation})", self.expr(expr))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stage(from: &str, items: Vec<(Expr, &str)>) -> Select {
+        Select {
+            star: Some("p".into()),
+            items: items.into_iter().map(|(e, a)| (e, a.to_string())).collect(),
+            from: Some(TableRef {
+                name: vec![from.into()],
+                alias: "p".into(),
+            }),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn stages_carry_only_what_is_read_after_them() {
+        let base = Select {
+            items: ["id", "a", "b", "c"]
+                .iter()
+                .map(|c| (Expr::col("t", *c), c.to_string()))
+                .collect(),
+            ..Default::default()
+        };
+        let mut ctes = vec![
+            ("s0".to_string(), base),
+            // reads `a`; `b` is read two stages on, `c` never
+            (
+                "s1".into(),
+                stage(
+                    "s0",
+                    vec![(Expr::col("p", "a").bin("+", Expr::int(1)), "x")],
+                ),
+            ),
+            (
+                "s2".into(),
+                stage(
+                    "s1",
+                    vec![(Expr::col("p", "b").bin("*", Expr::col("p", "x")), "y")],
+                ),
+            ),
+        ];
+        let body = Select {
+            items: vec![
+                (Expr::col("p", "id"), "id".into()),
+                (Expr::col("p", "y"), "y".into()),
+            ],
+            from: Some(TableRef {
+                name: vec!["s2".into()],
+                alias: "p".into(),
+            }),
+            ..Default::default()
+        };
+        select_read_columns(&mut ctes, &[&body]);
+        let names =
+            |i: usize| -> Vec<String> { ctes[i].1.items.iter().map(|(_, a)| a.clone()).collect() };
+        assert_eq!(names(0), ["id", "a", "b"]);
+        assert_eq!(names(1), ["id", "b", "x"]);
+        assert_eq!(names(2), ["id", "y"]);
+        assert!(ctes.iter().all(|(_, s)| s.star.is_none()));
+        let printed = Printer {
+            dialect: &super::super::dialect::DuckDb,
+        }
+        .select(&ctes[2].1, "");
+        assert!(
+            printed.starts_with("SELECT p.\"id\",\n  (p.\"b\" * p.\"x\") AS \"y\""),
+            "{printed}"
+        );
     }
 }

@@ -9,15 +9,19 @@
 
 use super::SqlError;
 use super::dialect::Dialect;
-use super::ir::{Expr, Join, Lit, Query, Select, SqlType, TableRef};
+use super::ir::{
+    Expr, Join, Lit, Query, Select, SqlType, TableRef, drop_unread_stages, select_read_columns,
+};
 use super::tables::Tables;
 use crate::plan::schema::Type;
 use crate::plan::types::{
     AggFunc, BinOp, Decay, Dur, DurationUnit, EventSel, Scope, TextOp, TimeRef, Value, Window,
 };
 use crate::plan::{AggKind, Expr as P, NodeKind, Plan, RuleKind, ScoreBody};
+use conditions::Shared;
 use std::collections::BTreeMap;
 
+mod conditions;
 mod definitions;
 mod names;
 mod stages;
@@ -342,21 +346,24 @@ fn round_whole(y: Expr) -> Expr {
 }
 
 /// A score's raw total `x` rounded to 2 decimals as it reads in decimal, like the native
-/// engine (`docs/semantics.md`, Scores): small and away from a half cent, `x * 100`
-/// rounded half away from zero; otherwise the engine's shortest text of `x` read as a
-/// decimal and rounded there (`ROUND` of a decimal is half away from zero in every
-/// engine); from 2^52 on, every double is a whole number and stays as it is.
+/// engine (`docs/semantics.md`, Scores): small and away from a half cent, `|x| * 100`
+/// rounded half away from zero (there `FLOOR(a + 0.5)` is exact: `a < 1e12` errs by
+/// less than the 1e-3 kept from a half); otherwise the engine's shortest text of `x`
+/// read as a decimal and rounded there (`ROUND` of a decimal is half away from zero in
+/// every engine); from 2^52 on, every double is a whole number and stays as it is.
 fn round_cents(x: Expr) -> Expr {
-    let y = x.clone().bin("*", lit_num(100.0));
-    let a = Expr::func("ABS", vec![y.clone()]);
+    let a = Expr::func("ABS", vec![x.clone()]).bin("*", lit_num(100.0));
     let half = Expr::func("FLOOR", vec![a.clone()])
         .bin("+", lit_num(0.5))
         .bin("-", a.clone());
     let as_text = Expr::func("ABS", vec![half])
         .bin("<=", lit_num(1e-3))
-        .bin("OR", a.bin(">=", lit_num(1e12)));
+        .bin("OR", a.clone().bin(">=", lit_num(1e12)));
     let decimal = x.clone().cast(SqlType::Text).cast(SqlType::Decimal);
     let exact = Expr::func("ROUND", vec![decimal, Expr::int(2)]).cast(SqlType::Double);
+    let fast = Expr::func("SIGN", vec![x.clone()])
+        .bin("*", Expr::func("FLOOR", vec![a.bin("+", lit_num(0.5))]))
+        .bin("/", lit_num(100.0));
     Expr::Case {
         whens: vec![
             (
@@ -365,7 +372,7 @@ fn round_cents(x: Expr) -> Expr {
             ),
             (as_text, exact),
         ],
-        otherwise: Some(Box::new(round_whole(y).bin("/", lit_num(100.0)))),
+        otherwise: Some(Box::new(fast)),
     }
 }
 
@@ -595,11 +602,25 @@ impl Compiler<'_> {
 
     /// Whether the (present) timestamp `t` lies in the window at moment `m`.
     fn in_window(&self, t: Expr, w: &Window, m: Expr) -> Result<Expr, SqlError> {
+        Ok(Expr::all(self.window_parts(t, w, m, false)?))
+    }
+
+    /// The conditions of `t` in window `w` seen from `m`; `t <= m` only when the rows
+    /// are not known to be up to `m` already (`upto_m`: the events of `ev` at moment 0).
+    fn window_parts(
+        &self,
+        t: Expr,
+        w: &Window,
+        m: Expr,
+        upto_m: bool,
+    ) -> Result<Vec<Expr>, SqlError> {
         let mut parts = Vec::new();
         if let Some(s) = self.window_start(w, m.clone())? {
             parts.push(t.clone().bin(">=", s));
         }
-        parts.push(t.clone().bin("<=", m.clone()));
+        if !upto_m {
+            parts.push(t.clone().bin("<=", m.clone()));
+        }
         let end = match *w {
             Window::Between(_, b) => Some(self.end_of(b, m.clone())?),
             Window::Before(a) => Some(self.start_of(a, m.clone())?),
@@ -608,7 +629,7 @@ impl Compiler<'_> {
         if let Some(e) = end {
             parts.push(t.bin("<", e.clone()).bin("OR", e.bin(">=", m)));
         }
-        Ok(Expr::all(parts))
+        Ok(parts)
     }
 
     fn seconds_to(&self, t: Expr, m: Expr) -> Expr {

@@ -111,6 +111,7 @@ impl Compiler<'_> {
                             items: raw,
                             from: Some(cte(&prev, "p")),
                             joins: joins.clone(),
+                            once: true,
                             ..Default::default()
                         },
                     ));
@@ -123,6 +124,7 @@ impl Compiler<'_> {
                         items,
                         from: Some(cte(&from_prev, "p")),
                         joins,
+                        once: true,
                         ..Default::default()
                     },
                 ));
@@ -152,15 +154,24 @@ impl Compiler<'_> {
         for (_, sel) in &mut ctes {
             sel.drop_unread_joins();
         }
+        let contacts_body = output(Scope::Contact, &prev_c);
+        let accounts_body = (accounts && self.plan.outputs(Scope::Account).next().is_some())
+            .then(|| output(Scope::Account, &prev_a));
+        let bodies: Vec<&Select> = [Some(&contacts_body), accounts_body.as_ref()]
+            .into_iter()
+            .flatten()
+            .collect();
+        select_read_columns(&mut ctes, &bodies);
+        // Columns dropped may leave joins, and then stages, nobody reads.
+        for (_, sel) in &mut ctes {
+            sel.drop_unread_joins();
+        }
+        drop_unread_stages(&mut ctes, &bodies);
         let contacts = Query {
             ctes: ctes.clone(),
-            body: output(Scope::Contact, &prev_c),
+            body: contacts_body,
         };
-        let accounts =
-            (accounts && self.plan.outputs(Scope::Account).next().is_some()).then(|| Query {
-                ctes,
-                body: output(Scope::Account, &prev_a),
-            });
+        let accounts = accounts_body.map(|body| Query { ctes, body });
         Ok(Queries { contacts, accounts })
     }
 

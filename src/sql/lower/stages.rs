@@ -89,8 +89,9 @@ impl Compiler<'_> {
             }
         }
         if !self.plan.aggregates.is_empty() {
-            out.push(("ev".into(), self.events()));
-            let (stages, joins, items) = self.aggregates()?;
+            let shared = self.shared_conditions()?;
+            out.push(("ev".into(), self.events(&shared)));
+            let (stages, joins, items) = self.aggregates(&shared)?;
             out.extend(stages);
             c0.joins.extend(joins);
             c0.items.extend(items);
@@ -104,7 +105,7 @@ impl Compiler<'_> {
         Ok(out)
     }
 
-    fn events(&self) -> Select {
+    fn events(&self, shared: &Shared) -> Select {
         let e = &self.tables.events;
         let mut items = vec![
             (col("e", e.column("contact_id")), "contact_id".to_string()),
@@ -117,11 +118,30 @@ impl Compiler<'_> {
         for f in self.fields.keys().filter(|f| self.read.fields.contains(*f)) {
             items.push((col("e", e.column(f)), format!("f_{f}")));
         }
+        // An event's age at moment 0, once for every decay and regularity reading it.
+        let aged = |k: &AggKind| {
+            matches!(
+                k,
+                AggKind::Periods { .. } | AggKind::Points { decay: Some(_), .. }
+            )
+        };
+        if self
+            .plan
+            .aggregates
+            .iter()
+            .any(|a| a.moment == 0 && aged(&a.kind))
+        {
+            let age = self.seconds_to(col("e", e.column("at")), self.moment(0));
+            items.push((age, "age_s".into()));
+        }
+        items.extend(shared.items.iter().cloned());
         Select {
             items,
             from: Some(table(e.name("events"), "e")),
             joins: vec![cross("moments", "m")],
             filter: Some(col("e", e.column("at")).bin("<=", self.moment(0))),
+            // Each event's conditions and age once, not at every aggregate reading them.
+            once: true,
             ..Default::default()
         }
     }
@@ -135,7 +155,7 @@ impl Compiler<'_> {
         o
     }
 
-    fn aggregates(&mut self) -> Result<Parts, SqlError> {
+    fn aggregates(&mut self, shared: &Shared) -> Result<Parts, SqlError> {
         let mut stages = Vec::new();
         let mut joins = Vec::new();
         let mut items = Vec::new();
@@ -144,17 +164,23 @@ impl Compiler<'_> {
         for (i, a) in self.plan.aggregates.iter().enumerate() {
             self.rule = users.get(&i).cloned().unwrap_or_else(|| a.label.clone());
             let m = self.moment(a.moment);
-            let mut cond = Vec::new();
-            if let EventSel::Type(t) = &a.event {
-                cond.push(col("ev", "event").bin("=", Expr::str(t)));
-            }
-            cond.push(self.in_window(col("ev", "at"), &a.window, m.clone())?);
-            if let Some(f) = &a.filter {
-                cond.push(self.truthy(f, Ctx::Event)?);
-            }
+            // `ev` holds the events up to moment 0 only.
+            let window = self.window_parts(col("ev", "at"), &a.window, m.clone(), a.moment == 0)?;
+            // The event and its filter: the shared column of `ev`, or in place.
+            let mut cond = match shared.of.get(&i) {
+                Some(c) => [vec![col("ev", c.as_str())], window].concat(),
+                None => {
+                    let (event, filter) = self.event_parts(a)?;
+                    event.into_iter().chain(window).chain(filter).collect()
+                }
+            };
             let field = |f: &str| col("ev", format!("f_{f}"));
             let ft = |f: &str| self.fields.get(f).copied().unwrap_or(T::Unknown);
-            let age = self.seconds_to(col("ev", "at"), m.clone());
+            let age = if a.moment == 0 {
+                col("ev", "age_s")
+            } else {
+                self.seconds_to(col("ev", "at"), m.clone())
+            };
             let name = self.agg_col(i);
             let simple = |agg: Expr| (agg, name.clone());
             let mut zero = None;
