@@ -36,7 +36,13 @@ fn the_write_key_is_needed_everywhere() {
     let s = server("auth");
     let body = track("c1", "page_viewed", json!({"url": "/a"})).to_string();
     let none = request(&s.addr, "POST", "/v1/track", &[], &body);
-    let wrong = request(&s.addr, "POST", "/v1/track", &[("Authorization", &basic("wk_test_0123456788"))], &body);
+    let wrong = request(
+        &s.addr,
+        "POST",
+        "/v1/track",
+        &[("Authorization", &basic("wk_test_0123456788"))],
+        &body,
+    );
     let read = request(&s.addr, "GET", "/v1/contacts/c1", &[], "");
     let stream = request(&s.addr, "GET", "/v1/changes", &[], "");
     for r in [&none, &wrong, &read, &stream] {
@@ -113,7 +119,10 @@ fn tracking_calls_change_results() {
     assert_eq!(s.call("POST", "/v1/track", &order.to_string()).status, 200);
     assert_eq!(results(&s, "c1")["buyers"], json!(true));
     let identify = json!({"userId": "c2", "traits": {"plan": "pro"}, "timestamp": now()});
-    assert_eq!(s.call("POST", "/v1/identify", &identify.to_string()).status, 200);
+    assert_eq!(
+        s.call("POST", "/v1/identify", &identify.to_string()).status,
+        200
+    );
     assert_eq!(results(&s, "c2")["pro"], json!(true));
     let group = json!({"userId": "c2", "groupId": "globex", "traits": {"name": "Globex"}, "timestamp": now()});
     assert_eq!(s.call("POST", "/v1/group", &group.to_string()).status, 200);
@@ -128,11 +137,26 @@ fn input_the_schema_refuses_is_a_400_naming_the_segment_field() {
     let s = server("schema_refusals");
     let t = now();
     let cases = [
-        ("/v1/track", json!({"userId": "c1", "event": "signed_up", "timestamp": t})),
-        ("/v1/track", json!({"userId": "c1", "event": "order_completed", "timestamp": t, "properties": {"amount": "lots"}})),
-        ("/v1/identify", json!({"userId": "c1", "timestamp": t, "traits": {"plan": "enterprise"}})),
-        ("/v1/identify", json!({"userId": "c99", "timestamp": t, "traits": {"plan": "pro"}})),
-        ("/v1/group", json!({"userId": "c1", "groupId": "newco", "timestamp": t, "traits": {"name": 5}})),
+        (
+            "/v1/track",
+            json!({"userId": "c1", "event": "signed_up", "timestamp": t}),
+        ),
+        (
+            "/v1/track",
+            json!({"userId": "c1", "event": "order_completed", "timestamp": t, "properties": {"amount": "lots"}}),
+        ),
+        (
+            "/v1/identify",
+            json!({"userId": "c1", "timestamp": t, "traits": {"plan": "enterprise"}}),
+        ),
+        (
+            "/v1/identify",
+            json!({"userId": "c99", "timestamp": t, "traits": {"plan": "pro"}}),
+        ),
+        (
+            "/v1/group",
+            json!({"userId": "c1", "groupId": "newco", "timestamp": t, "traits": {"name": 5}}),
+        ),
     ];
     let mut shown = String::new();
     for (path, body) in &cases {
@@ -192,15 +216,27 @@ fn members_come_in_pages() {
     let mut batch = Vec::new();
     for i in 3..15 {
         batch.push(json!({"type": "identify", "userId": format!("c{i:02}"), "traits": {"email": format!("{i}@example.com")}, "timestamp": now()}));
-        batch.push(track(&format!("c{i:02}"), "page_viewed", json!({"url": "/"})));
+        batch.push(track(
+            &format!("c{i:02}"),
+            "page_viewed",
+            json!({"url": "/"}),
+        ));
     }
     let r = s.call("POST", "/v1/batch", &json!({ "batch": batch }).to_string());
     assert_eq!(r.status, 200, "{}", r.body);
     let mut all = Vec::new();
     let mut after = String::new();
     loop {
-        let q = if after.is_empty() { String::new() } else { format!("&after={after}") };
-        let page = s.call("GET", &format!("/v1/segments/visitors/members?limit=5{q}"), "");
+        let q = if after.is_empty() {
+            String::new()
+        } else {
+            format!("&after={after}")
+        };
+        let page = s.call(
+            "GET",
+            &format!("/v1/segments/visitors/members?limit=5{q}"),
+            "",
+        );
         assert_eq!(page.status, 200, "{}", page.body);
         let page = page.json();
         let ids: Vec<String> = serde_json::from_value(page["members"].clone()).unwrap();
@@ -238,12 +274,19 @@ fn the_change_stream_resumes_from_an_id_also_after_a_restart() {
     let s = Server::start(&dir, &[]);
     let addr = s.addr.clone();
     // A stream opened before the changes sees them as they come.
-    let live = std::thread::spawn(move || events(&addr, "/v1/changes", &[], 3, Duration::from_secs(20)));
+    let live =
+        std::thread::spawn(move || events(&addr, "/v1/changes", &[], 3, Duration::from_secs(20)));
     std::thread::sleep(Duration::from_millis(300));
     let inputs = [
-        ("/v1/identify", json!({"userId": "c2", "traits": {"plan": "pro"}, "timestamp": now()})),
+        (
+            "/v1/identify",
+            json!({"userId": "c2", "traits": {"plan": "pro"}, "timestamp": now()}),
+        ),
         ("/v1/track", track("c2", "page_viewed", json!({"url": "/"}))),
-        ("/v1/track", track("c1", "order_completed", json!({"amount": 5}))),
+        (
+            "/v1/track",
+            track("c1", "order_completed", json!({"amount": 5})),
+        ),
     ];
     for (path, body) in &inputs {
         assert_eq!(s.call("POST", path, &body.to_string()).status, 200);
@@ -254,19 +297,49 @@ fn the_change_stream_resumes_from_an_id_also_after_a_restart() {
     assert!(all.len() >= 3, "{seen:?}");
     assert_eq!(all, (1..=all.len() as u64).collect::<Vec<_>>());
     let first = &seen[0].data;
-    assert_eq!((first["id"].clone(), first["definition"].clone(), first["change"].clone()),
-        (json!("c2"), json!("pro"), json!("entered")));
+    assert_eq!(
+        (
+            first["id"].clone(),
+            first["definition"].clone(),
+            first["change"].clone()
+        ),
+        (json!("c2"), json!("pro"), json!("entered"))
+    );
     // Resumed with Last-Event-ID, and with ?after=.
-    let (_, again) = events(&s.addr, "/v1/changes", &[("Last-Event-ID", "1")], 2, Duration::from_secs(10));
+    let (_, again) = events(
+        &s.addr,
+        "/v1/changes",
+        &[("Last-Event-ID", "1")],
+        2,
+        Duration::from_secs(10),
+    );
     assert_eq!(seqs(&again), vec![2, 3]);
-    let (_, again) = events(&s.addr, "/v1/changes?after=2", &[], 1, Duration::from_secs(10));
+    let (_, again) = events(
+        &s.addr,
+        "/v1/changes?after=2",
+        &[],
+        1,
+        Duration::from_secs(10),
+    );
     assert_eq!(again[0], seen[2]);
-    let (status, _) = events(&s.addr, "/v1/changes?after=x", &[], 1, Duration::from_secs(5));
+    let (status, _) = events(
+        &s.addr,
+        "/v1/changes?after=x",
+        &[],
+        1,
+        Duration::from_secs(5),
+    );
     assert_eq!(status, 400);
     // After a restart the stream resumes from the log in the state folder.
     s.kill();
     let s = Server::start(&dir, &[]);
-    let (_, after_restart) = events(&s.addr, "/v1/changes?after=0", &[], 3, Duration::from_secs(10));
+    let (_, after_restart) = events(
+        &s.addr,
+        "/v1/changes?after=0",
+        &[],
+        3,
+        Duration::from_secs(10),
+    );
     assert_eq!(after_restart, seen[..3].to_vec());
     assert_eq!(results(&s, "c2")["pro"], json!(true));
     assert_eq!(results(&s, "c1")["orders"], json!(1));
@@ -275,7 +348,10 @@ fn the_change_stream_resumes_from_an_id_also_after_a_restart() {
 #[test]
 fn hostile_requests_are_refused_and_the_server_stays_up() {
     let s = server("hostile");
-    let big = format!("{{\"userId\":\"c1\",\"event\":\"page_viewed\",\"properties\":{{\"url\":\"{}\"}}}}", "x".repeat(600 * 1024));
+    let big = format!(
+        "{{\"userId\":\"c1\",\"event\":\"page_viewed\",\"properties\":{{\"url\":\"{}\"}}}}",
+        "x".repeat(600 * 1024)
+    );
     let r = s.call("POST", "/v1/track", &big);
     assert_eq!(r.status, 413, "{}", r.body);
     assert!(r.json()["error"].as_str().unwrap().contains("at most"));
@@ -286,7 +362,13 @@ fn hostile_requests_are_refused_and_the_server_stays_up() {
     let r = s.call("POST", "/v1/batch", &many.to_string());
     assert_eq!(r.status, 400);
     assert!(r.body.contains("at most 2500"), "{}", r.body);
-    let r = request(&s.addr, "GET", "/v1/contacts/c1", &[("Authorization", "Basic \u{7f}\u{7f}")], "");
+    let r = request(
+        &s.addr,
+        "GET",
+        "/v1/contacts/c1",
+        &[("Authorization", "Basic \u{7f}\u{7f}")],
+        "",
+    );
     assert!(matches!(r.status, 400 | 401), "{}", r.body);
     // Still serving.
     assert_eq!(s.call("GET", "/v1/contacts/c1", "").status, 200);
@@ -297,9 +379,23 @@ fn a_second_server_on_the_same_state_is_refused() {
     let dir = common::scratch("serve", "lock");
     project(&dir);
     let _first = Server::start(&dir, &[]);
-    let second = common::funnel_command(&dir, &["serve", "rules.funnel", "--data", "data", "--state", "state", "--listen", "127.0.0.1:0", "--write-key", KEY])
-        .output()
-        .unwrap();
+    let second = common::funnel_command(
+        &dir,
+        &[
+            "serve",
+            "rules.funnel",
+            "--data",
+            "data",
+            "--state",
+            "state",
+            "--listen",
+            "127.0.0.1:0",
+            "--write-key",
+            KEY,
+        ],
+    )
+    .output()
+    .unwrap();
     assert_eq!(second.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&second.stderr).contains("another `funnel serve`"));
 }
@@ -309,10 +405,43 @@ fn bad_flags_are_usage_errors() {
     let dir = common::scratch("serve", "flags");
     project(&dir);
     let run = |args: &[&str]| common::Ran::of(common::funnel_command(&dir, args).output().unwrap());
-    let short = run(&["serve", "rules.funnel", "--data", "data", "--state", "s", "--write-key", "short"]);
-    let remote = run(&["serve", "rules.funnel", "--data", "data", "--state", "s", "--write-key", KEY, "--listen", "0.0.0.0:0"]);
-    let no_data = run(&["serve", "rules.funnel", "--data", "nowhere", "--state", "s", "--write-key", KEY]);
-    let shown = [short, remote, no_data].iter().map(common::show_run).collect::<Vec<_>>().join("\n");
+    let short = run(&[
+        "serve",
+        "rules.funnel",
+        "--data",
+        "data",
+        "--state",
+        "s",
+        "--write-key",
+        "short",
+    ]);
+    let remote = run(&[
+        "serve",
+        "rules.funnel",
+        "--data",
+        "data",
+        "--state",
+        "s",
+        "--write-key",
+        KEY,
+        "--listen",
+        "0.0.0.0:0",
+    ]);
+    let no_data = run(&[
+        "serve",
+        "rules.funnel",
+        "--data",
+        "nowhere",
+        "--state",
+        "s",
+        "--write-key",
+        KEY,
+    ]);
+    let shown = [short, remote, no_data]
+        .iter()
+        .map(common::show_run)
+        .collect::<Vec<_>>()
+        .join("\n");
     insta::assert_snapshot!(shown);
 }
 
@@ -326,8 +455,9 @@ fn kill_9_during_load_loses_nothing_acknowledged_and_applies_nothing_twice() {
     project(&dir);
     let s = Server::start(&dir, &["--snapshot-every", "15"]);
     let stop = Arc::new(AtomicBool::new(false));
-    // (batch body, acknowledged?) of every batch sent
-    let sent: Arc<Mutex<Vec<(String, String, usize, bool)>>> = Arc::default();
+    // (contact, batch body, events, acknowledged?) of every batch sent
+    type Sent = Vec<(String, String, usize, bool)>;
+    let sent: Arc<Mutex<Sent>> = Arc::default();
     let mut senders = Vec::new();
     for thread in 0..4 {
         let (addr, stop, sent) = (s.addr.clone(), stop.clone(), sent.clone());
@@ -355,14 +485,28 @@ fn kill_9_during_load_loses_nothing_acknowledged_and_applies_nothing_twice() {
     }
     let sent = sent.lock().unwrap().clone();
     let count = |contact: &str, acked_only: bool| -> u64 {
-        sent.iter().filter(|(c, _, _, a)| c == contact && (*a || !acked_only)).map(|(_, _, n, _)| *n as u64).sum()
+        sent.iter()
+            .filter(|(c, _, _, a)| c == contact && (*a || !acked_only))
+            .map(|(_, _, n, _)| *n as u64)
+            .sum()
     };
-    assert!(count("c1", true) > 0, "no batch was acknowledged before the kill");
+    assert!(
+        count("c1", true) > 0,
+        "no batch was acknowledged before the kill"
+    );
     let s = Server::start(&dir, &[]);
     for contact in ["c1", "c2"] {
         let orders = results(&s, contact)["orders"].as_u64().unwrap();
-        assert!(orders >= count(contact, true), "{contact}: {orders} < acknowledged {}", count(contact, true));
-        assert!(orders <= count(contact, false), "{contact}: {orders} > sent {}", count(contact, false));
+        assert!(
+            orders >= count(contact, true),
+            "{contact}: {orders} < acknowledged {}",
+            count(contact, true)
+        );
+        assert!(
+            orders <= count(contact, false),
+            "{contact}: {orders} > sent {}",
+            count(contact, false)
+        );
     }
     // The clients retry what was not acknowledged (and, to be sure, what was): each
     // message counts once.
@@ -371,6 +515,9 @@ fn kill_9_during_load_loses_nothing_acknowledged_and_applies_nothing_twice() {
         assert_eq!(r.status, 200, "{}", r.body);
     }
     for contact in ["c1", "c2"] {
-        assert_eq!(results(&s, contact)["orders"].as_u64().unwrap(), count(contact, false));
+        assert_eq!(
+            results(&s, contact)["orders"].as_u64().unwrap(),
+            count(contact, false)
+        );
     }
 }

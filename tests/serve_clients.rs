@@ -33,8 +33,13 @@ fn python_missing() -> Option<String> {
 }
 
 fn node_missing() -> Option<String> {
-    let installed = clients().join("node_modules/@segment/analytics-node").is_dir();
-    let node = Command::new("node").arg("--version").output().is_ok_and(|o| o.status.success());
+    let installed = clients()
+        .join("node_modules/@segment/analytics-node")
+        .is_dir();
+    let node = Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
     (!(installed && node)).then(|| {
         "node or the Node SDK is missing: `(cd tests/serve_clients && npm ci)`".to_string()
     })
@@ -60,11 +65,28 @@ fn sends(name: &str, program: &str, script: &str, user: &str, account: &str) {
     let r = s.call("GET", &format!("/v1/contacts/{user}"), "");
     assert_eq!(r.status, 200, "{}", r.body);
     let results = &r.json()["results"];
-    for (definition, want) in [("pro", json!(true)), ("buyers", json!(true)), ("visitors", json!(true)), ("orders", json!(1))] {
-        assert_eq!(results[definition], want, "{definition} of {user}: {results}");
+    for (definition, want) in [
+        ("pro", json!(true)),
+        ("buyers", json!(true)),
+        ("visitors", json!(true)),
+        ("orders", json!(1)),
+    ] {
+        assert_eq!(
+            results[definition], want,
+            "{definition} of {user}: {results}"
+        );
     }
-    assert_eq!(s.call("GET", &format!("/v1/accounts/{account}"), "").status, 200);
-    let (status, changes) = events(&s.addr, "/v1/changes?after=0", &[], 3, Duration::from_secs(10));
+    assert_eq!(
+        s.call("GET", &format!("/v1/accounts/{account}"), "").status,
+        200
+    );
+    let (status, changes) = events(
+        &s.addr,
+        "/v1/changes?after=0",
+        &[],
+        3,
+        Duration::from_secs(10),
+    );
     assert_eq!(status, 200);
     let mut entered: Vec<String> = changes
         .iter()
@@ -77,11 +99,15 @@ fn sends(name: &str, program: &str, script: &str, user: &str, account: &str) {
 
 fn main() {
     run(vec![
-        needing("segment_analytics_python_sends_to_funnel_serve", python_missing, || {
-            sends("python", "python3", "send.py", "py1", "pyco")
-        }),
-        needing("segment_analytics_node_sends_to_funnel_serve", node_missing, || {
-            sends("node", "node", "send.mjs", "js1", "jsco")
-        }),
+        needing(
+            "segment_analytics_python_sends_to_funnel_serve",
+            python_missing,
+            || sends("python", "python3", "send.py", "py1", "pyco"),
+        ),
+        needing(
+            "segment_analytics_node_sends_to_funnel_serve",
+            node_missing,
+            || sends("node", "node", "send.mjs", "js1", "jsco"),
+        ),
     ])
 }

@@ -1,6 +1,7 @@
 //! `funnel serve` under test: a server started on a free loopback port in a scratch
 //! folder (killed when dropped), and a small HTTP/1.1 client over `TcpStream` for plain
-//! requests and for reading Server-Sent Events.
+//! requests and for reading Server-Sent Events. Self-contained, so that the load bench
+//! (`benches/serve_load.rs`) uses it too.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -67,7 +68,10 @@ impl Server {
             KEY,
         ];
         args.extend_from_slice(extra);
-        let mut child = super::funnel_command(dir, &args)
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_funnel"))
+            .args(&args)
+            .current_dir(dir)
+            .env("NO_COLOR", "1")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -102,7 +106,13 @@ impl Server {
 
     /// A request with the write key.
     pub fn call(&self, method: &str, path: &str, body: &str) -> Response {
-        request(&self.addr, method, path, &[("Authorization", &basic(KEY))], body)
+        request(
+            &self.addr,
+            method,
+            path,
+            &[("Authorization", &basic(KEY))],
+            body,
+        )
     }
 
     /// Kills the server at once (SIGKILL) and waits for it.
@@ -125,7 +135,11 @@ pub fn basic(key: &str) -> String {
     let bytes = format!("{key}:").into_bytes();
     let mut out = String::new();
     for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
@@ -149,8 +163,7 @@ pub struct Response {
 impl Response {
     /// The body as JSON.
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
     }
 
     /// `STATUS body`, for snapshots.
