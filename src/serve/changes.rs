@@ -151,3 +151,55 @@ impl Changes {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(seq: u64) -> Line {
+        (
+            seq,
+            Arc::from(format!("{{\"seq\":{seq},\"id\":\"c{seq}\"}}")),
+        )
+    }
+
+    #[test]
+    fn changes_resume_from_memory_from_the_file_and_after_reopening() -> Result<(), String> {
+        let dir = std::env::temp_dir().join(format!("funnel-changes-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        let path = dir.join("changes.ndjson");
+        let changes = Changes::open(&path)?;
+        changes
+            .publish((1..=5).map(line).collect())
+            .map_err(|e| e.to_string())?;
+        // Made again by a replay: not written twice.
+        changes
+            .publish((4..=6).map(line).collect())
+            .map_err(|e| e.to_string())?;
+        assert_eq!(changes.last(), 6);
+        let seqs = |v: Vec<Line>| v.into_iter().map(|(s, _)| s).collect::<Vec<_>>();
+        assert_eq!(
+            seqs(changes.after(3, 2).map_err(|e| e.to_string())?),
+            vec![4, 5]
+        );
+        drop(changes);
+        // A torn line at the end is cut when the log is opened again.
+        let mut file = OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .map_err(|e| e.to_string())?;
+        file.write_all(b"{\"seq\":7,").map_err(|e| e.to_string())?;
+        let changes = Changes::open(&path)?;
+        assert_eq!(changes.last(), 6);
+        assert_eq!(
+            seqs(changes.after(0, 100).map_err(|e| e.to_string())?),
+            vec![1, 2, 3, 4, 5, 6]
+        );
+        changes.publish(vec![line(7)]).map_err(|e| e.to_string())?;
+        let text = std::fs::read_to_string(&path).map_err(|e| e.to_string())?;
+        assert_eq!(text.lines().count(), 7);
+        let _ = std::fs::remove_dir_all(&dir);
+        Ok(())
+    }
+}

@@ -307,3 +307,79 @@ impl Wal {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("funnel-wal-{}-{name}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        dir
+    }
+
+    fn record(request: u64) -> Record {
+        Record {
+            request,
+            clock: DateTime::from_timestamp(1_790_000_000 + request as i64, 0).unwrap_or_default(),
+            message_ids: vec![format!("m{request}")],
+            inputs: vec![serde_json::json!({"kind": "clock", "at": "2026-11-20T09:00:00Z"})],
+        }
+    }
+
+    fn replayed(state: &StateDir, after: u64) -> Result<Vec<u64>, String> {
+        let mut seen = Vec::new();
+        state.replay(after, |r| {
+            seen.push(r.request);
+            Ok(())
+        })?;
+        Ok(seen)
+    }
+
+    #[test]
+    fn a_torn_last_line_is_cut_and_the_rest_replayed() -> Result<(), String> {
+        let dir = scratch("torn");
+        let state = StateDir::open(&dir)?;
+        let mut wal = state.open_wal(1).map_err(|e| e.to_string())?;
+        for n in 1..=3 {
+            wal.append(&record(n)).map_err(|e| e.to_string())?;
+        }
+        wal.commit().map_err(|e| e.to_string())?;
+        let path = dir.join("wal-1.ndjson");
+        let whole = fs::metadata(&path).map_err(|e| e.to_string())?.len();
+        // The server stopped while writing request 4: never acknowledged.
+        let mut file = OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .map_err(|e| e.to_string())?;
+        file.write_all(b"{\"request\":4,\"clo")
+            .map_err(|e| e.to_string())?;
+        assert_eq!(replayed(&state, 0)?, vec![1, 2, 3]);
+        assert_eq!(fs::metadata(&path).map_err(|e| e.to_string())?.len(), whole);
+        assert_eq!(replayed(&state, 2)?, vec![3]);
+        // A bad line before the end is damage, not a torn write.
+        fs::write(&path, "garbage\n{}\n").map_err(|e| e.to_string())?;
+        assert!(replayed(&state, 0).is_err_and(|e| e.contains("line 1")));
+        let _ = fs::remove_dir_all(&dir);
+        Ok(())
+    }
+
+    #[test]
+    fn one_server_per_state_folder_and_rotation_removes_covered_logs() -> Result<(), String> {
+        let dir = scratch("lock");
+        let state = StateDir::open(&dir)?;
+        assert!(StateDir::open(&dir).is_err_and(|e| e.contains("another")));
+        let mut wal = state.open_wal(1).map_err(|e| e.to_string())?;
+        wal.append(&record(1)).map_err(|e| e.to_string())?;
+        wal.commit().map_err(|e| e.to_string())?;
+        state.rotate(&mut wal, 2).map_err(|e| e.to_string())?;
+        wal.append(&record(2)).map_err(|e| e.to_string())?;
+        wal.commit().map_err(|e| e.to_string())?;
+        assert!(!dir.join("wal-1.ndjson").exists());
+        assert_eq!(replayed(&state, 1)?, vec![2]);
+        drop(state);
+        assert!(StateDir::open(&dir).is_ok());
+        let _ = fs::remove_dir_all(&dir);
+        Ok(())
+    }
+}
