@@ -28,6 +28,22 @@ const SNAPSHOT_INTERVAL: Duration = Duration::from_secs(300);
 /// The longest wait between two clock moves.
 const TICK: Duration = Duration::from_secs(1);
 
+/// How long to wait for the next request: until the next time-driven change is due,
+/// and at most [`TICK`].
+fn wait(live: &Mutex<Live>) -> Duration {
+    let due = live
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .next_due();
+    match due {
+        Some(t) => (t - Utc::now())
+            .to_std()
+            .unwrap_or(Duration::ZERO)
+            .min(TICK),
+        None => TICK,
+    }
+}
+
 /// What a request got.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Ack {
@@ -109,7 +125,7 @@ impl Committer {
         let mut snapshot_at = Instant::now();
         loop {
             let mut group = Vec::new();
-            match jobs.recv_timeout(TICK) {
+            match jobs.recv_timeout(wait(&self.live)) {
                 Ok(job) => group.push(job),
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => return,
@@ -195,7 +211,7 @@ impl Committer {
                 .field
                 .as_deref()
                 .map(|k| self.mapper.field(m.call, &kind_of(input), k)),
-            error: e.to_string(),
+            error: e.reason.clone(),
             item: batch.then_some(i),
         };
         for &(i, m) in &fresh {
@@ -203,9 +219,13 @@ impl Committer {
                 live.validate(input).map_err(|e| refusal(i, m, input, e))?;
             }
         }
+        // Every input of the request is applied at one moment, the clock (moved to the
+        // real time when the group began): an input dated later counts from its own
+        // time on, as in batch, and the clock never runs ahead of the real time.
+        let now = live.clock();
         let record = Record {
             request: self.next,
-            clock: live.clock(),
+            clock: now,
             message_ids: fresh
                 .iter()
                 .filter_map(|(_, m)| m.message_id.clone())
@@ -223,7 +243,7 @@ impl Committer {
         let mut failed = None;
         for &(i, m) in &fresh {
             for input in &m.inputs {
-                match live.apply(input) {
+                match live.apply_at(input, now) {
                     Ok(c) => changes.extend(c),
                     Err(e) => failed = failed.or(Some(refusal(i, m, input, e))),
                 }

@@ -126,6 +126,17 @@ impl Live {
         self.inputs += 1;
         Ok(Vec::new())
     }
+    pub fn apply_at(
+        &mut self,
+        input: &Input,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Change>, InputError> {
+        self.advance(now);
+        self.apply(input)
+    }
+    pub fn next_due(&self) -> Option<DateTime<Utc>> {
+        None
+    }
     pub fn contact(&self, id: &str) -> Option<Vec<(String, serde_json::Value)>> {
         self.ids.contains(id).then(Vec::new)
     }

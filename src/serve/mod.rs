@@ -94,7 +94,7 @@ pub fn run(config: Config) -> Result<(), String> {
         let mut made = live.advance(record.clock);
         for input in record.parse_inputs()? {
             // A refusal here was a refusal when the request came in, too.
-            if let Ok(c) = live.apply(&input) {
+            if let Ok(c) = live.apply_at(&input, record.clock) {
                 made.extend(c);
             }
         }

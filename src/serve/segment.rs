@@ -278,7 +278,7 @@ impl Mapper {
             .to_string();
         Input::from_json(&Value::Object(line).to_string()).map_err(|e| Refusal {
             field: e.field.as_deref().map(|k| self.field(call, &kind, k)),
-            error: e.to_string(),
+            error: e.reason,
             item: None,
         })
     }

@@ -27,8 +27,8 @@ use std::path::{Path, PathBuf};
 pub struct Record {
     /// Requests count from 1 across the life of the state.
     pub request: u64,
-    /// The live clock just before the request was applied: a replay moves the clock
-    /// there first, so that it applies the inputs exactly as they were.
+    /// The moment the request's inputs were applied at (`Live::apply_at`): a replay
+    /// applies them at the same moment, so that it makes exactly the same changes.
     pub clock: DateTime<Utc>,
     /// The `messageId`s of the request's messages (those that had one).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
