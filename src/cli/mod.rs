@@ -22,6 +22,7 @@ pub mod shell;
 pub mod sql;
 pub mod summary;
 pub mod test;
+pub mod watch;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
@@ -73,6 +74,7 @@ pub enum Command {
     Serve(serve::Args),
     /// Generate a deterministic data set for a program's schema (for trials and benchmarks).
     Gen(r#gen::Args),
+    Watch(watch::Args),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(shell::CompletionsArgs),
     /// Print the manual page (roff), for `man`.
@@ -179,6 +181,7 @@ pub fn main() -> i32 {
         Command::Sql(args) => sql::run(args, cli.color),
         Command::Gen(args) => r#gen::run(args, cli.color),
         Command::Serve(args) => serve::run(args, cli.color),
+        Command::Watch(args) => watch::run(args, cli.color),
         Command::Completions(args) => shell::completions(args),
         Command::Man(args) => shell::man(args),
     };

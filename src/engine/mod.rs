@@ -8,6 +8,7 @@ pub mod data;
 pub mod eval;
 pub mod explain;
 pub mod free;
+pub mod live;
 pub mod reference;
 pub mod results;
 pub mod run;

@@ -8,6 +8,7 @@
 use super::changes::{Changes, Line};
 use super::live::{Change, Input, Live};
 use super::segment::{Mapper, Message, Refusal, kind_of};
+use super::validate::Request;
 use super::wal::{Record, SnapshotMeta, StateDir, Wal};
 use chrono::Utc;
 use std::collections::{HashSet, VecDeque};
@@ -99,6 +100,10 @@ pub struct Committer {
     pub state: StateDir,
     pub wal: Wal,
     pub mapper: Mapper,
+    /// The contact attribute that links to an account.
+    pub link: Option<String>,
+    /// A contact the state holds (see `validate.rs`).
+    pub known_contact: Option<String>,
     pub seen: Seen,
     /// The next request's number.
     pub next: u64,
@@ -210,13 +215,14 @@ impl Committer {
             field: e
                 .field
                 .as_deref()
-                .map(|k| self.mapper.field(m.call, &kind_of(input), k)),
+                .map(|k| self.mapper.field(m.call, kind_of(input), k)),
             error: e.reason.clone(),
             item: batch.then_some(i),
         };
+        let mut request = Request::new(live, self.link.as_deref(), self.known_contact.as_deref());
         for &(i, m) in &fresh {
             for input in &m.inputs {
-                live.validate(input).map_err(|e| refusal(i, m, input, e))?;
+                request.check(input).map_err(|e| refusal(i, m, input, e))?;
             }
         }
         // Every input of the request is applied at one moment, the clock (moved to the
@@ -244,7 +250,14 @@ impl Committer {
         for &(i, m) in &fresh {
             for input in &m.inputs {
                 match live.apply_at(input, now) {
-                    Ok(c) => changes.extend(c),
+                    Ok(c) => {
+                        changes.extend(c);
+                        if self.known_contact.is_none()
+                            && let Input::Contact { id, .. } = input
+                        {
+                            self.known_contact = Some(id.clone());
+                        }
+                    }
                     Err(e) => failed = failed.or(Some(refusal(i, m, input, e))),
                 }
             }

@@ -29,7 +29,6 @@ pub const MAX_PAGE: usize = 1_000;
 const DEFAULT_PAGE: usize = 100;
 
 /// What every route shares.
-#[derive(Debug)]
 pub struct App {
     pub live: Arc<Mutex<Live>>,
     pub changes: Arc<Changes>,

@@ -284,12 +284,14 @@ impl Mapper {
     }
 }
 
-/// The kind of an input (`event`, `contact`, `account`, `clock`), from its JSON form.
-pub fn kind_of(input: &Input) -> String {
-    serde_json::from_str::<Value>(&input.to_json())
-        .ok()
-        .and_then(|v| v.get("kind").and_then(Value::as_str).map(str::to_string))
-        .unwrap_or_default()
+/// The kind of an input: `event`, `contact`, `account` or `clock`.
+pub fn kind_of(input: &Input) -> &'static str {
+    match input {
+        Input::Event(_) => "event",
+        Input::Contact { .. } => "contact",
+        Input::Account { .. } => "account",
+        Input::Clock(_) => "clock",
+    }
 }
 
 /// `Order Completed` → `order_completed`.

@@ -6,7 +6,8 @@ mod dictionary;
 mod entity_table;
 pub(crate) mod ids;
 mod intern;
-mod ndjson;
+pub(crate) mod ndjson;
+pub mod ndjson_write;
 #[cfg(feature = "parquet")]
 mod parquet;
 mod rejects;

@@ -101,7 +101,7 @@ impl<'de> serde::Deserialize<'de> for Entries {
     }
 }
 
-fn parse(line: &[u8]) -> Result<serde_json::Map<String, Json>, RowError> {
+pub(crate) fn parse(line: &[u8]) -> Result<serde_json::Map<String, Json>, RowError> {
     if line.trim_ascii_start().starts_with(b"{")
         && let Ok(Entries(entries)) = serde_json::from_slice::<Entries>(line)
     {
@@ -131,7 +131,7 @@ fn parse(line: &[u8]) -> Result<serde_json::Map<String, Json>, RowError> {
     }
 }
 
-fn raw(value: &Json) -> Raw<'_> {
+pub(crate) fn raw(value: &Json) -> Raw<'_> {
     match value {
         Json::Null => Raw::Missing,
         Json::Bool(b) => Raw::Bool(*b),

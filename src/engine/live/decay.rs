@@ -1,0 +1,171 @@
+//! When a score decayed by a half-life next changes its value (rounded to 2 decimals,
+//! the value every rule reads).
+//!
+//! Between two moments of [`super::next`] no event enters or leaves a window, so each
+//! half-life aggregate is its value now times `0.5^(Δ / half_life)`, where Δ is how far
+//! its moment moved. Re-evaluating only the definitions over aggregates scaled that way
+//! is cheap, so the first moment a score's value changes is found by bisection on the
+//! clock, assuming each score moves one way between two such moments (true when the
+//! decayed rules of a score share a sign). The moment found is then confirmed by the
+//! engine itself ([`super::Live`] re-evaluates there, and looks back when the change
+//! came earlier).
+
+use crate::engine::columnar::evaluate_dataset;
+use crate::engine::data::Dataset;
+use crate::engine::eval::{Col, State};
+use crate::engine::run::evaluate_nodes;
+use crate::engine::time::{self, Micros};
+use crate::plan::types::Decay;
+use crate::plan::{AggKind, Expr, NodeKind, Plan};
+use chrono::{DateTime, Utc};
+
+/// The half-life aggregates of a plan and the scores that are read by other rules.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Decays {
+    /// (aggregate, half-life in µs).
+    halves: Vec<(usize, f64)>,
+    /// Score nodes other definitions read.
+    scores: Vec<usize>,
+}
+
+impl Decays {
+    pub fn new(plan: &Plan) -> Decays {
+        let halves: Vec<(usize, f64)> = plan
+            .aggregates
+            .iter()
+            .enumerate()
+            .filter_map(|(i, a)| match &a.kind {
+                AggKind::Points {
+                    decay: Some(Decay::HalfLife(d)),
+                    ..
+                } => Some((i, d.fixed_seconds()?.max(1) as f64 * 1e6)),
+                _ => None,
+            })
+            .collect();
+        if halves.is_empty() {
+            return Decays::default();
+        }
+        let mut read = vec![false; plan.nodes.len()];
+        for n in &plan.nodes {
+            if let NodeKind::Tiers { score, .. } = n.kind
+                && let Some(r) = read.get_mut(score)
+            {
+                *r = true;
+            }
+        }
+        for (_, e) in plan.exprs() {
+            e.walk(&mut |x| {
+                if let Expr::Node(i) | Expr::AccountNode(i) = x
+                    && let Some(r) = read.get_mut(*i)
+                {
+                    *r = true;
+                }
+            });
+        }
+        let scores = plan
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(i, n)| {
+                matches!(n.kind, NodeKind::Score(_)) && read.get(*i).copied().unwrap_or(false)
+            })
+            .map(|(i, _)| i)
+            .collect();
+        Decays { halves, scores }
+    }
+
+    /// How far ahead decay alone can still change a score: 64 of the longest
+    /// half-life (a value halved 64 times rounds to 0).
+    pub fn horizon(&self) -> i64 {
+        let longest = self.halves.iter().map(|&(_, h)| h).fold(0.0, f64::max);
+        (longest * 64.0).min(i64::MAX as f64 / 4.0) as i64
+    }
+
+    /// The first moment in `(after, before]` at which a read score of the group whose
+    /// data is `data` takes another value, as far as decay alone goes.
+    pub fn next(
+        &self,
+        plan: &Plan,
+        data: &Dataset,
+        after: Micros,
+        before: Micros,
+    ) -> Option<Micros> {
+        if self.scores.is_empty() || before <= after {
+            return None;
+        }
+        let now = DateTime::from_timestamp_micros(after)?;
+        let ev = evaluate_dataset(plan, data, now).ok()?;
+        let base: Vec<Col> = ev.state.aggs;
+        let ctx = ev.ctx;
+        let moments: Vec<DateTime<Utc>> = ctx.moments.clone();
+        let values = |t: Micros| -> Option<Vec<Option<crate::plan::types::Value>>> {
+            let clock = DateTime::from_timestamp_micros(t)?;
+            let mut aggs = base.clone();
+            for &(a, half) in &self.halves {
+                let m = plan.aggregates.get(a)?.moment;
+                let moved = plan
+                    .moments
+                    .get(m)
+                    .map(|mm| time::micros(time::moment_instant(mm, clock)))?
+                    - time::micros(*moments.get(m)?);
+                let factor = 0.5f64.powf(moved as f64 / half);
+                if let Some(col) = aggs.get_mut(a) {
+                    scale(col, factor);
+                }
+            }
+            let mut st = State {
+                aggs,
+                nodes: Vec::new(),
+            };
+            evaluate_nodes(&ctx, &mut st, false);
+            let rows = st.nodes.first().map_or(0, Col::len);
+            Some(
+                self.scores
+                    .iter()
+                    .flat_map(|&s| {
+                        let col = st.nodes.get(s);
+                        (0..rows).map(move |r| col.and_then(|c| c.get(r)))
+                    })
+                    .collect(),
+            )
+        };
+        let start = values(after)?;
+        let differs = |t: Micros| values(t).is_some_and(|v| v != start);
+        // A first change before `before`: the first of 16 samples that differs (so that
+        // a score that turns back within the span is not missed as easily).
+        let span = before - after;
+        let mut lo = after;
+        let hi = (1..=16)
+            .map(|k| after + span / 16 * k + if k == 16 { span % 16 } else { 0 })
+            .find(|&t| {
+                let d = differs(t);
+                if !d {
+                    lo = t;
+                }
+                d
+            })?;
+        let mut hi = hi;
+        while hi - lo > 1 {
+            let mid = lo + (hi - lo) / 2;
+            if differs(mid) {
+                hi = mid;
+            } else {
+                lo = mid;
+            }
+        }
+        Some(hi)
+    }
+}
+
+/// Multiplies every number of an aggregate column by `factor`.
+fn scale(col: &mut Col, factor: f64) {
+    match col {
+        Col::Num(v) => v.iter_mut().for_each(|x| *x *= factor),
+        Col::Values(v) => v.iter_mut().for_each(|x| {
+            if let Some(crate::plan::types::Value::Number(n)) = x {
+                *n *= factor;
+            }
+        }),
+        _ => {}
+    }
+}
