@@ -8,8 +8,9 @@
 //! 3. change visibility: 50 times, a new contact identified with `plan: pro` enters
 //!    `pro`; the time from the 200 to its change arriving on `/v1/changes`.
 //!
-//! The server is the bench profile's `funnel`, on the tests' rules and data
-//! (tests/common/serve.rs), with its state in a scratch folder under `target/`.
+//! The server is the bench profile's `funnel`, on the tests' rules
+//! (tests/common/serve.rs) over 10,000 contacts, with its state in a scratch folder
+//! under `target/`; the events are spread over the contacts.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -28,12 +29,15 @@ fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
-/// A batch of `n` page views for contacts c1 and c2.
-fn batch(n: usize) -> String {
+/// How many contacts the bench's data holds; events are spread over them.
+const CONTACTS: usize = 10_000;
+
+/// A batch of `n` page views, for contacts `b0`… spread from `start` on.
+fn batch(n: usize, start: usize) -> String {
     let t = now();
     let items: Vec<_> = (0..n)
         .map(|i| {
-            json!({"type": "track", "userId": if i % 2 == 0 { "c1" } else { "c2" },
+            json!({"type": "track", "userId": format!("b{}", (start + i * 7919) % CONTACTS),
                 "event": "page_viewed", "properties": {"url": "/bench"}, "timestamp": t})
         })
         .collect();
@@ -68,20 +72,28 @@ fn main() {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     project(&dir);
+    let mut contacts = String::from("id,email,plan,company\n");
+    for i in 0..CONTACTS {
+        contacts.push_str(&format!("b{i},b{i}@example.com,free,\n"));
+    }
+    std::fs::write(dir.join("data/contacts.csv"), contacts).unwrap();
     let server = Server::start(&dir, &["--snapshot-every", "1000000"]);
     let addr = server.addr.clone();
 
     // 1. ingest
-    let body = Arc::new(batch(500));
+    let bodies: Arc<Vec<String>> = Arc::new((0..16).map(|k| batch(500, k * 500)).collect());
     let done = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
     let start = Instant::now();
     let threads: Vec<_> = (0..4)
         .map(|_| {
-            let (addr, body, done, stop) = (addr.clone(), body.clone(), done.clone(), stop.clone());
+            let (addr, bodies, done, stop) =
+                (addr.clone(), bodies.clone(), done.clone(), stop.clone());
             std::thread::spawn(move || {
+                let mut k = 0;
                 while !stop.load(Ordering::Relaxed) {
-                    if post(&addr, &body) {
+                    k += 1;
+                    if post(&addr, &bodies[k % bodies.len()]) {
                         done.fetch_add(500, Ordering::Relaxed);
                     }
                 }
@@ -102,7 +114,7 @@ fn main() {
     let per_request = 100.0;
     let interval = Duration::from_secs_f64(per_request / (rate / 2.0).max(1.0) * 4.0);
     let latencies = Arc::new(Mutex::new(Vec::new()));
-    let body = Arc::new(batch(100));
+    let body = Arc::new(batch(100, 1));
     let threads: Vec<_> = (0..4)
         .map(|_| {
             let (addr, body, latencies) = (addr.clone(), body.clone(), latencies.clone());
