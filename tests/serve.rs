@@ -521,3 +521,35 @@ fn kill_9_during_load_loses_nothing_acknowledged_and_applies_nothing_twice() {
         );
     }
 }
+
+#[test]
+fn time_alone_makes_changes_at_their_exact_moment() {
+    let s = server("time");
+    // A page view 1 h minus 2 s ago: `recent` (within 1h) holds for 2 more seconds.
+    let viewed = chrono::Utc::now() - chrono::Duration::hours(1) + chrono::Duration::seconds(2);
+    let at = viewed.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let page = json!({"userId": "c1", "properties": {"url": "/"}, "timestamp": at});
+    assert_eq!(s.call("POST", "/v1/page", &page.to_string()).status, 200);
+    let (_, changes) = events(
+        &s.addr,
+        "/v1/changes?after=0",
+        &[],
+        3,
+        Duration::from_secs(10),
+    );
+    let left: Vec<_> = changes
+        .iter()
+        .filter(|c| c.data["definition"] == json!("recent") && c.data["change"] == json!("left"))
+        .collect();
+    assert_eq!(left.len(), 1, "{changes:?}");
+    assert_eq!(left[0].data["cause"], json!("time"));
+    let moment: chrono::DateTime<chrono::Utc> =
+        serde_json::from_value(left[0].data["at"].clone()).unwrap();
+    let exact = viewed + chrono::Duration::hours(1);
+    assert!(
+        moment >= exact && moment - exact < chrono::Duration::milliseconds(1),
+        "left at {moment}, the window ended at {exact}"
+    );
+    assert_eq!(results(&s, "c1")["recent"], json!(false));
+    assert_eq!(results(&s, "c1")["visitors"], json!(true));
+}

@@ -94,7 +94,11 @@ fn sends(name: &str, program: &str, script: &str, user: &str, account: &str) {
         .map(|c| c.data["definition"].as_str().unwrap().to_string())
         .collect();
     entered.sort();
-    assert_eq!(entered, ["buyers", "pro", "visitors"], "{changes:?}");
+    assert_eq!(
+        entered,
+        ["buyers", "pro", "recent", "visitors"],
+        "{changes:?}"
+    );
 }
 
 fn main() {

@@ -421,6 +421,95 @@ fn event(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::syntax::loader::{MemoryFs, load_source};
+    use serde_json::json;
+    use std::path::Path;
+
+    fn mapper(schema: &str) -> Mapper {
+        let fs = MemoryFs::new();
+        let loaded = load_source(
+            &fs,
+            Path::new("/p"),
+            Path::new("/p/r.funnel"),
+            "r.funnel",
+            schema,
+        );
+        let checked = crate::check::check(&loaded);
+        let program = checked.program.expect("the schema checks");
+        Mapper::new(&crate::plan::lower(&program).schema)
+    }
+
+    const SCHEMA: &str = "contact { plan: text?, company: account? }\naccount { name: text }\n\
+                          event order_completed { amount: number }";
+
+    fn lines(call: Option<Call>, body: serde_json::Value) -> Result<Vec<Value>, Refusal> {
+        let now = DateTime::parse_from_rfc3339("2026-11-20T09:00:00Z")
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_default();
+        Ok(mapper(SCHEMA)
+            .request(call, &body, now)?
+            .iter()
+            .flat_map(|m| m.inputs.iter().map(Input::to_json))
+            .map(|l| serde_json::from_str(&l).unwrap_or_default())
+            .collect())
+    }
+
+    fn json_line(line: &str) -> Value {
+        serde_json::from_str(line).unwrap_or_default()
+    }
+
+    #[test]
+    fn segment_calls_become_input_lines() {
+        let t = "2026-11-20T08:00:00Z";
+        assert_eq!(
+            lines(
+                Some(Call::Track),
+                json!({"userId": "c1", "event": "Order Completed", "properties": {"amount": 5}, "timestamp": t})
+            ),
+            Ok(vec![json_line(
+                r#"{"kind":"event","amount":5,"at":"2026-11-20T08:00:00Z","contact_id":"c1","event":"order_completed"}"#
+            )])
+        );
+        assert_eq!(
+            lines(
+                Some(Call::Identify),
+                json!({"anonymousId": "a1", "traits": {"plan": "pro"}})
+            ),
+            Ok(vec![json_line(
+                r#"{"kind":"contact","id":"a1","at":"2026-11-20T09:00:00Z","plan":"pro"}"#
+            )])
+        );
+        assert_eq!(
+            lines(
+                Some(Call::Group),
+                json!({"userId": "c1", "groupId": "acme", "traits": {"name": "Acme"}, "timestamp": t})
+            ),
+            Ok(vec![
+                json_line(r#"{"kind":"account","id":"acme","name":"Acme"}"#),
+                json_line(
+                    r#"{"kind":"contact","id":"c1","at":"2026-11-20T08:00:00Z","company":"acme"}"#
+                ),
+            ])
+        );
+    }
+
+    #[test]
+    fn page_needs_a_page_viewed_type() {
+        let refused = lines(Some(Call::Page), json!({"userId": "c1"}));
+        assert!(refused.is_err_and(|r| r.error.contains("no event type `page_viewed`")));
+    }
+
+    #[test]
+    fn refusals_name_segment_fields() {
+        let m = mapper(SCHEMA);
+        assert_eq!(m.field(Call::Track, "event", "amount"), "properties.amount");
+        assert_eq!(m.field(Call::Track, "event", "contact_id"), "userId");
+        assert_eq!(m.field(Call::Identify, "contact", "plan"), "traits.plan");
+        assert_eq!(m.field(Call::Group, "contact", "company"), "groupId");
+        assert_eq!(m.field(Call::Group, "account", "id"), "groupId");
+        assert_eq!(m.field(Call::Group, "account", "name"), "traits.name");
+        assert_eq!(m.field(Call::Track, "event", "at"), "timestamp");
+    }
 
     #[test]
     fn snake_case_of_segment_names() {

@@ -24,6 +24,7 @@ event page_viewed { url: text }
 event order_completed { amount: number }
 
 segment visitors = page_viewed within 30d
+segment recent = page_viewed within 1h
 segment buyers = order_completed within 365d
 segment pro = plan = pro
 value orders = count(order_completed)
