@@ -190,7 +190,7 @@ fn replay(src: &str, data: Dataset, steps: &[Step]) -> Result<(), TestCaseError>
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
     #[test]
     fn live_agrees_with_batch_after_every_input_and_change(
         src in program(),

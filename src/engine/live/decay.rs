@@ -96,6 +96,17 @@ impl Decays {
         let now = DateTime::from_timestamp_micros(after)?;
         let ev = evaluate_dataset(plan, data, now).ok()?;
         let base: Vec<Col> = ev.state.aggs;
+        // Without decayed points there is nothing to move.
+        let moving = self.halves.iter().any(|&(a, _)| match base.get(a) {
+            Some(Col::Num(v)) => v.iter().any(|x| *x != 0.0),
+            Some(Col::Values(v)) => v
+                .iter()
+                .any(|x| matches!(x, Some(crate::plan::types::Value::Number(n)) if *n != 0.0)),
+            _ => false,
+        });
+        if !moving {
+            return None;
+        }
         let ctx = ev.ctx;
         let moments: Vec<DateTime<Utc>> = ctx.moments.clone();
         let values = |t: Micros| -> Option<Vec<Option<crate::plan::types::Value>>> {

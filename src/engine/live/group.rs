@@ -26,6 +26,8 @@ pub(crate) struct Group {
     pub held_account: Values,
     /// When the group is next re-evaluated with no input.
     pub next: Option<Micros>,
+    /// When it was last evaluated.
+    pub evaluated: Micros,
 }
 
 /// A contact taken out of a group, with its data and held results.

@@ -89,6 +89,17 @@ pub struct Live {
     clock: DateTime<Utc>,
     inputs: u64,
     changes: u64,
+    /// One thread for re-evaluating a group: a group is a few contacts, too few to share
+    /// among threads, and handing them around costs more than the work.
+    pool: Option<rayon::ThreadPool>,
+}
+
+/// Runs `f` on the live state's own thread (on the caller's pool without one).
+fn alone<R: Send>(pool: &Option<rayon::ThreadPool>, f: impl FnOnce() -> R + Send) -> R {
+    match pool {
+        Some(p) => p.install(f),
+        None => f(),
+    }
 }
 
 /// An input checked against the schema and the data held, ready to apply.
@@ -188,6 +199,11 @@ impl Live {
             clock: now,
             inputs: 0,
             changes: 0,
+            pool: rayon::ThreadPoolBuilder::new()
+                .num_threads(1)
+                .thread_name(|_| "funnel-live".into())
+                .build()
+                .ok(),
         };
         let Dataset {
             contacts,
@@ -227,6 +243,7 @@ impl Live {
                     .next()
                     .unwrap_or_default();
                 g.next = next_change(plan, clockwork, decays, &g.data, at);
+                g.evaluated = at;
                 Ok(())
             })?;
         for g in 0..live.groups.len() {
@@ -387,7 +404,8 @@ impl Live {
         }
         // Plans were evaluated once when the state was made: a plan that cannot run
         // was refused then.
-        let Ok(results) = group.evaluate(&self.plan, self.clock) else {
+        let (plan, mut clock) = (&self.plan, self.clock);
+        let Ok(results) = alone(&self.pool, || group.evaluate(plan, clock)) else {
             return;
         };
         let contacts = rows(&results.contacts);
@@ -395,6 +413,19 @@ impl Live {
             .into_iter()
             .next()
             .unwrap_or_default();
+        if matches!(cause, Cause::Time(_)) {
+            let lists = (&contacts, &account);
+            let held = (&group.held, &group.held_account);
+            let outputs = (&self.contact_outputs[..], &self.account_outputs[..]);
+            if !same_lists(outputs, held, lists) {
+                let since = group.evaluated;
+                clock = alone(&self.pool, || {
+                    first_with(plan, group, outputs, lists, since, time::micros(clock))
+                })
+                .unwrap_or(clock);
+            }
+        }
+        group.evaluated = time::micros(clock);
         let mut found = Vec::new();
         for (r, after) in contacts.iter().enumerate() {
             let id = group.data.contacts.id(r).unwrap_or_default();
@@ -420,20 +451,17 @@ impl Live {
         }
         group.held = contacts;
         group.held_account = account;
-        group.next = next_change(
-            &self.plan,
-            &self.clockwork,
-            &self.decays,
-            &group.data,
-            time::micros(self.clock),
-        );
+        let (clockwork, decays, data) = (&self.clockwork, &self.decays, &group.data);
+        group.next = alone(&self.pool, || {
+            next_change(plan, clockwork, decays, data, time::micros(clock))
+        });
         if let Some(t) = group.next {
             self.queue.insert((t, g));
         }
         for mut c in found {
             self.changes += 1;
             c.seq = self.changes;
-            c.at = self.clock;
+            c.at = clock;
             c.cause = cause.clone();
             self.index_change(&c);
             out.push(c);
@@ -729,7 +757,7 @@ impl Live {
     /// A contact's results at the clock: (definition, value) in definition order.
     pub fn contact(&self, id: &str) -> Option<Vec<(String, Json)>> {
         let (group, r) = self.locate(id)?;
-        let results = group.evaluate(&self.plan, self.clock).ok()?;
+        let results = alone(&self.pool, || group.evaluate(&self.plan, self.clock)).ok()?;
         let values = rows(&results.contacts).into_iter().nth(r as usize)?;
         Some(named(&self.contact_outputs, values))
     }
@@ -737,7 +765,7 @@ impl Live {
     /// An account's results at the clock.
     pub fn account(&self, id: &str) -> Option<Vec<(String, Json)>> {
         let group = self.account_of(id)?;
-        let results = group.evaluate(&self.plan, self.clock).ok()?;
+        let results = alone(&self.pool, || group.evaluate(&self.plan, self.clock)).ok()?;
         let values = rows(&results.accounts).into_iter().next()?;
         Some(named(&self.account_outputs, values))
     }
@@ -745,9 +773,11 @@ impl Live {
     /// Why a contact has its results at the clock: the JSON of `funnel explain`.
     pub fn explain(&self, id: &str) -> Option<Json> {
         let (group, r) = self.locate(id)?;
-        let ev =
-            crate::engine::columnar::evaluate_dataset(&self.plan, &group.data, self.clock).ok()?;
-        serde_json::to_value(crate::engine::explain::explain(&ev.ctx, &ev.state, r)).ok()
+        alone(&self.pool, || {
+            let ev = crate::engine::columnar::evaluate_dataset(&self.plan, &group.data, self.clock)
+                .ok()?;
+            serde_json::to_value(crate::engine::explain::explain(&ev.ctx, &ev.state, r)).ok()
+        })
     }
 
     /// The members of a segment, or of one band of a tier or one persona (`value`),
@@ -838,6 +868,59 @@ impl Live {
     pub fn write_data(&self, dir: &Path) -> std::io::Result<()> {
         write_ndjson(&self.plan.schema, &self.dataset(), self.has_accounts, dir)
     }
+}
+
+/// Whether two sets of results hold the same lists (segments, tiers, personas).
+fn same_lists(
+    outputs: (&[Output], &[Output]),
+    a: (&Vec<Values>, &Values),
+    b: (&Vec<Values>, &Values),
+) -> bool {
+    let row = |outs: &[Output], x: &Values, y: &Values| {
+        outs.iter().enumerate().all(|(i, o)| {
+            o.kind == ColumnKind::Score || o.kind == ColumnKind::Value || x.get(i) == y.get(i)
+        })
+    };
+    a.0.len() == b.0.len()
+        && a.0.iter().zip(b.0).all(|(x, y)| row(outputs.0, x, y))
+        && (a.1.is_empty() || b.1.is_empty() || row(outputs.1, a.1, b.1))
+}
+
+/// The first moment in `(since, until]` at which a group holds the lists `lists`
+/// (which it holds at `until`), by bisection with the engine: where a change found at
+/// a scheduled moment in fact came earlier (a decayed score's moment is found on a
+/// model of the engine's arithmetic, and may miss by a rounding).
+fn first_with(
+    plan: &Plan,
+    group: &Group,
+    outputs: (&[Output], &[Output]),
+    lists: (&Vec<Values>, &Values),
+    since: Micros,
+    until: Micros,
+) -> Option<DateTime<Utc>> {
+    let holds = |t: Micros| -> bool {
+        let Some(at) = DateTime::from_timestamp_micros(t) else {
+            return false;
+        };
+        group.evaluate(plan, at).is_ok_and(|r| {
+            let contacts = rows(&r.contacts);
+            let account = rows(&r.accounts).into_iter().next().unwrap_or_default();
+            same_lists(outputs, (&contacts, &account), lists)
+        })
+    };
+    if until - 1 <= since || !holds(until - 1) {
+        return None;
+    }
+    let (mut lo, mut hi) = (since, until - 1);
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if holds(mid) {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    DateTime::from_timestamp_micros(hi)
 }
 
 /// The next moment a group's results may change with no input: the next moment of

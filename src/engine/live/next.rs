@@ -75,10 +75,8 @@ impl Clockwork {
                 Expr::Was { window, moment, .. }
                 | Expr::Changed { window, moment, .. }
                 | Expr::InWindow { window, moment, .. } => cw.window(plan, *moment, window),
-                Expr::TimeSince { moment, .. } => {
-                    if !cw.since.contains(moment) {
-                        cw.since.push(*moment);
-                    }
+                Expr::TimeSince { moment, .. } if !cw.since.contains(moment) => {
+                    cw.since.push(*moment);
                 }
                 Expr::Lit(Value::Duration(s)) | Expr::Lit(Value::Int(s)) => {
                     cw.seconds.push(*s);
