@@ -84,7 +84,7 @@ fn sends(name: &str, program: &str, script: &str, user: &str, account: &str) {
         &s.addr,
         "/v1/changes?after=0",
         &[],
-        3,
+        4,
         Duration::from_secs(10),
     );
     assert_eq!(status, 200);
