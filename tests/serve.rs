@@ -97,14 +97,26 @@ fn payloads_that_do_not_fit_are_refused_with_the_field() {
         ("/v1/batch", json!({"batch": [1]}).to_string()),
         ("/v1/identify", json!({"userId": "c1", "messageId": "x".repeat(201)}).to_string()),
     ];
+    let shown = refusals(
+        &s,
+        cases.iter().map(|(p, b)| (*p, b.clone(), String::new())),
+    );
+    insta::assert_snapshot!(shown);
+}
+
+/// `POST path body` for each case, each refused with a 400: the answers, the current
+/// time shown as `NOW`.
+fn refusals<'a>(s: &Server, cases: impl Iterator<Item = (&'a str, String, String)>) -> String {
     let mut shown = String::new();
-    for (path, body) in &cases {
-        let r = s.call("POST", path, body);
+    for (path, body, label) in cases {
+        let r = s.call("POST", path, &body);
         assert_eq!(r.status, 400, "{path} {body}: {}", r.body);
-        shown.push_str(&format!("POST {path}\n  -> {}\n", r.body));
+        shown.push_str(&format!("POST {path}{label}\n  -> {}\n", r.body));
     }
-    let tz = regex::Regex::new(r"\(\d{4}-\d\d-\d\dT[0-9:]+Z\)").unwrap();
-    insta::assert_snapshot!(tz.replace_all(&shown, "(NOW)"));
+    // The server's clock in a message, and the times the cases were sent at.
+    let time =
+        regex::Regex::new(r"\(\d{4}-\d\d-\d\dT[0-9:]+Z\)|\d{4}-\d\d-\d\dT[0-9:]+\.\d+Z").unwrap();
+    time.replace_all(&shown, "NOW").into_owned()
 }
 
 #[test]
@@ -158,14 +170,13 @@ fn input_the_schema_refuses_is_a_400_naming_the_segment_field() {
             json!({"userId": "c1", "groupId": "newco", "timestamp": t, "traits": {"name": 5}}),
         ),
     ];
-    let mut shown = String::new();
-    for (path, body) in &cases {
-        let r = s.call("POST", path, &body.to_string());
-        assert_eq!(r.status, 400, "{path} {body}: {}", r.body);
-        shown.push_str(&format!("POST {path} {body}\n  -> {}\n", r.body));
-    }
-    let tz = regex::Regex::new(r"\d{4}-\d\d-\d\dT[0-9:.]+Z").unwrap();
-    insta::assert_snapshot!(tz.replace_all(&shown, "NOW"));
+    let shown = refusals(
+        &s,
+        cases
+            .iter()
+            .map(|(p, b)| (*p, b.to_string(), format!(" {b}"))),
+    );
+    insta::assert_snapshot!(shown);
 }
 
 #[test]
@@ -379,23 +390,9 @@ fn a_second_server_on_the_same_state_is_refused() {
     let dir = common::scratch("serve", "lock");
     project(&dir);
     let _first = Server::start(&dir, &[]);
-    let second = common::funnel_command(
-        &dir,
-        &[
-            "serve",
-            "rules.funnel",
-            "--data",
-            "data",
-            "--state",
-            "state",
-            "--listen",
-            "127.0.0.1:0",
-            "--write-key",
-            KEY,
-        ],
-    )
-    .output()
-    .unwrap();
+    let second = common::funnel_command(&dir, &common::serve::args(&[]))
+        .output()
+        .unwrap();
     assert_eq!(second.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&second.stderr).contains("another `funnel serve`"));
 }

@@ -63,15 +63,10 @@ impl<'a> Request<'a> {
                     checked.remove(link);
                 }
                 let earlier = self.new_contacts.get(id);
-                if let Some(earlier) = earlier {
-                    let mut merged = earlier.clone();
-                    merged.extend(checked);
-                    checked = merged;
-                }
                 self.live.validate(&Input::Contact {
                     id: id.clone(),
                     at: *at,
-                    attrs: checked,
+                    attrs: merged(earlier, checked),
                 })?;
                 if earlier.is_some() || self.live.contact(id).is_none() {
                     let entry = self.new_contacts.entry(id.clone()).or_default();
@@ -84,15 +79,9 @@ impl<'a> Request<'a> {
             }
             Input::Account { id, attrs } => {
                 let earlier = self.new_accounts.get(id);
-                let mut checked = attrs.clone();
-                if let Some(earlier) = earlier {
-                    let mut merged = earlier.clone();
-                    merged.extend(checked);
-                    checked = merged;
-                }
                 self.live.validate(&Input::Account {
                     id: id.clone(),
-                    attrs: checked,
+                    attrs: merged(earlier, attrs.clone()),
                 })?;
                 if earlier.is_some() || self.live.account(id).is_none() {
                     self.new_accounts
@@ -104,5 +93,17 @@ impl<'a> Request<'a> {
             }
             Input::Clock(_) => self.live.validate(input),
         }
+    }
+}
+
+/// The attributes an earlier input of the request gave, overridden by `attrs`.
+fn merged(earlier: Option<&Map<String, Value>>, attrs: Map<String, Value>) -> Map<String, Value> {
+    match earlier {
+        Some(earlier) => {
+            let mut all = earlier.clone();
+            all.extend(attrs);
+            all
+        }
+        None => attrs,
     }
 }

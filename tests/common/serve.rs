@@ -45,6 +45,25 @@ pub fn project(dir: &Path) {
     std::fs::write(data.join("events.csv"), "contact_id,event,at,url,amount\n").unwrap();
 }
 
+/// The arguments of `funnel serve` on a [`project`] folder, on a free port, with
+/// `extra` flags.
+pub fn args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "serve",
+        "rules.funnel",
+        "--data",
+        "data",
+        "--state",
+        "state",
+        "--listen",
+        "127.0.0.1:0",
+        "--write-key",
+        KEY,
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
 /// A running `funnel serve`.
 pub struct Server {
     pub child: Child,
@@ -56,19 +75,7 @@ impl Server {
     /// Starts `funnel serve rules.funnel --data data --state state` in `dir` (see
     /// [`project`]) on a free port, with `extra` flags.
     pub fn start(dir: &Path, extra: &[&str]) -> Server {
-        let mut args = vec![
-            "serve",
-            "rules.funnel",
-            "--data",
-            "data",
-            "--state",
-            "state",
-            "--listen",
-            "127.0.0.1:0",
-            "--write-key",
-            KEY,
-        ];
-        args.extend_from_slice(extra);
+        let args = args(extra);
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_funnel"))
             .args(&args)
             .current_dir(dir)
