@@ -401,39 +401,15 @@ fn a_second_server_on_the_same_state_is_refused() {
 fn bad_flags_are_usage_errors() {
     let dir = common::scratch("serve", "flags");
     project(&dir);
-    let run = |args: &[&str]| common::Ran::of(common::funnel_command(&dir, args).output().unwrap());
-    let short = run(&[
-        "serve",
-        "rules.funnel",
-        "--data",
-        "data",
-        "--state",
-        "s",
-        "--write-key",
-        "short",
-    ]);
-    let remote = run(&[
-        "serve",
-        "rules.funnel",
-        "--data",
-        "data",
-        "--state",
-        "s",
-        "--write-key",
-        KEY,
-        "--listen",
-        "0.0.0.0:0",
-    ]);
-    let no_data = run(&[
-        "serve",
-        "rules.funnel",
-        "--data",
-        "nowhere",
-        "--state",
-        "s",
-        "--write-key",
-        KEY,
-    ]);
+    let run = |data: &str, key: &str, extra: &[&str]| {
+        let mut args = vec!["serve", "rules.funnel", "--data", data, "--state", "s"];
+        args.extend(["--write-key", key]);
+        args.extend_from_slice(extra);
+        common::Ran::of(common::funnel_command(&dir, &args).output().unwrap())
+    };
+    let short = run("data", "short", &[]);
+    let remote = run("data", KEY, &["--listen", "0.0.0.0:0"]);
+    let no_data = run("nowhere", KEY, &[]);
     let shown = [short, remote, no_data]
         .iter()
         .map(common::show_run)
