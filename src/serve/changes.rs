@@ -23,6 +23,8 @@ pub type Line = (u64, Arc<str>);
 #[derive(Debug)]
 pub struct Changes {
     path: PathBuf,
+    /// How many changes memory holds.
+    ring: usize,
     inner: Mutex<Inner>,
     latest: watch::Sender<u64>,
 }
@@ -43,6 +45,11 @@ struct Seq {
 impl Changes {
     /// Opens the log at `path`: loads its tail and cuts a torn last line.
     pub fn open(path: &Path) -> Result<Changes, String> {
+        Changes::open_with(path, RING)
+    }
+
+    /// [`Changes::open`], with the last `ring` changes in memory.
+    fn open_with(path: &Path, ring_len: usize) -> Result<Changes, String> {
         let err = |e: io::Error| format!("cannot read `{}`: {e}", path.display());
         let mut ring = VecDeque::new();
         let mut logged = 0;
@@ -65,7 +72,7 @@ impl Changes {
                 };
                 good_len += read as u64;
                 logged = seq.seq;
-                if ring.len() == RING {
+                if ring.len() == ring_len {
                     ring.pop_front();
                 }
                 ring.push_back((seq.seq, Arc::from(line.trim_end())));
@@ -80,6 +87,7 @@ impl Changes {
         let (latest, _) = watch::channel(logged);
         Ok(Changes {
             path: path.to_path_buf(),
+            ring: ring_len,
             inner: Mutex::new(Inner { file, ring, logged }),
             latest,
         })
@@ -108,7 +116,7 @@ impl Changes {
             last = seq;
             text.extend_from_slice(line.as_bytes());
             text.push(b'\n');
-            if inner.ring.len() == RING {
+            if inner.ring.len() == self.ring {
                 inner.ring.pop_front();
             }
             inner.ring.push_back((seq, line));
