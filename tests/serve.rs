@@ -526,3 +526,27 @@ fn time_alone_makes_changes_at_their_exact_moment() {
     assert_eq!(results(&s, "c1")["recent"], json!(false));
     assert_eq!(results(&s, "c1")["visitors"], json!(true));
 }
+
+#[test]
+fn a_state_made_with_other_rules_is_refused() {
+    let dir = common::scratch("serve", "other_rules");
+    project(&dir);
+    Server::start(&dir, &[]).kill();
+    let rules = std::fs::read_to_string(dir.join("rules.funnel")).unwrap();
+    std::fs::write(
+        dir.join("rules.funnel"),
+        rules + "segment free = plan = free\n",
+    )
+    .unwrap();
+    let again = common::Ran::of(
+        common::funnel_command(&dir, &common::serve::args(&[]))
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(again.code, 2, "{}", common::show_run(&again));
+    assert!(
+        again.stderr.contains("was made with other rules"),
+        "{}",
+        again.stderr
+    );
+}

@@ -51,7 +51,15 @@ const QUEUE: usize = 4_096;
 /// (`error: …`).
 pub fn run(config: Config) -> Result<(), String> {
     let state = StateDir::open(&config.state)?;
-    let plan_sha256 = sha256(&config.plan.to_json());
+    // The plan without the version of Funnel that made it: a new Funnel may serve the
+    // state of an older one when the rules are the same.
+    let plan_sha256 = sha256(
+        &Plan {
+            funnel_version: String::new(),
+            ..config.plan.clone()
+        }
+        .to_json(),
+    );
     let mapper = segment::Mapper::new(&config.plan.schema);
     let load = |files: &DataFiles| {
         data::load(
