@@ -7,8 +7,7 @@ use super::live::Live;
 use super::segment::{Call, Mapper, Refusal};
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -41,8 +40,8 @@ pub struct App {
 
 type Shared = State<Arc<App>>;
 
-/// A request body, or why it could not be read (too large, cut off).
-type Body = Result<Bytes, BytesRejection>;
+/// A request body, read by [`ingest`] within [`BODY_BYTES`].
+type Body = axum::body::Body;
 
 /// The routes.
 pub fn router(app: Arc<App>) -> Router {
@@ -59,7 +58,6 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/changes", get(super::sse::changes))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(DefaultBodyLimit::max(BODY_BYTES))
         .with_state(app)
 }
 
@@ -103,40 +101,54 @@ pub fn unauthorized() -> Response {
 }
 
 async fn track(State(app): Shared, headers: HeaderMap, body: Body) -> Response {
-    ingest(&app, Some(Call::Track), &headers, &body).await
+    ingest(&app, Some(Call::Track), &headers, body).await
 }
 
 async fn identify(State(app): Shared, headers: HeaderMap, body: Body) -> Response {
-    ingest(&app, Some(Call::Identify), &headers, &body).await
+    ingest(&app, Some(Call::Identify), &headers, body).await
 }
 
 async fn group(State(app): Shared, headers: HeaderMap, body: Body) -> Response {
-    ingest(&app, Some(Call::Group), &headers, &body).await
+    ingest(&app, Some(Call::Group), &headers, body).await
 }
 
 async fn page(State(app): Shared, headers: HeaderMap, body: Body) -> Response {
-    ingest(&app, Some(Call::Page), &headers, &body).await
+    ingest(&app, Some(Call::Page), &headers, body).await
 }
 
 async fn batch(State(app): Shared, headers: HeaderMap, body: Body) -> Response {
-    ingest(&app, None, &headers, &body).await
+    ingest(&app, None, &headers, body).await
 }
 
 /// A tracking call: parse, check the key, map, hand to the committer, wait for the
 /// fsync.
-async fn ingest(app: &App, call: Option<Call>, headers: &HeaderMap, body: &Body) -> Response {
+async fn ingest(app: &App, call: Option<Call>, headers: &HeaderMap, body: Body) -> Response {
     let now = chrono::Utc::now();
-    let body = match body {
+    let too_large = || {
+        error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("a request body is at most {BODY_BYTES} bytes; send smaller batches"),
+        )
+    };
+    // A body announced as too large is refused before it is read.
+    let announced = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if announced.is_some_and(|n| n > BODY_BYTES as u64) {
+        return too_large();
+    }
+    let body: Bytes = match axum::body::to_bytes(body, BODY_BYTES).await {
         Ok(b) => b,
-        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+        Err(_) if announced.is_none() => return too_large(),
+        Err(_) => {
             return error(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                format!("a request body is at most {BODY_BYTES} bytes; send smaller batches"),
+                StatusCode::BAD_REQUEST,
+                "the request body could not be read",
             );
         }
-        Err(e) => return error(e.status(), "the request body could not be read"),
     };
-    let value: Value = match serde_json::from_slice(body) {
+    let value: Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
         Err(e) => {
             if !authorized(app, headers) {
