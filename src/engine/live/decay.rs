@@ -1,12 +1,12 @@
-//! When a score decayed by a half-life next changes its value (rounded to 2 decimals,
-//! the value every rule reads).
+//! When a score decayed by a half-life next changes a list: a segment, tier or persona
+//! that reads it (through its value rounded to 2 decimals, which every rule reads).
 //!
 //! Between two moments of [`super::next`] no event enters or leaves a window, so each
 //! half-life aggregate is its value now times `0.5^(Δ / half_life)`, where Δ is how far
 //! its moment moved. Re-evaluating only the definitions over aggregates scaled that way
 //! is cheap, so the first moment a score's value changes is found by bisection on the
-//! clock, assuming each score moves one way between two such moments (true when the
-//! decayed rules of a score share a sign). The moment found is then confirmed by the
+//! clock, assuming each list flips at most once between two such moments (true when
+//! the decayed rules of a score share a sign and each list tests a score one way). The moment found is then confirmed by the
 //! engine itself ([`super::Live`] re-evaluates there, and looks back when the change
 //! came earlier).
 
@@ -16,16 +16,16 @@ use crate::engine::eval::{Col, State};
 use crate::engine::run::evaluate_nodes;
 use crate::engine::time::{self, Micros};
 use crate::plan::types::Decay;
-use crate::plan::{AggKind, Expr, NodeKind, Plan};
+use crate::plan::{AggKind, NodeKind, Plan};
 use chrono::{DateTime, Utc};
 
-/// The half-life aggregates of a plan and the scores that are read by other rules.
+/// The half-life aggregates of a plan and the lists whose changes are reported.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Decays {
     /// (aggregate, half-life in µs).
     halves: Vec<(usize, f64)>,
-    /// Score nodes other definitions read.
-    scores: Vec<usize>,
+    /// The list definitions (segments, tiers, personas): what a change is reported of.
+    lists: Vec<usize>,
 }
 
 impl Decays {
@@ -45,33 +45,20 @@ impl Decays {
         if halves.is_empty() {
             return Decays::default();
         }
-        let mut read = vec![false; plan.nodes.len()];
-        for n in &plan.nodes {
-            if let NodeKind::Tiers { score, .. } = n.kind
-                && let Some(r) = read.get_mut(score)
-            {
-                *r = true;
-            }
-        }
-        for (_, e) in plan.exprs() {
-            e.walk(&mut |x| {
-                if let Expr::Node(i) | Expr::AccountNode(i) = x
-                    && let Some(r) = read.get_mut(*i)
-                {
-                    *r = true;
-                }
-            });
-        }
-        let scores = plan
+        let lists = plan
             .nodes
             .iter()
             .enumerate()
-            .filter(|(i, n)| {
-                matches!(n.kind, NodeKind::Score(_)) && read.get(*i).copied().unwrap_or(false)
+            .filter(|(_, n)| {
+                n.output
+                    && matches!(
+                        n.kind,
+                        NodeKind::Segment(_) | NodeKind::Tiers { .. } | NodeKind::Personas(_)
+                    )
             })
             .map(|(i, _)| i)
             .collect();
-        Decays { halves, scores }
+        Decays { halves, lists }
     }
 
     /// How far ahead decay alone can still change a score: 64 of the longest
@@ -81,8 +68,8 @@ impl Decays {
         (longest * 64.0).min(i64::MAX as f64 / 4.0) as i64
     }
 
-    /// The first moment in `(after, before]` at which a read score of the group whose
-    /// data is `data` takes another value, as far as decay alone goes.
+    /// The first moment in `(after, before]` at which a list of the group whose data is
+    /// `data` changes, as far as decay alone goes.
     pub fn next(
         &self,
         plan: &Plan,
@@ -90,7 +77,7 @@ impl Decays {
         after: Micros,
         before: Micros,
     ) -> Option<Micros> {
-        if self.scores.is_empty() || before <= after {
+        if self.lists.is_empty() || before <= after {
             return None;
         }
         let now = DateTime::from_timestamp_micros(after)?;
@@ -131,7 +118,7 @@ impl Decays {
             evaluate_nodes(&ctx, &mut st, false);
             let rows = st.nodes.first().map_or(0, Col::len);
             Some(
-                self.scores
+                self.lists
                     .iter()
                     .flat_map(|&s| {
                         let col = st.nodes.get(s);

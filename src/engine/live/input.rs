@@ -70,57 +70,58 @@ impl std::error::Error for InputError {}
 const KINDS: &str = "`event`, `contact`, `account` or `clock`";
 
 impl Input {
-    /// Reads one input from its JSON form: an object whose `kind` is `event` (then an
-    /// events row), `contact` (`id`, optional `at`, attributes), `account` (`id`,
-    /// attributes) or `clock` (`at`).
+    /// Reads one input from its JSON form, an object with one key naming what it is:
+    /// `{"event": ROW}` (a row of the events table), `{"contact": ROW, "at": TIME}`
+    /// (`id` and attributes; `at` optional), `{"account": ROW}` (`id` and attributes)
+    /// or `{"clock": TIME}`.
     pub fn from_json(line: &str) -> Result<Input, InputError> {
-        let mut row = ndjson::parse(line.as_bytes()).map_err(|e| InputError {
+        let mut outer = ndjson::parse(line.as_bytes()).map_err(|e| InputError {
             field: e.column,
             reason: e.reason,
         })?;
-        let kind = match row.remove("kind") {
-            Some(Json::String(k)) => k,
-            Some(other) => {
-                return Err(InputError::at(
-                    "kind",
-                    format!(
-                        "{} is not a kind of input, expected {KINDS}",
-                        ndjson::raw(&other).show()
-                    ),
-                ));
-            }
-            None => return Err(InputError::at("kind", format!("missing, expected {KINDS}"))),
+        let at = outer.remove("at");
+        let mut kinds = outer.into_iter();
+        let (Some((kind, value)), None) = (kinds.next(), kinds.next()) else {
+            return Err(InputError::whole(format!(
+                "expected an object with one key, {KINDS} (and `at` with `contact`)"
+            )));
+        };
+        if at.is_some() && kind != "contact" {
+            return Err(InputError::at(
+                "at",
+                format!("`at` goes with `contact` only; an {kind}'s time is inside it"),
+            ));
+        }
+        let row = |value: Json| match value {
+            Json::Object(row) => Ok(row),
+            other => Err(InputError::at(
+                &kind,
+                format!(
+                    "{} is not a row, expected a JSON object",
+                    ndjson::raw(&other).show()
+                ),
+            )),
         };
         match kind.as_str() {
-            "event" => Ok(Input::Event(row)),
+            "event" => Ok(Input::Event(row(value)?)),
             "contact" => {
-                let id = take_id(&mut row, "contact")?;
-                let at = match row.remove("at") {
+                let mut attrs = row(value)?;
+                let id = take_id(&mut attrs, "contact")?;
+                let at = match at {
                     None | Some(Json::Null) => None,
-                    Some(v) => Some(time(&v)?),
+                    Some(v) => Some(time(&v, "at")?),
                 };
-                Ok(Input::Contact { id, at, attrs: row })
+                Ok(Input::Contact { id, at, attrs })
             }
             "account" => {
-                let id = take_id(&mut row, "account")?;
-                Ok(Input::Account { id, attrs: row })
+                let mut attrs = row(value)?;
+                let id = take_id(&mut attrs, "account")?;
+                Ok(Input::Account { id, attrs })
             }
-            "clock" => {
-                let at = time(row.get("at").unwrap_or(&Json::Null))?;
-                if let Some(key) = row.keys().find(|k| *k != "at") {
-                    return Err(InputError::at(
-                        key,
-                        format!("unknown key `{key}`, expected only `kind` and `at`"),
-                    ));
-                }
-                Ok(Input::Clock(at))
-            }
+            "clock" => Ok(Input::Clock(time(&value, "clock")?)),
             other => Err(InputError::at(
-                "kind",
-                format!(
-                    "unknown kind of input {}, expected {KINDS}",
-                    validate::quote(other)
-                ),
+                other,
+                format!("unknown kind of input, expected {KINDS}"),
             )),
         }
     }
@@ -128,28 +129,27 @@ impl Input {
     /// The JSON form [`Input::from_json`] reads, on one line.
     pub fn to_json(&self) -> String {
         let mut out = Map::new();
-        let kind = |k: &str| Json::String(k.to_owned());
         match self {
             Input::Event(row) => {
-                out.insert("kind".into(), kind("event"));
-                out.extend(row.clone());
+                out.insert("event".into(), Json::Object(row.clone()));
             }
             Input::Contact { id, at, attrs } => {
-                out.insert("kind".into(), kind("contact"));
-                out.insert("id".into(), Json::String(id.clone()));
+                let mut row = Map::new();
+                row.insert("id".into(), Json::String(id.clone()));
+                row.extend(attrs.clone());
+                out.insert("contact".into(), Json::Object(row));
                 if let Some(at) = at {
                     out.insert("at".into(), Json::String(timestamp(*at)));
                 }
-                out.extend(attrs.clone());
             }
             Input::Account { id, attrs } => {
-                out.insert("kind".into(), kind("account"));
-                out.insert("id".into(), Json::String(id.clone()));
-                out.extend(attrs.clone());
+                let mut row = Map::new();
+                row.insert("id".into(), Json::String(id.clone()));
+                row.extend(attrs.clone());
+                out.insert("account".into(), Json::Object(row));
             }
             Input::Clock(at) => {
-                out.insert("kind".into(), kind("clock"));
-                out.insert("at".into(), Json::String(timestamp(*at)));
+                out.insert("clock".into(), Json::String(timestamp(*at)));
             }
         }
         Json::Object(out).to_string()
@@ -158,7 +158,7 @@ impl Input {
     /// The input's own time, when it has a valid one.
     pub fn at(&self) -> Option<DateTime<Utc>> {
         match self {
-            Input::Event(row) => time(row.get("at")?).ok(),
+            Input::Event(row) => time(row.get("at")?, "at").ok(),
             Input::Contact { at, .. } => *at,
             Input::Account { .. } => None,
             Input::Clock(at) => Some(*at),
@@ -187,8 +187,8 @@ fn take_id(row: &mut Map<String, Json>, what: &str) -> Result<String, InputError
         .map_err(|r| InputError::at("id", r))
 }
 
-fn time(v: &Json) -> Result<DateTime<Utc>, InputError> {
-    validate::timestamp_cell(ndjson::raw(v)).map_err(|r| InputError::at("at", r))
+fn time(v: &Json, key: &str) -> Result<DateTime<Utc>, InputError> {
+    validate::timestamp_cell(ndjson::raw(v)).map_err(|r| InputError::at(key, r))
 }
 
 #[cfg(test)]
@@ -198,11 +198,11 @@ mod tests {
     #[test]
     fn inputs_read_back_from_their_json() {
         for line in [
-            r#"{"kind":"event","contact_id":"c1","event":"page_viewed","at":"2026-01-01T00:00:00Z","url":"/x"}"#,
-            r#"{"kind":"contact","id":"c1","at":"2026-01-01T00:00:00.5Z","lead_stage":"sql"}"#,
-            r#"{"kind":"contact","id":"c2","region":"emea"}"#,
-            r#"{"kind":"account","id":"acme","industry":null}"#,
-            r#"{"kind":"clock","at":"2026-01-02T00:00:00Z"}"#,
+            r#"{"event":{"contact_id":"c1","event":"email_bounced","at":"2026-01-01T00:00:00Z","kind":"hard"}}"#,
+            r#"{"contact":{"id":"c1","lead_stage":"sql","at":"x"},"at":"2026-01-01T00:00:00.5Z"}"#,
+            r#"{"contact":{"id":"c2","region":"emea"}}"#,
+            r#"{"account":{"id":"acme","industry":null}}"#,
+            r#"{"clock":"2026-01-02T00:00:00Z"}"#,
         ] {
             let input = Input::from_json(line).unwrap();
             assert_eq!(Input::from_json(&input.to_json()).unwrap(), input, "{line}");
@@ -214,15 +214,16 @@ mod tests {
         let err = |line: &str| Input::from_json(line).unwrap_err().to_string();
         assert_eq!(
             err(r#"{"id":"c1"}"#),
-            "kind: missing, expected `event`, `contact`, `account` or `clock`"
+            "id: unknown kind of input, expected `event`, `contact`, `account` or `clock`"
         );
         assert_eq!(
-            err(r#"{"kind":"tick"}"#),
-            "kind: unknown kind of input `tick`, expected `event`, `contact`, `account` or `clock`"
+            err(r#"{"event":{},"clock":"2026-01-01"}"#),
+            "expected an object with one key, `event`, `contact`, `account` or `clock` (and `at` with `contact`)"
         );
-        assert!(err(r#"{"kind":"clock","at":"soon"}"#).starts_with("at: "));
-        assert!(err(r#"{"kind":"contact"}"#).starts_with("id: missing contact id"));
-        assert!(err(r#"{"kind":"clock","kind":"event"}"#).contains("appears twice"));
+        assert!(err(r#"{"clock":"soon"}"#).starts_with("clock: "));
+        assert!(err(r#"{"contact":{}}"#).starts_with("id: missing contact id"));
+        assert!(err(r#"{"event":[1]}"#).starts_with("event: an array is not a row"));
+        assert!(err(r#"{"clock":"2026-01-01","clock":"2026-01-02"}"#).contains("appears twice"));
         assert!(err("[1]").contains("expected one JSON object per line"));
     }
 }

@@ -11,7 +11,7 @@
 
 use crate::engine::data::Dataset;
 use crate::engine::time::{self, Micros};
-use crate::plan::types::{Decay, DurationUnit, TimeRef, Value, Window};
+use crate::plan::types::{Decay, DurationUnit, EventSel, TimeRef, Value, Window};
 use crate::plan::{AggKind, Expr, MomentId, Plan};
 use chrono::{DateTime, Utc};
 
@@ -30,9 +30,19 @@ enum Bound {
 }
 
 /// The time-dependent parts of a plan, found once.
+/// Which data times a bound can pass to change a result.
+#[derive(Debug, Clone, PartialEq)]
+enum Times {
+    /// The events an aggregate reads (`None`: of every type).
+    Events(Option<String>),
+    /// Every time in the data.
+    All,
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct Clockwork {
-    bounds: Vec<(Bound, Option<i64>)>,
+    /// Each bound, the data times it matters for, and `Some(c)` when it is `T − c`.
+    bounds: Vec<(Bound, Times, Option<i64>)>,
     /// (moment, step length in µs) of each stepwise decay.
     steps: Vec<(MomentId, i64)>,
     /// Moments `time_since` is read at, and the whole seconds the rules compare with.
@@ -50,14 +60,18 @@ impl Clockwork {
             seconds: Vec::new(),
         };
         for m in 0..plan.moments.len() {
-            cw.add(plan, Bound::Moment(m));
+            cw.add(plan, Bound::Moment(m), Times::All);
         }
         for a in &plan.aggregates {
-            cw.window(plan, a.moment, &a.window);
+            let events = Times::Events(match &a.event {
+                EventSel::Any => None,
+                EventSel::Type(t) => Some(t.clone()),
+            });
+            cw.window(plan, a.moment, &a.window, &events);
             match &a.kind {
                 AggKind::Periods { unit, of_last } => {
                     for k in 1..=(*of_last).min(crate::limits::PERIODS.get() as u64) {
-                        cw.add(plan, Bound::Period(a.moment, *unit, k));
+                        cw.add(plan, Bound::Period(a.moment, *unit, k), events.clone());
                     }
                 }
                 AggKind::Points {
@@ -74,7 +88,9 @@ impl Clockwork {
             e.walk(&mut |x| match x {
                 Expr::Was { window, moment, .. }
                 | Expr::Changed { window, moment, .. }
-                | Expr::InWindow { window, moment, .. } => cw.window(plan, *moment, window),
+                | Expr::InWindow { window, moment, .. } => {
+                    cw.window(plan, *moment, window, &Times::All)
+                }
                 Expr::TimeSince { moment, .. } if !cw.since.contains(moment) => {
                     cw.since.push(*moment);
                 }
@@ -93,15 +109,15 @@ impl Clockwork {
         cw
     }
 
-    fn window(&mut self, plan: &Plan, m: MomentId, w: &Window) {
-        self.add(plan, Bound::Start(m, *w));
-        self.add(plan, Bound::End(m, *w));
+    fn window(&mut self, plan: &Plan, m: MomentId, w: &Window, times: &Times) {
+        self.add(plan, Bound::Start(m, *w), times.clone());
+        self.add(plan, Bound::End(m, *w), times.clone());
     }
 
-    fn add(&mut self, plan: &Plan, b: Bound) {
-        if !self.bounds.iter().any(|(x, _)| *x == b) {
+    fn add(&mut self, plan: &Plan, b: Bound, times: Times) {
+        if !self.bounds.iter().any(|(x, t, _)| *x == b && *t == times) {
             let affine = affine(plan, &b);
-            self.bounds.push((b, affine));
+            self.bounds.push((b, times, affine));
         }
     }
 
@@ -110,21 +126,47 @@ impl Clockwork {
     /// moments to consider (a decayed score's next rounding boundary).
     pub fn next(&self, plan: &Plan, data: &Dataset, after: Micros) -> Option<Micros> {
         let times = data_times(data);
-        let mut targets: Vec<Micros> = times
-            .iter()
-            .flat_map(|&t| [t, t.saturating_add(1)])
-            .collect();
-        targets.sort_unstable();
-        targets.dedup();
+        let targets = |times: &mut dyn Iterator<Item = Micros>| {
+            let mut out: Vec<Micros> = times.flat_map(|t| [t, t.saturating_add(1)]).collect();
+            out.sort_unstable();
+            out.dedup();
+            out
+        };
+        let all = targets(&mut times.iter().copied());
+        let mut of_type: Vec<(Option<&str>, Vec<Micros>)> = Vec::new();
         let mut best: Option<Micros> = None;
         let mut consider = |t: Option<Micros>| {
             if let Some(t) = t.filter(|&t| t > after) {
                 best = Some(best.map_or(t, |b| b.min(t)));
             }
         };
-        for (b, affine) in &self.bounds {
+        for (b, times, affine) in &self.bounds {
             let Some(now) = value(plan, b, after) else {
                 continue;
+            };
+            let targets = match times {
+                Times::All => &all,
+                Times::Events(ty) => {
+                    let ty = ty.as_deref();
+                    let at = match of_type.iter().position(|(t, _)| *t == ty) {
+                        Some(at) => at,
+                        None => {
+                            let index =
+                                ty.map(|ty| plan.schema.events.iter().position(|e| e.name == ty));
+                            let mut times = data
+                                .events
+                                .iter()
+                                .filter(|e| index.is_none_or(|i| i == Some(e.event as usize)))
+                                .map(|e| time::micros(e.at));
+                            of_type.push((ty, targets(&mut times)));
+                            of_type.len() - 1
+                        }
+                    };
+                    match of_type.get(at) {
+                        Some((_, t)) => t,
+                        None => continue,
+                    }
+                }
             };
             let i = targets.partition_point(|&t| t <= now);
             if let Some(&y) = targets.get(i) {
