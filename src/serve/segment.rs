@@ -184,7 +184,11 @@ impl Mapper {
                 let name = text(m, "event")?
                     .ok_or_else(|| Refusal::new(Some("event"), "a track call needs an `event`"))?;
                 let name = self.event_name(name);
-                vec![self.input(call, event(&contact, &name, &at, object(m, "properties")?)?)?]
+                vec![self.input(
+                    call,
+                    "event",
+                    event(&contact, &name, &at, object(m, "properties")?)?,
+                )?]
             }
             Call::Page => {
                 if !self.events.iter().any(|e| e == PAGE_EVENT) {
@@ -198,13 +202,14 @@ impl Mapper {
                 }
                 vec![self.input(
                     call,
+                    "event",
                     event(&contact, PAGE_EVENT, &at, object(m, "properties")?)?,
                 )?]
             }
             Call::Identify => {
-                let mut line = head("contact", "id", &contact, Some(&at));
+                let mut line = head("id", &contact, Some(&at));
                 fill(&mut line, object(m, "traits")?, "traits")?;
-                vec![self.input(call, line)?]
+                vec![self.input(call, "contact", line)?]
             }
             Call::Group => {
                 let link = self.account_link.as_deref().ok_or_else(|| {
@@ -220,13 +225,13 @@ impl Mapper {
                 let mut inputs = Vec::with_capacity(2);
                 let traits = object(m, "traits")?;
                 if !traits.is_empty() {
-                    let mut account = head("account", "id", group, None);
+                    let mut account = head("id", group, None);
                     fill(&mut account, traits, "traits")?;
-                    inputs.push(self.input(call, account)?);
+                    inputs.push(self.input(call, "account", account)?);
                 }
-                let mut line = head("contact", "id", &contact, Some(&at));
+                let mut line = head("id", &contact, Some(&at));
                 line.insert(link.to_string(), Value::String(group.to_string()));
-                inputs.push(self.input(call, line)?);
+                inputs.push(self.input(call, "contact", line)?);
                 inputs
             }
         };
@@ -268,16 +273,19 @@ impl Mapper {
         }
     }
 
-    /// The input of a line made for a message of `call`; a refusal names the Segment
-    /// field.
-    fn input(&self, call: Call, line: Map<String, Value>) -> Result<Input, Refusal> {
-        let kind = line
-            .get("kind")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string();
+    /// The input of kind `kind` (`event`, `contact`, `account`) made of `row` for a
+    /// message of `call`; a refusal names the Segment field. A contact's `at` goes
+    /// beside its row, an event's stays in it.
+    fn input(&self, call: Call, kind: &str, mut row: Map<String, Value>) -> Result<Input, Refusal> {
+        let mut line = Map::new();
+        if kind == "contact"
+            && let Some(at) = row.remove("at")
+        {
+            line.insert("at".into(), at);
+        }
+        line.insert(kind.into(), Value::Object(row));
         Input::from_json(&Value::Object(line).to_string()).map_err(|e| Refusal {
-            field: e.field.as_deref().map(|k| self.field(call, &kind, k)),
+            field: e.field.as_deref().map(|k| self.field(call, kind, k)),
             error: e.reason,
             item: None,
         })
@@ -373,10 +381,9 @@ fn object<'a>(m: &'a Map<String, Value>, key: &str) -> Result<&'a Map<String, Va
     }
 }
 
-/// The fixed keys of an input line.
-fn head(kind: &str, id_key: &str, id: &str, at: Option<&str>) -> Map<String, Value> {
+/// The fixed keys of an input's row (a contact's `at` is moved beside it later).
+fn head(id_key: &str, id: &str, at: Option<&str>) -> Map<String, Value> {
     let mut line = Map::new();
-    line.insert("kind".into(), Value::String(kind.into()));
     line.insert(id_key.into(), Value::String(id.into()));
     if let Some(at) = at {
         line.insert("at".into(), Value::String(at.into()));
@@ -384,8 +391,8 @@ fn head(kind: &str, id_key: &str, id: &str, at: Option<&str>) -> Map<String, Val
     line
 }
 
-/// Copies `properties`/`traits` into an input line; a key the line already has
-/// (`kind`, `id`, `at`, …) is refused rather than overwritten.
+/// Copies `properties`/`traits` into an input row; a key the row already has (`id`,
+/// `contact_id`, `event`, `at`) is refused rather than overwritten.
 fn fill(
     line: &mut Map<String, Value>,
     from: &Map<String, Value>,
@@ -412,7 +419,7 @@ fn event(
     at: &str,
     properties: &Map<String, Value>,
 ) -> Result<Map<String, Value>, Refusal> {
-    let mut line = head("event", "contact_id", contact, Some(at));
+    let mut line = head("contact_id", contact, Some(at));
     line.insert("event".into(), Value::String(name.into()));
     fill(&mut line, properties, "properties")?;
     Ok(line)
@@ -467,7 +474,7 @@ mod tests {
                 json!({"userId": "c1", "event": "Order Completed", "properties": {"amount": 5}, "timestamp": t})
             ),
             Ok(vec![json_line(
-                r#"{"kind":"event","amount":5,"at":"2026-11-20T08:00:00Z","contact_id":"c1","event":"order_completed"}"#
+                r#"{"event":{"amount":5,"at":"2026-11-20T08:00:00Z","contact_id":"c1","event":"order_completed"}}"#
             )])
         );
         assert_eq!(
@@ -476,7 +483,7 @@ mod tests {
                 json!({"anonymousId": "a1", "traits": {"plan": "pro"}})
             ),
             Ok(vec![json_line(
-                r#"{"kind":"contact","id":"a1","at":"2026-11-20T09:00:00Z","plan":"pro"}"#
+                r#"{"contact":{"id":"a1","plan":"pro"},"at":"2026-11-20T09:00:00Z"}"#
             )])
         );
         assert_eq!(
@@ -485,9 +492,9 @@ mod tests {
                 json!({"userId": "c1", "groupId": "acme", "traits": {"name": "Acme"}, "timestamp": t})
             ),
             Ok(vec![
-                json_line(r#"{"kind":"account","id":"acme","name":"Acme"}"#),
+                json_line(r#"{"account":{"id":"acme","name":"Acme"}}"#),
                 json_line(
-                    r#"{"kind":"contact","id":"c1","at":"2026-11-20T08:00:00Z","company":"acme"}"#
+                    r#"{"contact":{"id":"c1","company":"acme"},"at":"2026-11-20T08:00:00Z"}"#
                 ),
             ])
         );

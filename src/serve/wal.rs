@@ -323,7 +323,7 @@ mod tests {
             request,
             clock: DateTime::from_timestamp(1_790_000_000 + request as i64, 0).unwrap_or_default(),
             message_ids: vec![format!("m{request}")],
-            inputs: vec![serde_json::json!({"kind": "clock", "at": "2026-11-20T09:00:00Z"})],
+            inputs: vec![serde_json::json!({"clock": "2026-11-20T09:00:00Z"})],
         }
     }
 
