@@ -285,8 +285,15 @@ fn the_change_stream_resumes_from_an_id_also_after_a_restart() {
     let s = Server::start(&dir, &[]);
     let addr = s.addr.clone();
     // A stream opened before the changes sees them as they come.
-    let live =
-        std::thread::spawn(move || events(&addr, "/v1/changes", &[], 3, Duration::from_secs(20)));
+    let live = std::thread::spawn(move || {
+        events(
+            &addr,
+            "/v1/changes?after=0",
+            &[],
+            3,
+            Duration::from_secs(20),
+        )
+    });
     std::thread::sleep(Duration::from_millis(300));
     let inputs = [
         (
