@@ -84,5 +84,6 @@ pub mod r#gen;
 pub mod limits;
 pub mod plan;
 pub mod report;
+pub mod serve;
 pub mod sql;
 pub mod syntax;

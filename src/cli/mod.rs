@@ -17,6 +17,7 @@ pub mod output;
 pub mod report;
 pub mod rules;
 pub mod run;
+pub mod serve;
 pub mod shell;
 pub mod sql;
 pub mod summary;
@@ -69,6 +70,8 @@ pub enum Command {
     Test(test::Args),
     /// Compile rules to warehouse SQL that computes the same results as `run`.
     Sql(sql::Args),
+    /// Keep the rules live behind Segment's HTTP Tracking API: ingest, results, change stream.
+    Serve(serve::Args),
     /// Generate a deterministic data set for a program's schema (for trials and benchmarks).
     Gen(r#gen::Args),
     Watch(watch::Args),
@@ -177,6 +180,7 @@ pub fn main() -> i32 {
         Command::Test(args) => test::run(args, cli.color),
         Command::Sql(args) => sql::run(args, cli.color),
         Command::Gen(args) => r#gen::run(args, cli.color),
+        Command::Serve(args) => serve::run(args, cli.color),
         Command::Watch(args) => watch::run(args, cli.color),
         Command::Completions(args) => shell::completions(args),
         Command::Man(args) => shell::man(args),

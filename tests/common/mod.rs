@@ -120,6 +120,7 @@ pub mod cases;
 pub mod external;
 pub mod generate;
 pub mod reference;
+pub mod serve;
 pub mod sql_data;
 pub mod sql_parse;
 
