@@ -4,8 +4,10 @@
 //! raised with an environment variable where raising makes sense. `docs/security.md`
 //! lists them all.
 
+use std::collections::HashMap;
 use std::io::{self, Read};
 use std::path::Path;
+use std::sync::{LazyLock, Mutex};
 
 /// A limit: its name in messages, its default, and the environment variable that
 /// raises it (if any).
@@ -138,7 +140,34 @@ impl Limit {
 
 /// Compiles a `matches` pattern with its flags (`i`, `m`, `s`, `x`; `u` is always on)
 /// within [`REGEX_BYTES`]: the checker and the engine compile it the same way.
+///
+/// Compiled patterns are kept (up to [`REGEX_CACHE`] of them, then the cache starts
+/// over): the checker, each engine and each evaluation of the same plan (reports,
+/// `diff`, fuzzing) would otherwise compile every pattern again, and compiling is far
+/// slower than matching a few values. A `Regex` clone shares the compiled program.
 pub fn regex(pattern: &str, flags: &str) -> Result<regex::Regex, regex::Error> {
+    type Cache = HashMap<(String, String, usize), regex::Regex>;
+    static CACHE: LazyLock<Mutex<Cache>> = LazyLock::new(Mutex::default);
+    let key = (pattern.to_string(), flags.to_string(), REGEX_BYTES.get());
+    if let Ok(cache) = CACHE.lock()
+        && let Some(re) = cache.get(&key)
+    {
+        return Ok(re.clone());
+    }
+    let re = compile_regex(pattern, flags)?;
+    if let Ok(mut cache) = CACHE.lock() {
+        if cache.len() >= REGEX_CACHE {
+            cache.clear();
+        }
+        cache.insert(key, re.clone());
+    }
+    Ok(re)
+}
+
+/// How many compiled patterns [`regex`] keeps.
+pub const REGEX_CACHE: usize = 256;
+
+fn compile_regex(pattern: &str, flags: &str) -> Result<regex::Regex, regex::Error> {
     regex::RegexBuilder::new(pattern)
         .case_insensitive(flags.contains('i'))
         .multi_line(flags.contains('m'))
