@@ -86,6 +86,15 @@ pub const AS_OF_EXPANSION: Limit = Limit {
     env: None,
 };
 
+/// Conditions copied into streams when signals are inlined, over the whole program: a
+/// signal's filter is copied into every use, and into every signal built on it, so
+/// chains of signals and much-used large filters grow the program quadratically.
+pub const SIGNAL_INLINING: Limit = Limit {
+    name: "conditions inlined from signals",
+    default: 200_000,
+    env: None,
+};
+
 /// Periods one regularity test counts (`in at least 3 of the last N weeks`).
 pub const PERIODS: Limit = Limit {
     name: "periods of a regularity test",
@@ -111,6 +120,7 @@ pub const ALL: &[Limit] = &[
     EXPR_WIDTH,
     DEFINITIONS,
     AS_OF_EXPANSION,
+    SIGNAL_INLINING,
     PERIODS,
     REGEX_BYTES,
 ];
