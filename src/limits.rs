@@ -42,6 +42,14 @@ pub const RECORD_BYTES: Limit = Limit {
     env: Some("FUNNEL_MAX_RECORD_BYTES"),
 };
 
+/// Bytes of one Parquet row group's columns, uncompressed, as the file's metadata
+/// states them: a row group is read (and decompressed) whole.
+pub const ROW_GROUP_BYTES: Limit = Limit {
+    name: "Parquet row group size",
+    default: 1024 * 1024 * 1024,
+    env: Some("FUNNEL_MAX_ROW_GROUP_BYTES"),
+};
+
 /// Nesting of brackets and runs of prefix operators (`not`, `no`, `-`) in a rule file.
 pub const NESTING: Limit = Limit {
     name: "nesting depth",
@@ -114,6 +122,7 @@ pub const ALL: &[Limit] = &[
     SOURCE_BYTES,
     PLAN_BYTES,
     RECORD_BYTES,
+    ROW_GROUP_BYTES,
     NESTING,
     EXPR_DEPTH,
     EXPR_OPERATORS,

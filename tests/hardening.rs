@@ -725,7 +725,11 @@ fn chains_of_signals_stop_at_the_inlining_limit() {
     let start = Instant::now();
     let checked = funnel::check::check_text("chain.funnel", &signal_chain(3000, 0..3000));
     assert!(checked.program.is_none());
-    let errors: Vec<_> = checked.diagnostics.iter().filter(|d| d.is_error()).collect();
+    let errors: Vec<_> = checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .collect();
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert_eq!(errors[0].code.as_str(), "E0104");
     assert!(
@@ -795,20 +799,7 @@ fn load_parquet_contacts(
     columns: Vec<(&str, arrow_array::ArrayRef)>,
 ) -> Result<funnel::engine::data::Loaded, String> {
     use funnel::engine::data::{Format, LoadOptions, Source, Sources, load_readers};
-    let schema = std::sync::Arc::new(arrow_schema::Schema::new(
-        columns
-            .iter()
-            .map(|(n, a)| arrow_schema::Field::new(*n, a.data_type().clone(), true))
-            .collect::<Vec<_>>(),
-    ));
-    let batch =
-        arrow_array::RecordBatch::try_new(schema, columns.into_iter().map(|(_, a)| a).collect())
-            .unwrap();
-    let mut bytes = Vec::new();
-    let mut writer =
-        parquet::arrow::ArrowWriter::try_new(&mut bytes, batch.schema(), None).unwrap();
-    writer.write(&batch).unwrap();
-    writer.close().unwrap();
+    let bytes = parquet_file(columns);
     let text =
         "contact { ltv: number?, seen: timestamp? }\nsegment s = ltv > 1 or seen is present\n";
     let program = funnel::check::check_text("p.funnel", text).program.unwrap();
@@ -824,6 +815,26 @@ fn load_parquet_contacts(
         &LoadOptions::default(),
     )
     .map_err(|e| e.to_string())
+}
+
+/// A Parquet file of one row group holding `columns`.
+#[cfg(feature = "parquet")]
+fn parquet_file(columns: Vec<(&str, arrow_array::ArrayRef)>) -> Vec<u8> {
+    let schema = std::sync::Arc::new(arrow_schema::Schema::new(
+        columns
+            .iter()
+            .map(|(n, a)| arrow_schema::Field::new(*n, a.data_type().clone(), true))
+            .collect::<Vec<_>>(),
+    ));
+    let batch =
+        arrow_array::RecordBatch::try_new(schema, columns.into_iter().map(|(_, a)| a).collect())
+            .unwrap();
+    let mut bytes = Vec::new();
+    let mut writer =
+        parquet::arrow::ArrowWriter::try_new(&mut bytes, batch.schema(), None).unwrap();
+    writer.write(&batch).unwrap();
+    writer.close().unwrap();
+    bytes
 }
 
 #[cfg(feature = "parquet")]
@@ -869,5 +880,67 @@ fn parquet_nan_out_of_range_times_and_duplicate_columns_are_refused() {
         r.as_ref().is_err_and(|e| e.contains("appears twice")),
         "{:?}",
         r.map(|_| ())
+    );
+}
+
+#[cfg(feature = "parquet")]
+#[test]
+fn a_huge_parquet_value_or_row_group_is_refused_with_its_place() {
+    use arrow_array::{ArrayRef, Float64Array, StringArray};
+    use std::sync::Arc;
+    // A value past the record limit (a CSV line could not hold it either).
+    let huge = "x".repeat(3 * 1024 * 1024);
+    let r = load_parquet_contacts(vec![
+        (
+            "id",
+            Arc::new(StringArray::from(vec!["c1", huge.as_str()])) as ArrayRef,
+        ),
+        ("ltv", Arc::new(Float64Array::from(vec![1.0, 2.0]))),
+    ]);
+    let e = r.map(|_| ()).unwrap_err();
+    assert!(
+        e.contains("contacts.parquet[row group 1]:2")
+            && e.contains("column `id`")
+            && e.contains("3145728 bytes")
+            && e.contains("FUNNEL_MAX_RECORD_BYTES"),
+        "{e}"
+    );
+    // A row group bigger than the row group limit, before it is decompressed.
+    let dir = scratch("parquet_row_group");
+    std::fs::write(
+        dir.join("rules.funnel"),
+        "contact { ltv: number? }\nsegment s = ltv > 1\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.join("data")).unwrap();
+    let ids: Vec<String> = (0..1000).map(|i| format!("c{i}")).collect();
+    let file = parquet_file(vec![
+        ("id", Arc::new(StringArray::from(ids)) as ArrayRef),
+        ("ltv", Arc::new(Float64Array::from(vec![1.0; 1000]))),
+    ]);
+    std::fs::write(dir.join("data/contacts.parquet"), file).unwrap();
+    let args = [
+        "run",
+        "rules.funnel",
+        "--data",
+        "data",
+        "-q",
+        "-o",
+        "out.csv",
+    ];
+    let ok = common::Ran::of(common::funnel_command(&dir, &args).output().unwrap());
+    assert_eq!(ok.code, 0, "{}", show(&ok));
+    let out = common::funnel_command(&dir, &args)
+        .env("FUNNEL_MAX_ROW_GROUP_BYTES", "1000")
+        .output()
+        .unwrap();
+    let o = common::Ran::of(out);
+    assert_eq!(o.code, 2, "{}", show(&o));
+    assert!(
+        o.stderr.contains("contacts.parquet[row group 1]")
+            && o.stderr.contains("Parquet row group size")
+            && o.stderr.contains("FUNNEL_MAX_ROW_GROUP_BYTES"),
+        "{}",
+        show(&o)
     );
 }

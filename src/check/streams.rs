@@ -18,9 +18,18 @@ use crate::syntax::span::Span;
 /// signal gets one `and` of all their filters, not a tree as deep as the chain.
 fn join(a: Option<Expr>, b: Option<Expr>) -> Option<Expr> {
     match (a, b) {
-        (Some(Expr { kind: ExprKind::And(mut xs), ty }), Some(b)) => {
+        (
+            Some(Expr {
+                kind: ExprKind::And(mut xs),
+                ty,
+            }),
+            Some(b),
+        ) => {
             xs.push(b);
-            Some(Expr { kind: ExprKind::And(xs), ty })
+            Some(Expr {
+                kind: ExprKind::And(xs),
+                ty,
+            })
         }
         (Some(a), Some(b)) => Some(mk(ExprKind::And(vec![a, b]), Type::Bool)),
         (a, b) => a.or(b),
