@@ -666,6 +666,55 @@ fn bad_row_messages_and_explain_escape_data() {
     assert_log_safe(&o.stdout);
 }
 
+#[test]
+fn diff_output_escapes_names_labels_and_ids() {
+    // Contact ids come from data, names, bands and rule labels from rule files (raw
+    // control characters inside a string literal included): none reaches the
+    // terminal or a CI log raw, in the human or the Markdown format.
+    let dir = scratch("diff_escapes");
+    let schema = "contact { job_title: text?, stage: one of (lead, mql) }\n";
+    let old = format!(
+        "{schema}segment `s\u{1b}[2J` = job_title = \"CEO\"\n\
+         score q {{\n  +5 if job_title = \"\u{1b}[31m\u{7}label\"\n}}\n\
+         tiers t of q {{ `hot\u{202e}` 5..10, cold 0..4 }}\n"
+    );
+    let new = format!(
+        "{schema}segment `s\u{1b}[2J` = job_title is present\n\
+         score q {{\n  +7 if job_title = \"\u{1b}[31m\u{7}label\"\n}}\n\
+         tiers t of q {{ `hot\u{202e}` 8..10, cold 0..7 }}\n"
+    );
+    std::fs::write(dir.join("old.funnel"), old).unwrap();
+    std::fs::write(dir.join("new.funnel"), new).unwrap();
+    std::fs::create_dir_all(dir.join("data")).unwrap();
+    std::fs::write(
+        dir.join("data/contacts.csv"),
+        "id,job_title,stage\n\"c1\u{1b}[2J\n::error file=x::id\",\u{1b}[31m\u{7}label,lead\n\
+         c2,CEO,mql\n",
+    )
+    .unwrap();
+    for format in ["human", "markdown"] {
+        let o = funnel_in(
+            &dir,
+            &[
+                "diff",
+                "old.funnel",
+                "new.funnel",
+                "--data",
+                "data",
+                "--as-of",
+                AS_OF,
+                "--format",
+                format,
+            ],
+        );
+        assert_eq!(o.code, 0, "{}", show(&o));
+        assert!(o.stdout.contains("entered"), "{}", show(&o));
+        assert!(o.stdout.contains("c1\\u{1b}[2J\\n::error"), "{}", show(&o));
+        assert_log_safe(&o.stdout);
+        assert_log_safe(&o.stderr);
+    }
+}
+
 // ------------------------------------------------------------------ expansion and size
 
 #[test]

@@ -8,6 +8,13 @@ use crate::plan::types::Scope;
 use chrono::SecondsFormat;
 use std::fmt::Write;
 
+/// Text from rule files (names, bands, rule labels) or data (ids) as the human and
+/// Markdown formats show it: no control character, line break or bidirectional
+/// override (see [`crate::diag::escape`]). JSON escapes its own.
+fn esc(s: &str) -> std::borrow::Cow<'_, str> {
+    crate::diag::escape::escape(s)
+}
+
 /// The diffs of every entry file, by entry name.
 pub type Entries = [(String, Diff)];
 
@@ -42,10 +49,11 @@ fn what(m: &Move) -> String {
         Scope::Contact => "",
         Scope::Account => "account ",
     };
+    let def = esc(&m.definition);
     match (&m.group, m.kind) {
-        (None, ColumnKind::Segment) => format!("{scope}{kind} `{}`", m.definition),
-        (Some(g), _) => format!("{scope}{kind} `{}` = `{g}`", m.definition),
-        (None, _) => format!("{scope}{kind} `{}` is missing", m.definition),
+        (None, ColumnKind::Segment) => format!("{scope}{kind} `{def}`"),
+        (Some(g), _) => format!("{scope}{kind} `{def}` = `{}`", esc(g)),
+        (None, _) => format!("{scope}{kind} `{def}` is missing"),
     }
 }
 
@@ -76,7 +84,7 @@ fn stats_line(a: &Stats, b: &Stats) -> String {
 
 fn names(xs: &[String]) -> String {
     xs.iter()
-        .map(|x| format!("`{x}`"))
+        .map(|x| format!("`{}`", esc(x)))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -93,7 +101,7 @@ fn definition_lines(d: &Definitions) -> Vec<String> {
         let r: Vec<String> = d
             .renamed
             .iter()
-            .map(|(a, b)| format!("`{a}` → `{b}`"))
+            .map(|(a, b)| format!("`{}` → `{}`", esc(a), esc(b)))
             .collect();
         out.push(format!("renamed: {}", r.join(", ")));
     }
@@ -108,7 +116,7 @@ fn sample(ids: &[String]) -> String {
     let mut s = ids
         .iter()
         .take(SAMPLE)
-        .map(String::as_str)
+        .map(|id| esc(id))
         .collect::<Vec<_>>()
         .join(", ");
     if ids.len() > SAMPLE {
@@ -131,7 +139,7 @@ pub fn human(entries: &Entries, colour: bool) -> String {
         let _ = writeln!(
             s,
             "{} (as of {})",
-            paint("1", name.clone()),
+            paint("1", esc(name).into_owned()),
             d.now.to_rfc3339_opts(SecondsFormat::AutoSi, true)
         );
         if d.is_empty() {
@@ -163,7 +171,7 @@ pub fn human(entries: &Entries, colour: bool) -> String {
             let _ = writeln!(
                 s,
                 "  score `{}`: {} ({} {} changed)",
-                sc.name,
+                esc(&sc.name),
                 stats_line(&sc.before, &sc.after),
                 sc.changed,
                 scope_rows(sc)
@@ -184,7 +192,7 @@ pub fn human(entries: &Entries, colour: bool) -> String {
 
 /// A rule as code, with its old label when it was edited.
 fn rule_name(r: &RuleShift) -> String {
-    let code = |l: &str| format!("`{}`", l.replace('`', "'"));
+    let code = |l: &str| format!("`{}`", esc(&l.replace('`', "'")));
     match (&r.was, r.before, r.after) {
         (Some(was), _, _) => format!("{} (was {})", code(&r.label), code(was)),
         (None, None, _) => format!("{} (added)", code(&r.label)),
@@ -222,7 +230,7 @@ pub fn markdown(entries: &Entries) -> String {
         );
     }
     for (name, d) in entries {
-        let _ = writeln!(s, "### `{name}`\n");
+        let _ = writeln!(s, "### `{}`\n", esc(name));
         if d.is_empty() {
             s.push_str("No change.\n\n");
             continue;
@@ -262,7 +270,7 @@ pub fn markdown(entries: &Entries) -> String {
                 let _ = writeln!(
                     s,
                     "| `{}` | {} | {} | {} | {} | {} |",
-                    sc.name,
+                    esc(&sc.name),
                     arrow(a.min, b.min),
                     arrow(a.median, b.median),
                     arrow(a.max, b.max),
@@ -272,7 +280,7 @@ pub fn markdown(entries: &Entries) -> String {
             }
             s.push('\n');
             for sc in d.scores.iter().filter(|sc| !sc.rules.is_empty()) {
-                let _ = writeln!(s, "Rules that moved `{}`:\n", sc.name);
+                let _ = writeln!(s, "Rules that moved `{}`:\n", esc(&sc.name));
                 for r in &sc.rules {
                     let _ = writeln!(
                         s,
