@@ -689,7 +689,7 @@ fn diff_output_escapes_names_labels_and_ids() {
     std::fs::write(
         dir.join("data/contacts.csv"),
         "id,job_title,stage\n\"c1\u{1b}[2J\n::error file=x::id\",\u{1b}[31m\u{7}label,lead\n\
-         c2,CEO,mql\n",
+         c2,CEO,mql\n\"@org/team|x`\",Dev,lead\n",
     )
     .unwrap();
     for format in ["human", "markdown"] {
@@ -710,6 +710,10 @@ fn diff_output_escapes_names_labels_and_ids() {
         assert_eq!(o.code, 0, "{}", show(&o));
         assert!(o.stdout.contains("entered"), "{}", show(&o));
         assert!(o.stdout.contains("c1\\u{1b}[2J\\n::error"), "{}", show(&o));
+        if format == "markdown" {
+            // Ids are code spans: no mention, link or formatting, no early end of cell.
+            assert!(o.stdout.contains("`@org/team\\|x'`"), "{}", show(&o));
+        }
         assert_log_safe(&o.stdout);
         assert_log_safe(&o.stderr);
     }

@@ -111,12 +111,12 @@ fn definition_lines(d: &Definitions) -> Vec<String> {
     out
 }
 
-/// The first [`SAMPLE`] ids, then `…` when there are more.
-fn sample(ids: &[String]) -> String {
+/// The first [`SAMPLE`] ids, each as `show` writes it, then `…` when there are more.
+fn sample(ids: &[String], show: fn(&str) -> String) -> String {
     let mut s = ids
         .iter()
         .take(SAMPLE)
-        .map(|id| esc(id))
+        .map(|id| show(id))
         .collect::<Vec<_>>()
         .join(", ");
     if ids.len() > SAMPLE {
@@ -161,10 +161,10 @@ pub fn human(entries: &Entries, colour: bool) -> String {
                 paint("31", format!("{} left", signed("-", m.left.len()))),
             );
             if !m.entered.is_empty() {
-                let _ = writeln!(s, "    entered: {}", sample(&m.entered));
+                let _ = writeln!(s, "    entered: {}", sample(&m.entered, plain));
             }
             if !m.left.is_empty() {
-                let _ = writeln!(s, "    left: {}", sample(&m.left));
+                let _ = writeln!(s, "    left: {}", sample(&m.left, plain));
             }
         }
         for sc in &d.scores {
@@ -188,6 +188,23 @@ pub fn human(entries: &Entries, colour: bool) -> String {
         }
     }
     s
+}
+
+/// An id for a terminal.
+fn plain(id: &str) -> String {
+    esc(id).into_owned()
+}
+
+/// An id in a Markdown table: a code span, so that data can neither mention people
+/// (`@team`), link nor format, with `|` escaped so that it cannot end the cell.
+fn code_cell(id: &str) -> String {
+    format!("`{}`", cell(&esc(id).replace('`', "'")))
+}
+
+/// Text in a Markdown table cell: `|` escaped (GitHub reads `\|` as `|` in code spans
+/// too).
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|")
 }
 
 /// A rule as code, with its old label when it was edited.
@@ -250,13 +267,13 @@ pub fn markdown(entries: &Entries) -> String {
                 let _ = writeln!(
                     s,
                     "| {} | {} | {} | {} | {} | {} | {} |",
-                    what(m),
+                    cell(&what(m)),
                     m.before,
                     m.after,
                     signed("+", m.entered.len()),
                     signed("−", m.left.len()),
-                    sample(&m.entered),
-                    sample(&m.left)
+                    sample(&m.entered, code_cell),
+                    sample(&m.left, code_cell)
                 );
             }
             s.push('\n');
@@ -270,7 +287,7 @@ pub fn markdown(entries: &Entries) -> String {
                 let _ = writeln!(
                     s,
                     "| `{}` | {} | {} | {} | {} | {} |",
-                    esc(&sc.name),
+                    cell(&esc(&sc.name)),
                     arrow(a.min, b.min),
                     arrow(a.median, b.median),
                     arrow(a.max, b.max),
