@@ -719,6 +719,30 @@ fn diff_output_escapes_names_labels_and_ids() {
     }
 }
 
+#[test]
+fn formatting_keeps_rule_labels() {
+    // Found by the `rules_gen` fuzzer: `fmt` breaks a long rule inside a list's
+    // brackets, and the label (the rule's source text, spaces collapsed) became
+    // `in ( soft )`: the plan changed, and `diff` reported an edited rule. Labels are
+    // now the rule in the canonical layout, on one line.
+    let text = "contact { a: int? }\nevent email_bounced { kind: one of (hard, soft) }\n\
+                score s {\n  decay half_life 9d\n  \
+                +7 if count_distinct(email_bounced.kind where kind in (soft) since 1902-06-15T00:30:00Z) > 0.0, at most 1\n  \
+                -2   per   email_bounced where kind in(hard)\n}\n";
+    let formatted = funnel::syntax::format_source(funnel::syntax::FileId(0), text).unwrap();
+    assert!(formatted.contains("(\n"), "{formatted}");
+    let plan = |t: &str| {
+        funnel::plan::lower(&funnel::check::check_text("l.funnel", t).program.unwrap()).to_json()
+    };
+    let before = plan(text);
+    assert_eq!(before, plan(&formatted));
+    assert!(before.contains("where kind in (soft) since"), "{before}");
+    assert!(
+        before.contains("\"-2 per email_bounced where kind in (hard)\""),
+        "{before}"
+    );
+}
+
 // ------------------------------------------------------------------ expansion and size
 
 #[test]
