@@ -4,8 +4,10 @@
 //! raised with an environment variable where raising makes sense. `docs/security.md`
 //! lists them all.
 
+use std::collections::HashMap;
 use std::io::{self, Read};
 use std::path::Path;
+use std::sync::{LazyLock, Mutex};
 
 /// A limit: its name in messages, its default, and the environment variable that
 /// raises it (if any).
@@ -38,6 +40,14 @@ pub const RECORD_BYTES: Limit = Limit {
     name: "data record size",
     default: 1024 * 1024,
     env: Some("FUNNEL_MAX_RECORD_BYTES"),
+};
+
+/// Bytes of one Parquet row group's columns, uncompressed, as the file's metadata
+/// states them: a row group is read (and decompressed) whole.
+pub const ROW_GROUP_BYTES: Limit = Limit {
+    name: "Parquet row group size",
+    default: 1024 * 1024 * 1024,
+    env: Some("FUNNEL_MAX_ROW_GROUP_BYTES"),
 };
 
 /// Nesting of brackets and runs of prefix operators (`not`, `no`, `-`) in a rule file.
@@ -84,6 +94,15 @@ pub const AS_OF_EXPANSION: Limit = Limit {
     env: None,
 };
 
+/// Conditions copied into streams when signals are inlined, over the whole program: a
+/// signal's filter is copied into every use, and into every signal built on it, so
+/// chains of signals and much-used large filters grow the program quadratically.
+pub const SIGNAL_INLINING: Limit = Limit {
+    name: "conditions inlined from signals",
+    default: 200_000,
+    env: None,
+};
+
 /// Periods one regularity test counts (`in at least 3 of the last N weeks`).
 pub const PERIODS: Limit = Limit {
     name: "periods of a regularity test",
@@ -103,12 +122,14 @@ pub const ALL: &[Limit] = &[
     SOURCE_BYTES,
     PLAN_BYTES,
     RECORD_BYTES,
+    ROW_GROUP_BYTES,
     NESTING,
     EXPR_DEPTH,
     EXPR_OPERATORS,
     EXPR_WIDTH,
     DEFINITIONS,
     AS_OF_EXPANSION,
+    SIGNAL_INLINING,
     PERIODS,
     REGEX_BYTES,
 ];
@@ -138,7 +159,34 @@ impl Limit {
 
 /// Compiles a `matches` pattern with its flags (`i`, `m`, `s`, `x`; `u` is always on)
 /// within [`REGEX_BYTES`]: the checker and the engine compile it the same way.
+///
+/// Compiled patterns are kept (up to [`REGEX_CACHE`] of them, then the cache starts
+/// over): the checker, each engine and each evaluation of the same plan (reports,
+/// `diff`, fuzzing) would otherwise compile every pattern again, and compiling is far
+/// slower than matching a few values. A `Regex` clone shares the compiled program.
 pub fn regex(pattern: &str, flags: &str) -> Result<regex::Regex, regex::Error> {
+    type Cache = HashMap<(String, String, usize), regex::Regex>;
+    static CACHE: LazyLock<Mutex<Cache>> = LazyLock::new(Mutex::default);
+    let key = (pattern.to_string(), flags.to_string(), REGEX_BYTES.get());
+    if let Ok(cache) = CACHE.lock()
+        && let Some(re) = cache.get(&key)
+    {
+        return Ok(re.clone());
+    }
+    let re = compile_regex(pattern, flags)?;
+    if let Ok(mut cache) = CACHE.lock() {
+        if cache.len() >= REGEX_CACHE {
+            cache.clear();
+        }
+        cache.insert(key, re.clone());
+    }
+    Ok(re)
+}
+
+/// How many compiled patterns [`regex`] keeps.
+pub const REGEX_CACHE: usize = 256;
+
+fn compile_regex(pattern: &str, flags: &str) -> Result<regex::Regex, regex::Error> {
     regex::RegexBuilder::new(pattern)
         .case_insensitive(flags.contains('i'))
         .multi_line(flags.contains('m'))

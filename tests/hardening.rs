@@ -666,6 +666,83 @@ fn bad_row_messages_and_explain_escape_data() {
     assert_log_safe(&o.stdout);
 }
 
+#[test]
+fn diff_output_escapes_names_labels_and_ids() {
+    // Contact ids come from data, names, bands and rule labels from rule files (raw
+    // control characters inside a string literal included): none reaches the
+    // terminal or a CI log raw, in the human or the Markdown format.
+    let dir = scratch("diff_escapes");
+    let schema = "contact { job_title: text?, stage: one of (lead, mql) }\n";
+    let old = format!(
+        "{schema}segment `s\u{1b}[2J` = job_title = \"CEO\"\n\
+         score q {{\n  +5 if job_title = \"\u{1b}[31m\u{7}label\"\n}}\n\
+         tiers t of q {{ `hot\u{202e}` 5..10, cold 0..4 }}\n"
+    );
+    let new = format!(
+        "{schema}segment `s\u{1b}[2J` = job_title is present\n\
+         score q {{\n  +7 if job_title = \"\u{1b}[31m\u{7}label\"\n}}\n\
+         tiers t of q {{ `hot\u{202e}` 8..10, cold 0..7 }}\n"
+    );
+    std::fs::write(dir.join("old.funnel"), old).unwrap();
+    std::fs::write(dir.join("new.funnel"), new).unwrap();
+    std::fs::create_dir_all(dir.join("data")).unwrap();
+    std::fs::write(
+        dir.join("data/contacts.csv"),
+        "id,job_title,stage\n\"c1\u{1b}[2J\n::error file=x::id\",\u{1b}[31m\u{7}label,lead\n\
+         c2,CEO,mql\n\"@org/team|x`\",Dev,lead\n",
+    )
+    .unwrap();
+    for format in ["human", "markdown"] {
+        let o = funnel_in(
+            &dir,
+            &[
+                "diff",
+                "old.funnel",
+                "new.funnel",
+                "--data",
+                "data",
+                "--as-of",
+                AS_OF,
+                "--format",
+                format,
+            ],
+        );
+        assert_eq!(o.code, 0, "{}", show(&o));
+        assert!(o.stdout.contains("entered"), "{}", show(&o));
+        assert!(o.stdout.contains("c1\\u{1b}[2J\\n::error"), "{}", show(&o));
+        if format == "markdown" {
+            // Ids are code spans: no mention, link or formatting, no early end of cell.
+            assert!(o.stdout.contains("`@org/team\\|x'`"), "{}", show(&o));
+        }
+        assert_log_safe(&o.stdout);
+        assert_log_safe(&o.stderr);
+    }
+}
+
+#[test]
+fn formatting_keeps_rule_labels() {
+    // Found by the `rules_gen` fuzzer: `fmt` breaks a long rule inside a list's
+    // brackets, and the label (the rule's source text, spaces collapsed) became
+    // `in ( soft )`: the plan changed, and `diff` reported an edited rule. Labels are
+    // now the rule in the canonical layout, on one line.
+    let text = "contact { a: int? }\nevent email_bounced { kind: one of (hard, soft) }\n\
+                score s {\n  decay half_life 9d\n  \
+                +7 if count_distinct(email_bounced.kind where kind in (soft) since 1902-06-15T00:30:00Z) > 0.0, at most 1\n  \
+                -2   per   email_bounced where kind in(hard)\n}\n";
+    let formatted = funnel::syntax::format_source(funnel::syntax::FileId(0), text).unwrap();
+    assert!(formatted.contains("(\n"), "{formatted}");
+    let plan = |t: &str| {
+        funnel::plan::lower(&funnel::check::check_text("l.funnel", t).program.unwrap()).to_json()
+    };
+    let before = plan(text);
+    assert_eq!(before, plan(&formatted));
+    assert!(before.contains("where kind in (soft) since"), "{before}");
+    assert!(
+        before.contains("\"-2 per email_bounced where kind in (hard)\""),
+        "{before}"
+    );
+}
+
 // ------------------------------------------------------------------ expansion and size
 
 #[test]
@@ -700,6 +777,52 @@ fn as_of_reads_of_reads_stop_at_the_expansion_limit() {
             .program
             .is_some()
     );
+}
+
+/// A chain of `n` signals, each built on the one before, and a segment that uses
+/// `uses` of them.
+fn signal_chain(n: usize, uses: std::ops::Range<usize>) -> String {
+    let mut text = String::from(
+        "contact { a: int? }\nevent page_viewed { seconds: int }\n\
+         signal s0 = page_viewed where seconds > 0\n",
+    );
+    for i in 1..n {
+        text.push_str(&format!("signal s{i} = s{} where seconds > {i}\n", i - 1));
+    }
+    let used: Vec<String> = uses.map(|i| format!("s{i}")).collect();
+    text.push_str(&format!("segment all = {}\n", used.join(" or ")));
+    text
+}
+
+#[test]
+fn chains_of_signals_stop_at_the_inlining_limit() {
+    // Each signal's filter is copied into the signals built on it and into each use:
+    // 3000 signals each on the last took 22 s and 6 GB in `check` (debug build), and
+    // using all of 800 of them wrote a 0.75 GB plan for 400.
+    let start = Instant::now();
+    let checked = funnel::check::check_text("chain.funnel", &signal_chain(3000, 0..3000));
+    assert!(checked.program.is_none());
+    let errors: Vec<_> = checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .collect();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].code.as_str(), "E0104");
+    assert!(
+        errors[0]
+            .message
+            .contains("(conditions inlined from signals)"),
+        "{:?}",
+        errors[0]
+    );
+    assert!(start.elapsed() < Duration::from_secs(30));
+    // Under the limit, a chain's filter is one flat `and`: the plan grows with the
+    // conditions, not with the depth of the chain times its length.
+    let checked = funnel::check::check_text("chain.funnel", &signal_chain(250, 249..250));
+    let plan = funnel::plan::lower(&checked.program.expect("250 signals check"));
+    let json = plan.to_json();
+    assert!(json.len() < 200_000, "{} bytes", json.len());
 }
 
 #[test]
@@ -753,20 +876,7 @@ fn load_parquet_contacts(
     columns: Vec<(&str, arrow_array::ArrayRef)>,
 ) -> Result<funnel::engine::data::Loaded, String> {
     use funnel::engine::data::{Format, LoadOptions, Source, Sources, load_readers};
-    let schema = std::sync::Arc::new(arrow_schema::Schema::new(
-        columns
-            .iter()
-            .map(|(n, a)| arrow_schema::Field::new(*n, a.data_type().clone(), true))
-            .collect::<Vec<_>>(),
-    ));
-    let batch =
-        arrow_array::RecordBatch::try_new(schema, columns.into_iter().map(|(_, a)| a).collect())
-            .unwrap();
-    let mut bytes = Vec::new();
-    let mut writer =
-        parquet::arrow::ArrowWriter::try_new(&mut bytes, batch.schema(), None).unwrap();
-    writer.write(&batch).unwrap();
-    writer.close().unwrap();
+    let bytes = parquet_file(columns);
     let text =
         "contact { ltv: number?, seen: timestamp? }\nsegment s = ltv > 1 or seen is present\n";
     let program = funnel::check::check_text("p.funnel", text).program.unwrap();
@@ -782,6 +892,26 @@ fn load_parquet_contacts(
         &LoadOptions::default(),
     )
     .map_err(|e| e.to_string())
+}
+
+/// A Parquet file of one row group holding `columns`.
+#[cfg(feature = "parquet")]
+fn parquet_file(columns: Vec<(&str, arrow_array::ArrayRef)>) -> Vec<u8> {
+    let schema = std::sync::Arc::new(arrow_schema::Schema::new(
+        columns
+            .iter()
+            .map(|(n, a)| arrow_schema::Field::new(*n, a.data_type().clone(), true))
+            .collect::<Vec<_>>(),
+    ));
+    let batch =
+        arrow_array::RecordBatch::try_new(schema, columns.into_iter().map(|(_, a)| a).collect())
+            .unwrap();
+    let mut bytes = Vec::new();
+    let mut writer =
+        parquet::arrow::ArrowWriter::try_new(&mut bytes, batch.schema(), None).unwrap();
+    writer.write(&batch).unwrap();
+    writer.close().unwrap();
+    bytes
 }
 
 #[cfg(feature = "parquet")]
@@ -827,5 +957,67 @@ fn parquet_nan_out_of_range_times_and_duplicate_columns_are_refused() {
         r.as_ref().is_err_and(|e| e.contains("appears twice")),
         "{:?}",
         r.map(|_| ())
+    );
+}
+
+#[cfg(feature = "parquet")]
+#[test]
+fn a_huge_parquet_value_or_row_group_is_refused_with_its_place() {
+    use arrow_array::{ArrayRef, Float64Array, StringArray};
+    use std::sync::Arc;
+    // A value past the record limit (a CSV line could not hold it either).
+    let huge = "x".repeat(3 * 1024 * 1024);
+    let r = load_parquet_contacts(vec![
+        (
+            "id",
+            Arc::new(StringArray::from(vec!["c1", huge.as_str()])) as ArrayRef,
+        ),
+        ("ltv", Arc::new(Float64Array::from(vec![1.0, 2.0]))),
+    ]);
+    let e = r.map(|_| ()).unwrap_err();
+    assert!(
+        e.contains("contacts.parquet[row group 1]:2")
+            && e.contains("column `id`")
+            && e.contains("3145728 bytes")
+            && e.contains("FUNNEL_MAX_RECORD_BYTES"),
+        "{e}"
+    );
+    // A row group bigger than the row group limit, before it is decompressed.
+    let dir = scratch("parquet_row_group");
+    std::fs::write(
+        dir.join("rules.funnel"),
+        "contact { ltv: number? }\nsegment s = ltv > 1\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.join("data")).unwrap();
+    let ids: Vec<String> = (0..1000).map(|i| format!("c{i}")).collect();
+    let file = parquet_file(vec![
+        ("id", Arc::new(StringArray::from(ids)) as ArrayRef),
+        ("ltv", Arc::new(Float64Array::from(vec![1.0; 1000]))),
+    ]);
+    std::fs::write(dir.join("data/contacts.parquet"), file).unwrap();
+    let args = [
+        "run",
+        "rules.funnel",
+        "--data",
+        "data",
+        "-q",
+        "-o",
+        "out.csv",
+    ];
+    let ok = common::Ran::of(common::funnel_command(&dir, &args).output().unwrap());
+    assert_eq!(ok.code, 0, "{}", show(&ok));
+    let out = common::funnel_command(&dir, &args)
+        .env("FUNNEL_MAX_ROW_GROUP_BYTES", "1000")
+        .output()
+        .unwrap();
+    let o = common::Ran::of(out);
+    assert_eq!(o.code, 2, "{}", show(&o));
+    assert!(
+        o.stderr.contains("contacts.parquet[row group 1]")
+            && o.stderr.contains("Parquet row group size")
+            && o.stderr.contains("FUNNEL_MAX_ROW_GROUP_BYTES"),
+        "{}",
+        show(&o)
     );
 }

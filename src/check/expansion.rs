@@ -84,8 +84,19 @@ fn roots(d: &Def) -> Vec<&Expr> {
     }
 }
 
+/// The number of expression nodes in `e` (as-of reads aside).
+pub(super) fn size(e: &Expr) -> usize {
+    let mut n = 0;
+    let mut todo = vec![e];
+    while let Some(e) = todo.pop() {
+        n += 1;
+        children(e, &mut |c| todo.push(c));
+    }
+    n
+}
+
 /// Calls `f` on each direct sub-expression of `e` (as-of reads aside).
-fn children<'a>(e: &'a Expr, f: &mut impl FnMut(&'a Expr)) {
+pub(super) fn children<'a>(e: &'a Expr, f: &mut impl FnMut(&'a Expr)) {
     match &e.kind {
         ExprKind::Exists(s)
         | ExprKind::Freq { stream: s, .. }

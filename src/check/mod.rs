@@ -139,6 +139,8 @@ enum State {
 struct SignalLow {
     event: program::EventSel,
     filter: Option<program::Expr>,
+    /// Expression nodes in `filter`.
+    size: usize,
 }
 
 /// The result of lowering one definition.
@@ -163,6 +165,9 @@ struct Checker<'a> {
     deps: Vec<Vec<(usize, Span)>>,
     /// The definitions being lowered, innermost last.
     stack: Vec<usize>,
+    /// Conditions copied from signals into their uses so far (see
+    /// [`crate::limits::SIGNAL_INLINING`]).
+    inlined: usize,
 }
 
 impl<'a> Checker<'a> {
@@ -177,6 +182,7 @@ impl<'a> Checker<'a> {
             lowered: Vec::new(),
             deps: Vec::new(),
             stack: Vec::new(),
+            inlined: 0,
         }
     }
 

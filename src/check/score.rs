@@ -201,11 +201,12 @@ impl Checker<'_> {
     }
 
     fn rule(&mut self, r: &ast::ScoreRule, env: Env) -> Option<Rule> {
-        let label = self
-            .snippet(r.span)
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ");
+        let text = self
+            .loaded
+            .sources
+            .get(r.span.file)
+            .map_or("", |f| f.text.as_str());
+        let label = crate::syntax::format::rule_line(r, text);
         let kind = match &r.kind {
             ast::RuleKind::Per(s) => {
                 if env == Env::Account {

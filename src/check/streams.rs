@@ -14,9 +14,23 @@ use crate::syntax::ast::{
 };
 use crate::syntax::span::Span;
 
-/// Joins two optional filters with `and`.
+/// Joins two optional filters with `and`, flat: a signal built on a signal built on a
+/// signal gets one `and` of all their filters, not a tree as deep as the chain.
 fn join(a: Option<Expr>, b: Option<Expr>) -> Option<Expr> {
     match (a, b) {
+        (
+            Some(Expr {
+                kind: ExprKind::And(mut xs),
+                ty,
+            }),
+            Some(b),
+        ) => {
+            xs.push(b);
+            Some(Expr {
+                kind: ExprKind::And(xs),
+                ty,
+            })
+        }
         (Some(a), Some(b)) => Some(mk(ExprKind::And(vec![a, b]), Type::Bool)),
         (a, b) => a.or(b),
     }
@@ -35,9 +49,11 @@ impl Checker<'_> {
             Some(f) => Some(self.cond(f, Env::Event(ev))?),
             None => None,
         };
+        let size = base.size + f.as_ref().map_or(0, super::expansion::size);
         Some(SignalLow {
             event: base.event,
             filter: join(base.filter, f),
+            size,
         })
     }
 
@@ -49,6 +65,35 @@ impl Checker<'_> {
         }
     }
 
+    /// Counts `size` conditions copied from signal `id` into a use; false (and an error
+    /// at the use, once) when that takes the program past the limit.
+    fn inline(&mut self, size: usize, id: &Ident) -> bool {
+        let limit = crate::limits::SIGNAL_INLINING.get();
+        if self.inlined > limit {
+            return false;
+        }
+        self.inlined += size;
+        if self.inlined <= limit {
+            return true;
+        }
+        self.report(
+            Diagnostic::new(
+                Code::TooLarge,
+                id.span,
+                format!(
+                    "signals inline more than {} into their uses",
+                    crate::limits::SIGNAL_INLINING.describe()
+                ),
+            )
+            .with_label("the limit is passed at this use")
+            .with_help(
+                "a signal's filter is copied into each use and into each signal built on it: \
+                 build fewer signals on signals, or use large signals less often",
+            ),
+        );
+        false
+    }
+
     /// Resolves a stream source: `event`, an event type, or a signal (inlined).
     fn source(&mut self, source: &StreamSource, env: Env) -> Option<(String, SignalLow)> {
         let id = match source {
@@ -58,6 +103,7 @@ impl Checker<'_> {
                     SignalLow {
                         event: EventSel::Any,
                         filter: None,
+                        size: 0,
                     },
                 ));
             }
@@ -75,12 +121,20 @@ impl Checker<'_> {
                     SignalLow {
                         event: EventSel::Type(name),
                         filter: None,
+                        size: 0,
                     },
                 ))
             }
             Some(Sym::Def(i)) if self.is_signal(i) => {
                 self.depend(i, id.span);
                 self.lower_def(i);
+                let size = match self.lowered.get(i) {
+                    Some(Some(Lowered::Signal(s))) => s.size,
+                    _ => return None,
+                };
+                if !self.inline(size, id) {
+                    return None;
+                }
                 match self.lowered.get(i) {
                     Some(Some(Lowered::Signal(s))) => Some((id.name.clone(), s.clone())),
                     _ => None,

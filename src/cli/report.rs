@@ -175,7 +175,7 @@ pub fn run(args: &Args, color: ColorChoice) -> Result<Exit, UsageError> {
         Stream::Stderr,
         &format!(
             "wrote `{}`: {} contacts, {} accounts, {} trend points\n",
-            args.output.display(),
+            crate::diag::escape::escape(&args.output.display().to_string()),
             built.contacts,
             built.accounts,
             built.trends.moments.len()

@@ -8,6 +8,13 @@ use crate::plan::types::Scope;
 use chrono::SecondsFormat;
 use std::fmt::Write;
 
+/// Text from rule files (names, bands, rule labels) or data (ids) as the human and
+/// Markdown formats show it: no control character, line break or bidirectional
+/// override (see [`crate::diag::escape`]). JSON escapes its own.
+fn esc(s: &str) -> std::borrow::Cow<'_, str> {
+    crate::diag::escape::escape(s)
+}
+
 /// The diffs of every entry file, by entry name.
 pub type Entries = [(String, Diff)];
 
@@ -42,10 +49,11 @@ fn what(m: &Move) -> String {
         Scope::Contact => "",
         Scope::Account => "account ",
     };
+    let def = esc(&m.definition);
     match (&m.group, m.kind) {
-        (None, ColumnKind::Segment) => format!("{scope}{kind} `{}`", m.definition),
-        (Some(g), _) => format!("{scope}{kind} `{}` = `{g}`", m.definition),
-        (None, _) => format!("{scope}{kind} `{}` is missing", m.definition),
+        (None, ColumnKind::Segment) => format!("{scope}{kind} `{def}`"),
+        (Some(g), _) => format!("{scope}{kind} `{def}` = `{}`", esc(g)),
+        (None, _) => format!("{scope}{kind} `{def}` is missing"),
     }
 }
 
@@ -76,7 +84,7 @@ fn stats_line(a: &Stats, b: &Stats) -> String {
 
 fn names(xs: &[String]) -> String {
     xs.iter()
-        .map(|x| format!("`{x}`"))
+        .map(|x| format!("`{}`", esc(x)))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -93,7 +101,7 @@ fn definition_lines(d: &Definitions) -> Vec<String> {
         let r: Vec<String> = d
             .renamed
             .iter()
-            .map(|(a, b)| format!("`{a}` → `{b}`"))
+            .map(|(a, b)| format!("`{}` → `{}`", esc(a), esc(b)))
             .collect();
         out.push(format!("renamed: {}", r.join(", ")));
     }
@@ -103,12 +111,12 @@ fn definition_lines(d: &Definitions) -> Vec<String> {
     out
 }
 
-/// The first [`SAMPLE`] ids, then `…` when there are more.
-fn sample(ids: &[String]) -> String {
+/// The first [`SAMPLE`] ids, each as `show` writes it, then `…` when there are more.
+fn sample(ids: &[String], show: fn(&str) -> String) -> String {
     let mut s = ids
         .iter()
         .take(SAMPLE)
-        .map(String::as_str)
+        .map(|id| show(id))
         .collect::<Vec<_>>()
         .join(", ");
     if ids.len() > SAMPLE {
@@ -131,7 +139,7 @@ pub fn human(entries: &Entries, colour: bool) -> String {
         let _ = writeln!(
             s,
             "{} (as of {})",
-            paint("1", name.clone()),
+            paint("1", esc(name).into_owned()),
             d.now.to_rfc3339_opts(SecondsFormat::AutoSi, true)
         );
         if d.is_empty() {
@@ -153,17 +161,17 @@ pub fn human(entries: &Entries, colour: bool) -> String {
                 paint("31", format!("{} left", signed("-", m.left.len()))),
             );
             if !m.entered.is_empty() {
-                let _ = writeln!(s, "    entered: {}", sample(&m.entered));
+                let _ = writeln!(s, "    entered: {}", sample(&m.entered, plain));
             }
             if !m.left.is_empty() {
-                let _ = writeln!(s, "    left: {}", sample(&m.left));
+                let _ = writeln!(s, "    left: {}", sample(&m.left, plain));
             }
         }
         for sc in &d.scores {
             let _ = writeln!(
                 s,
                 "  score `{}`: {} ({} {} changed)",
-                sc.name,
+                esc(&sc.name),
                 stats_line(&sc.before, &sc.after),
                 sc.changed,
                 scope_rows(sc)
@@ -182,9 +190,26 @@ pub fn human(entries: &Entries, colour: bool) -> String {
     s
 }
 
+/// An id for a terminal.
+fn plain(id: &str) -> String {
+    esc(id).into_owned()
+}
+
+/// An id in a Markdown table: a code span, so that data can neither mention people
+/// (`@team`), link nor format, with `|` escaped so that it cannot end the cell.
+fn code_cell(id: &str) -> String {
+    format!("`{}`", cell(&esc(id).replace('`', "'")))
+}
+
+/// Text in a Markdown table cell: `|` escaped (GitHub reads `\|` as `|` in code spans
+/// too).
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|")
+}
+
 /// A rule as code, with its old label when it was edited.
 fn rule_name(r: &RuleShift) -> String {
-    let code = |l: &str| format!("`{}`", l.replace('`', "'"));
+    let code = |l: &str| format!("`{}`", esc(&l.replace('`', "'")));
     match (&r.was, r.before, r.after) {
         (Some(was), _, _) => format!("{} (was {})", code(&r.label), code(was)),
         (None, None, _) => format!("{} (added)", code(&r.label)),
@@ -222,7 +247,7 @@ pub fn markdown(entries: &Entries) -> String {
         );
     }
     for (name, d) in entries {
-        let _ = writeln!(s, "### `{name}`\n");
+        let _ = writeln!(s, "### `{}`\n", esc(name));
         if d.is_empty() {
             s.push_str("No change.\n\n");
             continue;
@@ -242,13 +267,13 @@ pub fn markdown(entries: &Entries) -> String {
                 let _ = writeln!(
                     s,
                     "| {} | {} | {} | {} | {} | {} | {} |",
-                    what(m),
+                    cell(&what(m)),
                     m.before,
                     m.after,
                     signed("+", m.entered.len()),
                     signed("−", m.left.len()),
-                    sample(&m.entered),
-                    sample(&m.left)
+                    sample(&m.entered, code_cell),
+                    sample(&m.left, code_cell)
                 );
             }
             s.push('\n');
@@ -262,7 +287,7 @@ pub fn markdown(entries: &Entries) -> String {
                 let _ = writeln!(
                     s,
                     "| `{}` | {} | {} | {} | {} | {} |",
-                    sc.name,
+                    cell(&esc(&sc.name)),
                     arrow(a.min, b.min),
                     arrow(a.median, b.median),
                     arrow(a.max, b.max),
@@ -272,7 +297,7 @@ pub fn markdown(entries: &Entries) -> String {
             }
             s.push('\n');
             for sc in d.scores.iter().filter(|sc| !sc.rules.is_empty()) {
-                let _ = writeln!(s, "Rules that moved `{}`:\n", sc.name);
+                let _ = writeln!(s, "Rules that moved `{}`:\n", esc(&sc.name));
                 for r in &sc.rules {
                     let _ = writeln!(
                         s,

@@ -87,11 +87,26 @@ pub fn layout(doc: &Doc) -> String {
         col: 0,
         suffix: Vec::new(),
     };
-    p.print(doc);
+    p.print(doc, Mode::Break);
     if !p.cur.trim().is_empty() || !p.suffix.is_empty() {
         p.newline(0);
     }
     render(&p.lines)
+}
+
+/// Lays `doc` out on one line, whatever its width (hard line breaks, which only
+/// comments make, become spaces).
+pub fn layout_flat(doc: &Doc) -> String {
+    let mut p = Printer {
+        lines: Vec::new(),
+        cur: String::new(),
+        col: 0,
+        suffix: Vec::new(),
+    };
+    p.print(doc, Mode::Flat);
+    p.newline(0);
+    let text: Vec<&str> = p.lines.iter().map(|l| l.code.trim()).collect();
+    text.join(" ")
 }
 
 struct Printer {
@@ -102,8 +117,8 @@ struct Printer {
 }
 
 impl Printer {
-    fn print(&mut self, doc: &Doc) {
-        let mut cmds: Vec<(usize, Mode, &Doc)> = vec![(0, Mode::Break, doc)];
+    fn print(&mut self, doc: &Doc, mode: Mode) {
+        let mut cmds: Vec<(usize, Mode, &Doc)> = vec![(0, mode, doc)];
         while let Some((ind, mode, d)) = cmds.pop() {
             match d {
                 Doc::Nil | Doc::Break => {}

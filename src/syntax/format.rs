@@ -8,7 +8,7 @@
 //! See `docs/formatting.md`.
 
 use super::ast::*;
-use super::doc::{Doc, layout};
+use super::doc::{Doc, layout, layout_flat};
 use super::parser::parse_file;
 use super::span::{FileId, Span};
 use crate::diag::Diagnostic;
@@ -42,6 +42,14 @@ pub fn format_file(file: &File, text: &str) -> String {
     let mut f = Formatter::new(text, &file.comments);
     let doc = f.items(&file.items, text.len());
     layout(&doc)
+}
+
+/// A score rule (whose spans point into `text`) on one line in the canonical layout:
+/// the same text whatever the layout of its source, so that formatting a file does not
+/// change its rules' labels (which plans, `explain` and `diff` show).
+pub fn rule_line(rule: &ScoreRule, text: &str) -> String {
+    let mut f = Formatter::new(text, &[]);
+    layout_flat(&f.rule(rule, 0))
 }
 
 /// Whether two trees are the same program with the same comments, spans aside.

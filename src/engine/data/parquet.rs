@@ -121,12 +121,32 @@ impl<'f, R: ChunkReader + Clone + 'static> Opened<'f, R> {
         })
     }
 
-    /// A reader of row group `group` (0-based), of the columns in `mask`.
+    /// A reader of row group `group` (0-based), of the columns in `mask`; refused when
+    /// those columns take more than [`crate::limits::ROW_GROUP_BYTES`] uncompressed.
     fn reader(
         &self,
         group: usize,
         mask: ProjectionMask,
     ) -> Result<parquet::arrow::arrow_reader::ParquetRecordBatchReader, DataError> {
+        let limit = crate::limits::ROW_GROUP_BYTES;
+        if let Some(meta) = self.metadata.metadata().row_groups().get(group) {
+            let bytes: u64 = meta
+                .columns()
+                .iter()
+                .enumerate()
+                .filter(|(leaf, _)| mask.leaf_included(*leaf))
+                .map(|(_, c)| u64::try_from(c.uncompressed_size()).unwrap_or(0))
+                .fold(0, u64::saturating_add);
+            if bytes > limit.get() as u64 {
+                return Err(file_error(
+                    &format!("{}[row group {}]", self.file, group + 1),
+                    format!(
+                        "its columns take {bytes} bytes uncompressed, more than {}",
+                        limit.describe()
+                    ),
+                ));
+            }
+        }
         ParquetRecordBatchReaderBuilder::new_with_metadata(
             self.input.clone(),
             self.metadata.clone(),
@@ -185,6 +205,16 @@ impl<'f, R: ChunkReader + Clone + 'static> Opened<'f, R> {
             let batch = batch.map_err(|e| parquet_error(file, e))?;
             let rows = batch.num_rows();
             let columns = batch_columns(file, &batch)?;
+            if let Some((column, row, len)) = too_long(&batch, &columns) {
+                return Err(DataError::File {
+                    file: format!("{file}[row group {}]", group + 1),
+                    line: Some((row_in_group + row + 1) as u64),
+                    message: format!(
+                        "column `{column}` holds a value of {len} bytes, more than {}",
+                        crate::limits::RECORD_BYTES.describe()
+                    ),
+                });
+            }
             if table.takes_batches() {
                 let mut cells: Vec<Cells<'_>> = (0..width).map(|_| Cells::Missing).collect();
                 for (col, &slot) in columns.iter().zip(&self.slots) {
@@ -417,6 +447,36 @@ impl Col<'_> {
             Col::Null => Raw::Missing,
         }
     }
+}
+
+/// The first text value of `batch` longer than [`crate::limits::RECORD_BYTES`]: its
+/// column's name, its row in the batch (0-based) and its length. (A CSV or NDJSON record
+/// is limited as a line; a Parquet value as a value.)
+fn too_long(batch: &RecordBatch, columns: &[Col<'_>]) -> Option<(String, usize, usize)> {
+    let max = crate::limits::RECORD_BYTES.get();
+    let first =
+        |lens: &mut dyn Iterator<Item = usize>| lens.enumerate().find(|&(_, len)| len > max);
+    let schema = batch.schema();
+    columns
+        .iter()
+        .zip(schema.fields())
+        .find_map(|(col, field)| {
+            let found = match col {
+                Col::Text(a) => first(&mut a.iter().map(|v| v.map_or(0, str::len))),
+                Col::LargeText(a) => first(&mut a.iter().map(|v| v.map_or(0, str::len))),
+                Col::View(a) => first(&mut a.iter().map(|v| v.map_or(0, str::len))),
+                Col::Dict(keys, values) => first(&mut keys.iter().map(|&k| {
+                    let k = k as usize;
+                    if k < values.len() && values.is_valid(k) {
+                        values.value(k).len()
+                    } else {
+                        0
+                    }
+                })),
+                _ => None,
+            };
+            found.map(|(row, len)| (field.name().clone(), row, len))
+        })
 }
 
 fn ints<T: arrow_array::ArrowPrimitiveType>(
