@@ -10,8 +10,7 @@
 //! engine itself ([`super::Live`] re-evaluates there, and looks back when the change
 //! came earlier).
 
-use crate::engine::columnar::evaluate_dataset;
-use crate::engine::data::Dataset;
+use crate::engine::context::Context;
 use crate::engine::eval::{Col, State};
 use crate::engine::run::evaluate_nodes;
 use crate::engine::time::{self, Micros};
@@ -70,19 +69,25 @@ impl Decays {
 
     /// The first moment in `(after, before]` at which a list of the group whose data is
     /// `data` changes, as far as decay alone goes.
+    /// Whether the plan has half-life totals that a list may read.
+    pub fn active(&self) -> bool {
+        !self.lists.is_empty() && !self.halves.is_empty()
+    }
+
+    /// The first moment in `(after, before]` at which a list of a group changes, as far
+    /// as decay alone goes, given the group evaluated at `after` (its context and
+    /// aggregate columns).
     pub fn next(
         &self,
         plan: &Plan,
-        data: &Dataset,
+        ctx: &Context<'_>,
+        base: &[Col],
         after: Micros,
         before: Micros,
     ) -> Option<Micros> {
-        if self.lists.is_empty() || before <= after {
+        if !self.active() || before <= after {
             return None;
         }
-        let now = DateTime::from_timestamp_micros(after)?;
-        let ev = evaluate_dataset(plan, data, now).ok()?;
-        let base: Vec<Col> = ev.state.aggs;
         // Without decayed points there is nothing to move.
         let moving = self.halves.iter().any(|&(a, _)| match base.get(a) {
             Some(Col::Num(v)) => v.iter().any(|x| *x != 0.0),
@@ -94,11 +99,10 @@ impl Decays {
         if !moving {
             return None;
         }
-        let ctx = ev.ctx;
         let moments: Vec<DateTime<Utc>> = ctx.moments.clone();
         let values = |t: Micros| -> Option<Vec<Option<crate::plan::types::Value>>> {
             let clock = DateTime::from_timestamp_micros(t)?;
-            let mut aggs = base.clone();
+            let mut aggs = base.to_vec();
             for &(a, half) in &self.halves {
                 let m = plan.aggregates.get(a)?.moment;
                 let moved = plan
@@ -115,7 +119,7 @@ impl Decays {
                 aggs,
                 nodes: Vec::new(),
             };
-            evaluate_nodes(&ctx, &mut st, false);
+            evaluate_nodes(ctx, &mut st, false);
             let rows = st.nodes.first().map_or(0, Col::len);
             Some(
                 self.lists
@@ -129,19 +133,26 @@ impl Decays {
         };
         let start = values(after)?;
         let differs = |t: Micros| values(t).is_some_and(|v| v != start);
-        // A first change before `before`: the first of 16 samples that differs (so that
-        // a score that turns back within the span is not missed as easily).
+        // A first change before `before`: the end of the span is tried first, then
+        // three points inside it (so that a list that flips and flips back within the
+        // span is not missed as easily); the first that differs bounds the bisection.
         let span = before - after;
+        let samples = [span / 4, span / 2, span - span / 4, span];
         let mut lo = after;
-        let hi = (1..=16)
-            .map(|k| after + span / 16 * k + if k == 16 { span % 16 } else { 0 })
-            .find(|&t| {
+        let hi = if differs(before) {
+            samples.iter().map(|&d| after + d).find(|&t| {
                 let d = differs(t);
                 if !d {
                     lo = t;
                 }
                 d
-            })?;
+            })?
+        } else {
+            let inner = samples[..3].iter().map(|&d| after + d);
+            let first = inner.clone().find(|&t| differs(t))?;
+            lo = inner.take_while(|&t| t < first).last().unwrap_or(after);
+            first
+        };
         let mut hi = hi;
         while hi - lo > 1 {
             let mid = lo + (hi - lo) / 2;

@@ -18,7 +18,10 @@ mod next;
 pub use change::{Cause, Change, Kind};
 pub use input::{Input, InputError};
 
+use crate::engine::columnar::Evaluated;
 use crate::engine::context::EngineError;
+use crate::engine::eval::State;
+use crate::engine::run::collect;
 use crate::engine::data::ids::Ids;
 use crate::engine::data::ndjson_write::{entity_json, write_ndjson};
 use crate::engine::data::tables::{Entities, Events, Sink};
@@ -236,13 +239,10 @@ impl Live {
         live.groups
             .par_iter_mut()
             .try_for_each(|g| -> Result<(), EngineError> {
-                let results = g.evaluate(plan, now)?;
-                g.held = rows(&results.contacts);
-                g.held_account = rows(&results.accounts)
-                    .into_iter()
-                    .next()
-                    .unwrap_or_default();
-                g.next = next_change(plan, clockwork, decays, &g.data, at);
+                let e = evaluate_group(plan, clockwork, decays, &g.data, now)?;
+                g.held = e.contacts;
+                g.held_account = e.account;
+                g.next = e.next;
                 g.evaluated = at;
                 Ok(())
             })?;
@@ -405,14 +405,16 @@ impl Live {
         // Plans were evaluated once when the state was made: a plan that cannot run
         // was refused then.
         let (plan, mut clock) = (&self.plan, self.clock);
-        let Ok(results) = alone(&self.pool, || group.evaluate(plan, clock)) else {
+        let (clockwork, decays) = (&self.clockwork, &self.decays);
+        let data = &group.data;
+        let Ok(Evaluation {
+            contacts,
+            account,
+            next,
+        }) = alone(&self.pool, || evaluate_group(plan, clockwork, decays, data, clock))
+        else {
             return;
         };
-        let contacts = rows(&results.contacts);
-        let account = rows(&results.accounts)
-            .into_iter()
-            .next()
-            .unwrap_or_default();
         if matches!(cause, Cause::Time(_)) {
             let lists = (&contacts, &account);
             let held = (&group.held, &group.held_account);
@@ -451,10 +453,7 @@ impl Live {
         }
         group.held = contacts;
         group.held_account = account;
-        let (clockwork, decays, data) = (&self.clockwork, &self.decays, &group.data);
-        group.next = alone(&self.pool, || {
-            next_change(plan, clockwork, decays, data, time::micros(clock))
-        });
+        group.next = next;
         if let Some(t) = group.next {
             self.queue.insert((t, g));
         }
@@ -923,22 +922,44 @@ fn first_with(
     DateTime::from_timestamp_micros(hi)
 }
 
-/// The next moment a group's results may change with no input: the next moment of
-/// the clockwork, or earlier where a decayed score changes its value.
-fn next_change(
+/// A group evaluated at a moment: its contacts' and account's results, and the next
+/// moment they may change with no input.
+struct Evaluation {
+    contacts: Vec<Values>,
+    account: Values,
+    next: Option<Micros>,
+}
+
+/// Evaluates a group's data at `at` with the engine, and finds its next change: the
+/// next moment of the clockwork, or earlier where a decayed score moves a list.
+fn evaluate_group(
     plan: &Plan,
     clockwork: &Clockwork,
     decays: &Decays,
     data: &Dataset,
-    after: Micros,
-) -> Option<Micros> {
-    let discrete = clockwork.next(plan, data, after);
-    let before = discrete.unwrap_or_else(|| after.saturating_add(decays.horizon()));
-    let decayed = decays.next(plan, data, after, before);
-    match (discrete, decayed) {
+    at: DateTime<Utc>,
+) -> Result<Evaluation, EngineError> {
+    let Evaluated { ctx, state } = crate::engine::columnar::evaluate_dataset(plan, data, at)?;
+    let micros = time::micros(at);
+    let discrete = clockwork.next(plan, data, micros);
+    let before = discrete.unwrap_or_else(|| micros.saturating_add(decays.horizon()));
+    let decayed = decays.next(plan, &ctx, &state.aggs, micros, before);
+    let next = match (discrete, decayed) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
-    }
+    };
+    let results = collect(
+        &ctx,
+        State {
+            aggs: Vec::new(),
+            nodes: state.nodes,
+        },
+    );
+    Ok(Evaluation {
+        contacts: rows(&results.contacts),
+        account: rows(&results.accounts).into_iter().next().unwrap_or_default(),
+        next,
+    })
 }
 
 fn named(outputs: &[Output], values: Values) -> Vec<(String, Json)> {
