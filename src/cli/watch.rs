@@ -92,9 +92,27 @@ pub fn run(args: &Args, color: ColorChoice) -> Result<Exit, UsageError> {
             })?
         }
     };
-    let mut live = Live::new(plan, loaded.dataset, start).map_err(|e| UsageError(e.to_string()))?;
+    let live = Live::new(plan, loaded.dataset, start).map_err(|e| UsageError(e.to_string()))?;
+    // Each input re-evaluates one group, a few contacts: on one thread, without handing
+    // work between threads (the start above used them all).
+    let one = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .map_err(|e| UsageError(format!("cannot start a thread: {e}")))?;
+    one.install(move || follow(args, &name, live, lines, pending))
+}
+
+/// Applies the inputs as they come, writing the changes.
+fn follow(
+    args: &Args,
+    name: &str,
+    mut live: Live,
+    lines: mpsc::Receiver<Line>,
+    pending: Option<Line>,
+) -> Result<Exit, UsageError> {
+    let mut pending = pending;
     let mut refused = 0u64;
-    let mut next = move || pending.take().map(Ok).unwrap_or_else(|| Err(()));
+    let mut next = move || pending.take().map(Ok).unwrap_or(Err(()));
     loop {
         let line = match next() {
             Ok(line) => Some(line),

@@ -97,11 +97,14 @@ pub struct Live {
     pool: Option<rayon::ThreadPool>,
 }
 
-/// Runs `f` on the live state's own thread (on the caller's pool without one).
+/// Runs `f` on one thread: right here when the caller already runs on a pool of one
+/// thread (as `funnel watch` does), else on the live state's own thread.
 fn alone<R: Send>(pool: &Option<rayon::ThreadPool>, f: impl FnOnce() -> R + Send) -> R {
     match pool {
-        Some(p) => p.install(f),
-        None => f(),
+        Some(p) if rayon::current_thread_index().is_none() || rayon::current_num_threads() > 1 => {
+            p.install(f)
+        }
+        _ => f(),
     }
 }
 
