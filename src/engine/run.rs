@@ -71,6 +71,19 @@ fn last_readers(plan: &Plan) -> Vec<Option<usize>> {
     last
 }
 
+/// Computes the columns of nodes `ids` again (ascending, so that each reads the new
+/// columns of the ones before it) over the state's aggregates and other nodes.
+pub fn recompute_nodes(ctx: &Context<'_>, st: &mut State, ids: &[usize]) {
+    for &i in ids {
+        if let Some(node) = ctx.plan.nodes.get(i) {
+            let col = node_column(ctx, st, node);
+            if let Some(slot) = st.nodes.get_mut(i) {
+                *slot = col;
+            }
+        }
+    }
+}
+
 /// One node's value for every row of its scope, stored as compactly as the kind of
 /// node allows.
 fn node_column(ctx: &Context<'_>, st: &State, node: &crate::plan::Node) -> Col {

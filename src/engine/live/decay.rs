@@ -12,7 +12,7 @@
 
 use crate::engine::context::Context;
 use crate::engine::eval::{Col, State};
-use crate::engine::run::evaluate_nodes;
+use crate::engine::run::recompute_nodes;
 use crate::engine::time::{self, Micros};
 use crate::plan::types::Decay;
 use crate::plan::{AggKind, NodeKind, Plan};
@@ -25,6 +25,9 @@ pub(crate) struct Decays {
     halves: Vec<(usize, f64)>,
     /// The list definitions (segments, tiers, personas): what a change is reported of.
     lists: Vec<usize>,
+    /// The nodes that read a half-life total, directly or through other nodes,
+    /// ascending: the only ones decay moves.
+    moving: Vec<usize>,
 }
 
 impl Decays {
@@ -57,7 +60,12 @@ impl Decays {
             })
             .map(|(i, _)| i)
             .collect();
-        Decays { halves, lists }
+        let moving = moving(plan, &halves);
+        Decays {
+            halves,
+            lists,
+            moving,
+        }
     }
 
     /// How far ahead decay alone can still change a score: 64 of the longest
@@ -81,13 +89,14 @@ impl Decays {
         &self,
         plan: &Plan,
         ctx: &Context<'_>,
-        base: &[Col],
+        at_after: &State,
         after: Micros,
         before: Micros,
     ) -> Option<Micros> {
         if !self.active() || before <= after {
             return None;
         }
+        let base = &at_after.aggs;
         // Without decayed points there is nothing to move.
         let moving = self.halves.iter().any(|&(a, _)| match base.get(a) {
             Some(Col::Num(v)) => v.iter().any(|x| *x != 0.0),
@@ -100,9 +109,12 @@ impl Decays {
             return None;
         }
         let moments: Vec<DateTime<Utc>> = ctx.moments.clone();
-        let values = |t: Micros| -> Option<Vec<Option<crate::plan::types::Value>>> {
+        let mut st = State {
+            aggs: base.clone(),
+            nodes: at_after.nodes.clone(),
+        };
+        let mut values = |t: Micros| -> Option<Vec<Option<crate::plan::types::Value>>> {
             let clock = DateTime::from_timestamp_micros(t)?;
-            let mut aggs = base.to_vec();
             for &(a, half) in &self.halves {
                 let m = plan.aggregates.get(a)?.moment;
                 let moved = plan
@@ -111,28 +123,26 @@ impl Decays {
                     .map(|mm| time::micros(time::moment_instant(mm, clock)))?
                     - time::micros(*moments.get(m)?);
                 let factor = 0.5f64.powf(moved as f64 / half);
-                if let Some(col) = aggs.get_mut(a) {
+                if let (Some(col), Some(b)) = (st.aggs.get_mut(a), base.get(a)) {
+                    col.clone_from(b);
                     scale(col, factor);
                 }
             }
-            let mut st = State {
-                aggs,
-                nodes: Vec::new(),
-            };
-            evaluate_nodes(ctx, &mut st, false);
-            let rows = st.nodes.first().map_or(0, Col::len);
+            recompute_nodes(ctx, &mut st, &self.moving);
+            let nodes = &st.nodes;
             Some(
                 self.lists
                     .iter()
                     .flat_map(|&s| {
-                        let col = st.nodes.get(s);
+                        let col = nodes.get(s);
+                        let rows = col.map_or(0, Col::len);
                         (0..rows).map(move |r| col.and_then(|c| c.get(r)))
                     })
                     .collect(),
             )
         };
         let start = values(after)?;
-        let differs = |t: Micros| values(t).is_some_and(|v| v != start);
+        let mut differs = |t: Micros| values(t).is_some_and(|v| v != start);
         // A first change before `before`: the end of the span is tried first, then
         // three points inside it (so that a list that flips and flips back within the
         // span is not missed as easily); the first that differs bounds the bisection.
@@ -164,6 +174,51 @@ impl Decays {
         }
         Some(hi)
     }
+}
+
+/// The nodes that read a half-life total (`halves`), directly or through other nodes,
+/// in plan order.
+fn moving(plan: &Plan, halves: &[(usize, f64)]) -> Vec<usize> {
+    use crate::plan::walk::Site;
+    use crate::plan::{Expr, RuleKind, ScoreBody};
+    let mut moves = vec![false; plan.nodes.len()];
+    let exprs = plan.exprs();
+    for (i, node) in plan.nodes.iter().enumerate() {
+        let mut reads = false;
+        let mut look = |e: &Expr| {
+            e.walk(&mut |x| match x {
+                Expr::Agg(a) => reads |= halves.iter().any(|(h, _)| h == a),
+                Expr::Node(n) | Expr::AccountNode(n) => {
+                    reads |= moves.get(*n).copied().unwrap_or(false)
+                }
+                _ => {}
+            })
+        };
+        for (site, e) in &exprs {
+            if *site == Site::Node(i) {
+                look(e);
+            }
+        }
+        match &node.kind {
+            NodeKind::Score(s) => {
+                if let ScoreBody::Groups(gs) = &s.body {
+                    for r in gs.iter().flat_map(|g| &g.rules) {
+                        if let RuleKind::Per { points_of, .. } = r.kind {
+                            reads |= halves.iter().any(|(h, _)| *h == points_of);
+                        }
+                    }
+                }
+            }
+            NodeKind::Tiers { score, .. } => reads |= moves.get(*score).copied().unwrap_or(false),
+            _ => {}
+        }
+        if let Some(m) = moves.get_mut(i) {
+            *m = reads;
+        }
+    }
+    (0..plan.nodes.len())
+        .filter(|&i| moves.get(i).copied().unwrap_or(false))
+        .collect()
 }
 
 /// Multiplies every number of an aggregate column by `factor`.

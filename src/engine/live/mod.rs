@@ -946,7 +946,7 @@ fn evaluate_group(
     let micros = time::micros(at);
     let discrete = clockwork.next(plan, data, micros);
     let before = discrete.unwrap_or_else(|| micros.saturating_add(decays.horizon()));
-    let decayed = decays.next(plan, &ctx, &state.aggs, micros, before);
+    let decayed = decays.next(plan, &ctx, &state, micros, before);
     let next = match (discrete, decayed) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
