@@ -74,6 +74,7 @@ pub enum Command {
     Serve(serve::Args),
     /// Generate a deterministic data set for a program's schema (for trials and benchmarks).
     Gen(r#gen::Args),
+    /// Keep the rules live over a stream of inputs and write each change as it happens.
     Watch(watch::Args),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(shell::CompletionsArgs),

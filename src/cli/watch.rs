@@ -158,7 +158,7 @@ fn follow(
                 refused += 1;
                 emit(
                     Stream::Stderr,
-                    &format!("funnel: {}:{n}: {e}\n", crate::diag::escape::escape(&name)),
+                    &format!("funnel: {}:{n}: {e}\n", crate::diag::escape::escape(name)),
                 );
             }
         }

@@ -77,6 +77,11 @@ impl Decays {
 
     /// The first moment in `(after, before]` at which a list of the group whose data is
     /// `data` changes, as far as decay alone goes.
+    /// The shortest half-life, in µs.
+    fn shortest(&self) -> f64 {
+        self.halves.iter().map(|&(_, h)| h).fold(f64::INFINITY, f64::min)
+    }
+
     /// Whether the plan has half-life totals that a list may read.
     pub fn active(&self) -> bool {
         !self.lists.is_empty() && !self.halves.is_empty()
@@ -157,6 +162,10 @@ impl Decays {
                 }
                 d
             })?
+        } else if (span as f64) < self.shortest() / 64.0 {
+            // Over a span this short against every half-life each total is as good as
+            // linear, and a list cannot flip and flip back within it.
+            return None;
         } else {
             let inner = samples[..3].iter().map(|&d| after + d);
             let first = inner.clone().find(|&t| differs(t))?;

@@ -20,15 +20,15 @@ pub use input::{Input, InputError};
 
 use crate::engine::columnar::Evaluated;
 use crate::engine::context::EngineError;
-use crate::engine::eval::State;
-use crate::engine::run::collect;
 use crate::engine::data::ids::Ids;
 use crate::engine::data::ndjson_write::{entity_json, write_ndjson};
 use crate::engine::data::tables::{Entities, Events, Sink};
 use crate::engine::data::{
     self, AccountRow, ChangeRow, ContactRow, DataError, Dataset, EventRow, Format,
 };
+use crate::engine::eval::State;
 use crate::engine::results::ColumnKind;
+use crate::engine::run::collect;
 use crate::engine::time::{self, Micros};
 use crate::plan::schema::Type;
 use crate::plan::types::{Scope, Value};
@@ -414,7 +414,9 @@ impl Live {
             contacts,
             account,
             next,
-        }) = alone(&self.pool, || evaluate_group(plan, clockwork, decays, data, clock))
+        }) = alone(&self.pool, || {
+            evaluate_group(plan, clockwork, decays, data, clock)
+        })
         else {
             return;
         };
@@ -960,7 +962,10 @@ fn evaluate_group(
     );
     Ok(Evaluation {
         contacts: rows(&results.contacts),
-        account: rows(&results.accounts).into_iter().next().unwrap_or_default(),
+        account: rows(&results.accounts)
+            .into_iter()
+            .next()
+            .unwrap_or_default(),
         next,
     })
 }
