@@ -311,29 +311,13 @@ impl<'a> Context<'a> {
     }
 }
 
-/// A regex compiled once per process: contexts are built per evaluation (live mode
-/// builds one per input), and compiling a large alternation costs more than evaluating
-/// a contact. A compiled `Regex` is shared by cloning. At most a few thousand are kept.
+/// A regex as the engine runs it (compiled once per process by [`crate::limits::regex`]).
 fn compiled(pattern: &str, flags: &str) -> Result<Regex, EngineError> {
-    type Cache = HashMap<(String, String), Regex>;
-    static CACHE: std::sync::LazyLock<std::sync::Mutex<Cache>> =
-        std::sync::LazyLock::new(Default::default);
-    let key = (pattern.to_owned(), flags.to_owned());
-    if let Some(re) = CACHE.lock().ok().and_then(|c| c.get(&key).cloned()) {
-        return Ok(re);
-    }
-    let re = crate::limits::regex(pattern, flags).map_err(|e| EngineError::Regex {
+    crate::limits::regex(pattern, flags).map_err(|e| EngineError::Regex {
         pattern: pattern.to_owned(),
         flags: flags.to_owned(),
         reason: e.to_string(),
-    })?;
-    if let Ok(mut cache) = CACHE.lock() {
-        if cache.len() >= 4096 {
-            cache.clear();
-        }
-        cache.insert(key, re.clone());
-    }
-    Ok(re)
+    })
 }
 
 impl Context<'_> {
