@@ -75,11 +75,12 @@ impl Decays {
         (longest * 64.0).min(i64::MAX as f64 / 4.0) as i64
     }
 
-    /// The first moment in `(after, before]` at which a list of the group whose data is
-    /// `data` changes, as far as decay alone goes.
     /// The shortest half-life, in µs.
     fn shortest(&self) -> f64 {
-        self.halves.iter().map(|&(_, h)| h).fold(f64::INFINITY, f64::min)
+        self.halves
+            .iter()
+            .map(|&(_, h)| h)
+            .fold(f64::INFINITY, f64::min)
     }
 
     /// Whether the plan has half-life totals that a list may read.
@@ -88,8 +89,8 @@ impl Decays {
     }
 
     /// The first moment in `(after, before]` at which a list of a group changes, as far
-    /// as decay alone goes, given the group evaluated at `after` (its context and
-    /// aggregate columns).
+    /// as decay alone goes, given the group evaluated at `after` (its context, and
+    /// its aggregate and definition columns).
     pub fn next(
         &self,
         plan: &Plan,
