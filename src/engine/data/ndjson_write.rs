@@ -1,7 +1,10 @@
 //! Writing a data set as a data folder of NDJSON files that the loader reads back to
 //! the same data set: what `funnel watch` and `funnel serve` save of the data they hold.
+//! Values are written as results are ([`json`]), which the loader reads back unchanged.
 
 use super::{Dataset, Table};
+use crate::engine::results::json;
+use crate::plan::display::Timestamp;
 use crate::plan::schema::{Field, Schema};
 use crate::plan::types::Value;
 use serde_json::{Map, Value as Json};
@@ -9,31 +12,13 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
-/// A value as a data file's JSON reads it back: text as a string, numbers, bools, dates
-/// (`2026-01-31`), timestamps (RFC 3339 UTC, to the microsecond) and durations in seconds.
-pub fn value_json(v: &Value) -> Json {
-    match v {
-        Value::Int(i) | Value::Duration(i) => (*i).into(),
-        Value::Number(x) => serde_json::Number::from_f64(*x).map_or(Json::Null, Json::Number),
-        Value::Text(t) => Json::String(t.to_string()),
-        Value::Bool(b) => (*b).into(),
-        Value::Date(d) => Json::String(d.to_string()),
-        Value::Timestamp(t) => Json::String(timestamp(*t)),
-    }
-}
-
-/// A timestamp as RFC 3339 UTC with as many fraction digits as it needs.
-pub fn timestamp(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
-}
-
 /// An entity row as a JSON object: `id`, then every present attribute.
 pub fn entity_json(id: &str, fields: &[Field], attrs: &[Option<Value>]) -> Map<String, Json> {
     let mut row = Map::new();
     row.insert("id".into(), Json::String(id.to_owned()));
     for (f, v) in fields.iter().zip(attrs) {
         if let Some(v) = v {
-            row.insert(f.name.clone(), value_json(v));
+            row.insert(f.name.clone(), json(v));
         }
     }
     row
@@ -68,10 +53,10 @@ pub fn write_ndjson(schema: &Schema, data: &Dataset, accounts: bool, dir: &Path)
             let mut row = Map::new();
             row.insert("contact_id".into(), Json::String(id(e.contact)));
             row.insert("event".into(), Json::String(ty.name.clone()));
-            row.insert("at".into(), Json::String(timestamp(e.at)));
+            row.insert("at".into(), Json::String(Timestamp(e.at).to_string()));
             for (f, v) in ty.fields.iter().zip(&e.fields) {
                 if let Some(v) = v {
-                    row.insert(f.name.clone(), value_json(v));
+                    row.insert(f.name.clone(), json(v));
                 }
             }
             Some(row)
@@ -85,11 +70,8 @@ pub fn write_ndjson(schema: &Schema, data: &Dataset, accounts: bool, dir: &Path)
             let mut row = Map::new();
             row.insert("contact_id".into(), Json::String(id(c.contact)));
             row.insert("attribute".into(), Json::String(field.name.clone()));
-            row.insert(
-                "value".into(),
-                c.value.as_ref().map_or(Json::Null, value_json),
-            );
-            row.insert("at".into(), Json::String(timestamp(c.at)));
+            row.insert("value".into(), c.value.as_ref().map_or(Json::Null, json));
+            row.insert("at".into(), Json::String(Timestamp(c.at).to_string()));
             Some(row)
         }),
     )

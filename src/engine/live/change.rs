@@ -2,8 +2,8 @@
 //! to another tier band or persona, at the moment it happened and why.
 
 use super::group::Values;
-use crate::engine::data::ndjson_write::timestamp;
 use crate::engine::results::{ColumnKind, json};
+use crate::plan::display::Timestamp;
 use crate::plan::types::Value;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -27,14 +27,14 @@ pub struct Change {
     pub from: Option<Json>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub to: Option<Json>,
-    /// For a tier: the score it reads, before and after.
+    /// For a tier: the score it reads, and its value at the change.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub score: Option<ScoreMove>,
+    pub score: Option<ScoreAt>,
     pub cause: Cause,
 }
 
 fn rfc3339<S: serde::Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&timestamp(*t))
+    s.collect_str(&Timestamp(*t))
 }
 
 /// What kind of change.
@@ -47,12 +47,13 @@ pub enum Kind {
     Changed,
 }
 
-/// A tier's score before and after a change of band.
+/// A tier's score at a change of band. (Its value before is not given: a score
+/// changes continuously, and its last value held depends on when the contact was last
+/// evaluated, not on the change.)
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ScoreMove {
+pub struct ScoreAt {
     pub name: String,
-    pub from: Json,
-    pub to: Json,
+    pub value: Json,
 }
 
 /// Why a change happened: an input (its number, counted from 1, and what it was), or
@@ -117,10 +118,9 @@ pub(crate) fn between(
             _ => (None, None),
         };
         let score = out.score.and_then(|s| {
-            Some(ScoreMove {
+            Some(ScoreAt {
                 name: outputs.get(s)?.name.clone(),
-                from: shown(&old(s)),
-                to: shown(&after.get(s).cloned().flatten()),
+                value: shown(&after.get(s).cloned().flatten()),
             })
         });
         each(Change {

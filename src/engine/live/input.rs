@@ -3,8 +3,8 @@
 //! attributes, or only a clock tick. See `docs/live.md`.
 
 use crate::engine::data::ndjson;
-use crate::engine::data::ndjson_write::timestamp;
 use crate::engine::data::validate;
+use crate::plan::display::Timestamp;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value as Json};
 use std::fmt;
@@ -139,7 +139,7 @@ impl Input {
                 row.extend(attrs.clone());
                 out.insert("contact".into(), Json::Object(row));
                 if let Some(at) = at {
-                    out.insert("at".into(), Json::String(timestamp(*at)));
+                    out.insert("at".into(), Json::String(Timestamp(*at).to_string()));
                 }
             }
             Input::Account { id, attrs } => {
@@ -149,7 +149,7 @@ impl Input {
                 out.insert("account".into(), Json::Object(row));
             }
             Input::Clock(at) => {
-                out.insert("clock".into(), Json::String(timestamp(*at)));
+                out.insert("clock".into(), Json::String(Timestamp(*at).to_string()));
             }
         }
         Json::Object(out).to_string()
