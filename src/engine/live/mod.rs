@@ -85,6 +85,8 @@ pub struct Live {
     account_group: Vec<u32>,
     /// Whether contacts' account links are checked against the accounts held.
     has_accounts: bool,
+    /// The contact attribute that links a contact to its account.
+    link: Option<usize>,
     /// (next change time, group), one entry per group that has one.
     queue: BTreeSet<(Micros, u32)>,
     /// Per list definition, per value (`true` for segments), the members' ids.
@@ -187,6 +189,11 @@ impl Live {
                 n.name
             )));
         }
+        let link = plan
+            .schema
+            .contact
+            .iter()
+            .position(|f| f.ty == Type::AccountLink);
         let mut live = Live {
             clockwork: Clockwork::new(&plan),
             decays: Decays::new(&plan),
@@ -200,6 +207,7 @@ impl Live {
             account_ids: Ids::default(),
             account_group: Vec::new(),
             has_accounts: !data.accounts.is_empty(),
+            link,
             queue: BTreeSet::new(),
             members: HashMap::new(),
             clock: now,
@@ -296,12 +304,7 @@ impl Live {
     /// The group a contact with these attributes belongs in: its account's, or a new
     /// one of its own.
     fn home(&mut self, row: &ContactRow) -> u32 {
-        let link = self
-            .plan
-            .schema
-            .contact
-            .iter()
-            .position(|f| f.ty == Type::AccountLink);
+        let link = self.link;
         if let Some(Some(Value::Text(a))) = link.and_then(|l| row.attrs.get(l))
             && let Some(i) = self.account_ids.get(a)
             && let Some(&g) = self.account_group.get(i as usize)
@@ -568,13 +571,7 @@ impl Live {
 
     /// Whether some contact names an account.
     fn any_link(&self) -> bool {
-        let Some(link) = self
-            .plan
-            .schema
-            .contact
-            .iter()
-            .position(|f| f.ty == Type::AccountLink)
-        else {
+        let Some(link) = self.link else {
             return false;
         };
         self.groups.iter().any(|g| {
@@ -707,12 +704,7 @@ impl Live {
     /// The group a known contact in group `g` belongs in with new attributes: `g` when
     /// its account is unchanged (or it has none and stays alone).
     fn home_of_known(&mut self, row: &ContactRow, g: u32) -> u32 {
-        let link = self
-            .plan
-            .schema
-            .contact
-            .iter()
-            .position(|f| f.ty == Type::AccountLink);
+        let link = self.link;
         let account = |r: &ContactRow| match link.and_then(|l| r.attrs.get(l)) {
             Some(Some(Value::Text(a))) if self.account_ids.contains(a) => Some(a.clone()),
             _ => None,
