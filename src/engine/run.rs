@@ -7,8 +7,8 @@ use super::eval::{Col, Row, State};
 use super::results::{Cells, Column, ColumnKind, Results, Table};
 use super::score;
 use crate::plan::types::{Scope, Value};
-use crate::plan::walk::Site;
-use crate::plan::{Expr, NodeKind, Plan, RuleKind, ScoreBody};
+use crate::plan::walk::Read;
+use crate::plan::{Expr, NodeKind, Plan};
 use rayon::prelude::*;
 
 /// Computes every node in plan order, given every aggregate in `st`; the rows of a
@@ -42,29 +42,12 @@ fn free(st: &mut State, a: usize) {
 /// Per aggregate, the last node (in plan order) that reads it; `None` when no node does.
 fn last_readers(plan: &Plan) -> Vec<Option<usize>> {
     let mut last = vec![None; plan.aggregates.len()];
-    let mut read = |a: usize, n: usize| {
-        if let Some(l) = last.get_mut(a) {
-            *l = Some(l.map_or(n, |m: usize| m.max(n)));
-        }
-    };
-    for (site, e) in plan.exprs() {
-        if let Site::Node(n) = site {
-            e.walk(&mut |x| {
-                if let Expr::Agg(a) = x {
-                    read(*a, n);
-                }
-            });
-        }
-    }
-    for (n, node) in plan.nodes.iter().enumerate() {
-        if let NodeKind::Score(s) = &node.kind
-            && let ScoreBody::Groups(gs) = &s.body
-        {
-            for r in gs.iter().flat_map(|g| &g.rules) {
-                if let RuleKind::Per { points_of, count } = r.kind {
-                    read(points_of, n);
-                    read(count, n);
-                }
+    for (n, reads) in plan.node_reads().into_iter().enumerate() {
+        for r in reads {
+            if let Read::Agg(a) = r
+                && let Some(l) = last.get_mut(a)
+            {
+                *l = Some(l.map_or(n, |m: usize| m.max(n)));
             }
         }
     }

@@ -85,3 +85,46 @@ impl Plan {
         out
     }
 }
+
+/// Something a node reads directly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Read {
+    Agg(AggId),
+    /// Another node (of its scope, or the account's).
+    Node(usize),
+}
+
+impl Plan {
+    /// Per node, what it reads directly: the aggregates and nodes of its expressions,
+    /// its score rules' totals and counts, a tier's score.
+    pub fn node_reads(&self) -> Vec<Vec<Read>> {
+        let mut out = vec![Vec::new(); self.nodes.len()];
+        for (site, e) in self.exprs() {
+            if let Site::Node(n) = site
+                && let Some(reads) = out.get_mut(n)
+            {
+                e.walk(&mut |x| match x {
+                    Expr::Agg(a) => reads.push(Read::Agg(*a)),
+                    Expr::Node(m) | Expr::AccountNode(m) => reads.push(Read::Node(*m)),
+                    _ => {}
+                });
+            }
+        }
+        for (node, reads) in self.nodes.iter().zip(&mut out) {
+            match &node.kind {
+                NodeKind::Score(s) => {
+                    if let ScoreBody::Groups(gs) = &s.body {
+                        for r in gs.iter().flat_map(|g| &g.rules) {
+                            if let RuleKind::Per { points_of, count } = r.kind {
+                                reads.extend([Read::Agg(points_of), Read::Agg(count)]);
+                            }
+                        }
+                    }
+                }
+                NodeKind::Tiers { score, .. } => reads.push(Read::Node(*score)),
+                _ => {}
+            }
+        }
+        out
+    }
+}

@@ -15,6 +15,7 @@ use crate::engine::eval::{Col, State};
 use crate::engine::run::recompute_nodes;
 use crate::engine::time::{self, Micros};
 use crate::plan::types::Decay;
+use crate::plan::walk::Read;
 use crate::plan::{AggKind, NodeKind, Plan};
 use chrono::{DateTime, Utc};
 
@@ -189,46 +190,15 @@ impl Decays {
 /// The nodes that read a half-life total (`halves`), directly or through other nodes,
 /// in plan order.
 fn moving(plan: &Plan, halves: &[(usize, f64)]) -> Vec<usize> {
-    use crate::plan::walk::Site;
-    use crate::plan::{Expr, RuleKind, ScoreBody};
-    let mut moves = vec![false; plan.nodes.len()];
-    let exprs = plan.exprs();
-    for (i, node) in plan.nodes.iter().enumerate() {
-        let mut reads = false;
-        let mut look = |e: &Expr| {
-            e.walk(&mut |x| match x {
-                Expr::Agg(a) => reads |= halves.iter().any(|(h, _)| h == a),
-                Expr::Node(n) | Expr::AccountNode(n) => {
-                    reads |= moves.get(*n).copied().unwrap_or(false)
-                }
-                _ => {}
-            })
-        };
-        for (site, e) in &exprs {
-            if *site == Site::Node(i) {
-                look(e);
-            }
-        }
-        match &node.kind {
-            NodeKind::Score(s) => {
-                if let ScoreBody::Groups(gs) = &s.body {
-                    for r in gs.iter().flat_map(|g| &g.rules) {
-                        if let RuleKind::Per { points_of, .. } = r.kind {
-                            reads |= halves.iter().any(|(h, _)| *h == points_of);
-                        }
-                    }
-                }
-            }
-            NodeKind::Tiers { score, .. } => reads |= moves.get(*score).copied().unwrap_or(false),
-            _ => {}
-        }
-        if let Some(m) = moves.get_mut(i) {
-            *m = reads;
-        }
+    let mut moves: Vec<bool> = Vec::with_capacity(plan.nodes.len());
+    for reads in plan.node_reads() {
+        let m = reads.iter().any(|r| match *r {
+            Read::Agg(a) => halves.iter().any(|&(h, _)| h == a),
+            Read::Node(n) => moves.get(n).copied().unwrap_or(false),
+        });
+        moves.push(m);
     }
-    (0..plan.nodes.len())
-        .filter(|&i| moves.get(i).copied().unwrap_or(false))
-        .collect()
+    (0..moves.len()).filter(|&i| moves[i]).collect()
 }
 
 /// Multiplies every number of an aggregate column by `factor`.
