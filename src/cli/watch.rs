@@ -30,7 +30,7 @@ pub struct Args {
     pub clock: ClockKind,
     /// With `--clock replay`: after the last input, move the clock on to this moment
     /// (RFC 3339), writing the changes time makes until then.
-    #[arg(long, value_name = "TIME", requires = "clock")]
+    #[arg(long, value_name = "TIME")]
     pub until: Option<DateTime<Utc>>,
 }
 

@@ -43,8 +43,9 @@ enum Times {
 pub(crate) struct Clockwork {
     /// Each bound, the data times it matters for, and `Some(c)` when it is `T − c`.
     bounds: Vec<(Bound, Times, Option<i64>)>,
-    /// (moment, step length in µs) of each stepwise decay.
-    steps: Vec<(MomentId, i64)>,
+    /// (moment, step length in µs, event type read: `None` for every type) of each
+    /// stepwise decay.
+    steps: Vec<(MomentId, i64, Option<usize>)>,
     /// Moments `time_since` is read at, and the whole seconds the rules compare with.
     since: Vec<MomentId>,
     seconds: Vec<i64>,
@@ -79,7 +80,12 @@ impl Clockwork {
                     ..
                 } => {
                     let every = every.fixed_seconds().unwrap_or(1).max(1);
-                    cw.steps.push((a.moment, every.saturating_mul(1_000_000)));
+                    let ty = match &a.event {
+                        EventSel::Any => None,
+                        EventSel::Type(t) => plan.schema.events.iter().position(|e| e.name == *t),
+                    };
+                    cw.steps
+                        .push((a.moment, every.saturating_mul(1_000_000), ty));
                 }
                 _ => {}
             }
@@ -173,15 +179,17 @@ impl Clockwork {
                 consider(first_reaching(plan, b, *affine, after, y));
             }
         }
-        let events: Vec<Micros> = data.events.iter().map(|e| time::micros(e.at)).collect();
-        for &(m, every) in &self.steps {
+        for &(m, every, ty) in &self.steps {
             let Some(now) = value(plan, &Bound::Moment(m), after) else {
                 continue;
             };
-            let next = events
+            let next = data
+                .events
                 .iter()
-                .filter(|&&t| t <= now)
-                .map(|&t| t + ((now - t) / every + 1) * every)
+                .filter(|e| ty.is_none_or(|ty| e.event as usize == ty))
+                .map(|e| time::micros(e.at))
+                .filter(|&t| t <= now)
+                .map(|t| t + ((now - t) / every + 1) * every)
                 .min();
             if let Some(y) = next {
                 consider(first_reaching(plan, &Bound::Moment(m), None, after, y));
