@@ -11,7 +11,7 @@ mod common;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use common::generate::{SCHEMA, data, now, program};
-use funnel::engine::data::Dataset;
+use funnel::engine::data::{DataFiles, Dataset};
 use funnel::engine::live::{Cause, Change, Input, Kind, Live};
 use funnel::engine::results::{ColumnKind, Results};
 use funnel::plan::Plan;
@@ -273,4 +273,38 @@ fn a_decayed_score_leaves_a_segment_at_the_exact_microsecond() {
         "{days}"
     );
     assert!(matches!(changes[1].cause, Cause::Time(_)));
+}
+
+/// The data a live state writes out (what `serve` snapshots) reads back as the data it
+/// holds: the b2b example (every type of value, accounts, history) after the example
+/// stream, which adds a contact, events and a change of a `with history` attribute.
+#[test]
+fn the_data_written_out_reads_back_as_held() {
+    let root = common::root();
+    let loaded =
+        funnel::syntax::load_paths(&root.join("examples/live/rules.funnel"), &root).unwrap();
+    let program = funnel::check::check(&loaded);
+    let plan = funnel::plan::lower(&program.program.unwrap());
+    let files = DataFiles::from_dir(&root.join("examples/b2b/data")).unwrap();
+    let data = funnel::engine::data::load(&plan.schema, &files, &Default::default()).unwrap();
+    let start = "2026-11-22T09:00:00Z".parse().unwrap();
+    let mut live = Live::new(plan.clone(), data.dataset, start).unwrap();
+    let stream = std::fs::read_to_string(root.join("examples/live/inputs.ndjson")).unwrap();
+    for line in stream.lines() {
+        live.apply(&Input::from_json(line).unwrap()).unwrap();
+    }
+    let dir = common::scratch("live", "reads_back");
+    live.write_data(&dir).unwrap();
+    let files = DataFiles::from_dir(&dir).unwrap();
+    let loaded = funnel::engine::data::load(&plan.schema, &files, &Default::default()).unwrap();
+    assert_eq!(loaded.dataset, live.dataset());
+    assert!(live.dataset().changes.len() > data_changes(&root));
+}
+
+fn data_changes(root: &std::path::Path) -> usize {
+    std::fs::read_to_string(root.join("examples/b2b/data/changes.csv"))
+        .unwrap()
+        .lines()
+        .count()
+        - 1
 }
